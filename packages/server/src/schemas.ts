@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/** Parts of a multipart upload, as S3 numbers them. */
+export const MAX_PARTS = 10_000;
+
+/**
+ * Workspace ids become the first segment of every key, so they are held to a charset that can
+ * never spell a path separator, a dot segment or a header-breaking character.
+ */
+export const workspaceId = z
+  .string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, {
+    error: 'must be 1-128 characters of A-Z, a-z, 0-9, "_" or "-", starting with a letter or digit',
+  });
+
+/** Asset ids are created by the server; callers only echo them back. */
+export const assetId = z
+  .string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, { error: 'must be an asset id returned by start-upload' });
+
+/** Upload ids come from the store (S3 ids are long opaque strings), so only printable ASCII. */
+export const uploadId = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(1024, { error: 'must be at most 1024 characters' })
+  .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
+
+export const partNumber = z
+  .number({ error: `must be an integer from 1 to ${MAX_PARTS}` })
+  .int({ error: `must be an integer from 1 to ${MAX_PARTS}` })
+  .min(1, { error: `must be an integer from 1 to ${MAX_PARTS}` })
+  .max(MAX_PARTS, { error: `must be an integer from 1 to ${MAX_PARTS}` });
+
+const mimeToken = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
+const mimeParameter = `;\\s?${mimeToken}=(?:${mimeToken}|"[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]{0,128}")`;
+
+/** A MIME type as a Content-Type header value: no CR, LF or other header-breaking characters. */
+export const fileType = z
+  .string({ error: 'must be a string' })
+  .max(255, { error: 'must be at most 255 characters' })
+  .regex(new RegExp(`^${mimeToken}/${mimeToken}(?:${mimeParameter}){0,4}$`), {
+    error: 'must be a MIME type such as image/png',
+  });
+
+/** Object keys are checked against the workspace by `parseAssetKey`; here only their shape. */
+export const objectKey = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(1024, { error: 'must be at most 1024 characters' });
+
+export const etag = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(256, { error: 'must be at most 256 characters' })
+  .regex(/^[\x20-\x7e]+$/, { error: 'must be printable ASCII' });
+
+/** Seconds a signed URL stays valid; the documented default is one hour. */
+export const expiresIn = z
+  .number({ error: 'must be a number of seconds' })
+  .int({ error: 'must be a whole number of seconds' })
+  .min(1, { error: 'must be at least 1 second' })
+  .max(7 * 24 * 3600, { error: 'must be at most 7 days' });
+
+export const corsRule = z.object({
+  ID: z.string().max(255).optional(),
+  AllowedMethods: z.array(z.enum(['GET', 'PUT', 'POST', 'DELETE', 'HEAD'])).min(1),
+  AllowedOrigins: z.array(z.string().min(1).max(1024)).min(1),
+  AllowedHeaders: z.array(z.string().min(1).max(1024)).optional(),
+  ExposeHeaders: z.array(z.string().min(1).max(1024)).optional(),
+  MaxAgeSeconds: z.number().int().min(0).max(86_400 * 30).optional(),
+});
+
+export type CorsRule = z.infer<typeof corsRule>;

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../errors.js';
+import { assetId as assetIdSchema } from '../schemas.js';
+
+const ASSET_FOLDER = 'digital_assets';
+
+/** The documented layout: `{workspaceId}/digital_assets/{assetId}`. */
+export function assetKey(workspaceId: string, assetId: string): string {
+  return `${workspaceId}/${ASSET_FOLDER}/${assetId}`;
+}
+
+/** 128 random bits, URL- and path-safe: unguessable, so one asset's key reveals no other. */
+export function newAssetId(): string {
+  return randomBytes(16).toString('base64url').replace(/^[-_]/, 'a');
+}
+
+/**
+ * Accepts a caller-supplied key only when it is exactly an asset key of `workspaceId`. Anything
+ * else (traversal, encoded separators, another workspace's prefix) is refused before any store call.
+ */
+export function parseAssetKey(workspaceId: string, key: string): { key: string; assetId: string } {
+  const prefix = `${workspaceId}/${ASSET_FOLDER}/`;
+  if (!key.startsWith(prefix)) {
+    throw new AppError('INVALID_PARAMETER', `key: must be a key of workspace ${workspaceId} (${prefix}<assetId>)`);
+  }
+  const assetId = key.slice(prefix.length);
+  if (!assetIdSchema.safeParse(assetId).success) {
+    throw new AppError('INVALID_PARAMETER', 'key: must end in an asset id returned by start-upload');
+  }
+  return { key, assetId };
+}

@@ -1,0 +1,80 @@
+import type { Readable } from 'node:stream';
+import type { Router } from 'express';
+import type { CorsRule } from '../schemas.js';
+
+/** A part the store holds for an unfinished multipart upload. */
+export interface StoredPart {
+  partNumber: number;
+  /** Quoted, as S3 returns it: `"9e107d9d372bb6826bd81d3542a419d6"`. */
+  etag: string;
+  size: number;
+}
+
+/** A part as the caller lists it when completing; etags may come quoted or bare. */
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  contentType: string;
+  /** Quoted; for multipart objects S3-style `"<md5 of part md5s>-<part count>"`. */
+  etag: string;
+  lastModified: Date;
+}
+
+/** A single byte range; `start` absent means the last `suffixLength` bytes. */
+export type ByteRange = { start: number; end?: number } | { suffixLength: number };
+
+export interface ObjectBody extends ObjectInfo {
+  body: Readable;
+  /** Bytes in `body`: the object's size, or the range's length. */
+  contentLength: number;
+  /** Present when a range was asked for: the inclusive range served. */
+  range?: { start: number; end: number };
+}
+
+export interface GetObjectOptions {
+  range?: ByteRange;
+  /** Aborts the read (and the S3 request) when the HTTP client goes away. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The one storage interface. Drivers translate their own failures into AppError codes:
+ * INVALID_UPLOAD_ID, UPLOAD_FAILED, NOT_FOUND, RANGE_NOT_SATISFIABLE, S3_ERROR.
+ * Keys reaching a store were already checked by `storage/keys.ts`.
+ */
+export interface ObjectStore {
+  /** `local` or `s3`, for logs and start-up output. */
+  readonly kind: string;
+  /** Where objects live, for `location`: `s3://<bucket>/<key>`. */
+  readonly bucket: string;
+
+  createMultipartUpload(key: string, contentType: string): Promise<{ uploadId: string }>;
+  /** Throws INVALID_UPLOAD_ID unless `uploadId` is an unfinished upload of exactly `key`. */
+  assertUploadOpen(key: string, uploadId: string): Promise<void>;
+  /** Signs PUT URLs for parts of an upload already checked with `assertUploadOpen`. */
+  signPartUrls(key: string, uploadId: string, partNumbers: readonly number[], expiresIn: number): Promise<string[]>;
+  listParts(key: string, uploadId: string): Promise<StoredPart[]>;
+  /** Assembles the parts; the object appears whole or not at all. Returns its etag. */
+  completeMultipartUpload(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<{ etag: string }>;
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+
+  signGetUrl(key: string, expiresIn: number): Promise<string>;
+  getObject(key: string, options?: GetObjectOptions): Promise<ObjectBody>;
+  /** `null` when no object is at `key`. */
+  headObject(key: string): Promise<ObjectInfo | null>;
+  /** Deleting a missing key succeeds, as in S3. */
+  deleteObject(key: string): Promise<void>;
+
+  getCorsRules(): Promise<CorsRule[]>;
+  putCorsRules(rules: readonly CorsRule[]): Promise<void>;
+
+  /** Drivers that sign URLs pointing at this server (local disk) serve them with this router. */
+  readonly signedUrlRoutes?: Router;
+  /** Releases sockets and timers. */
+  close?(): Promise<void>;
+}
