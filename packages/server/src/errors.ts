@@ -43,3 +43,71 @@ export class AppError extends TRPCError {
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
+
+interface SchemaIssue {
+  path: readonly PropertyKey[];
+  message: string;
+}
+
+export interface ToAppErrorOptions {
+  /** The raw input the caller sent, to tell a missing parameter from a malformed one. */
+  input?: unknown;
+  /** How the caller spelled each field, e.g. `{ partNumber: 'PartNumber' }` for the REST paths. */
+  fieldNames?: Readonly<Record<string, string>>;
+}
+
+const fromTRPCCode: Partial<Record<TRPCCode, ErrorCode>> = {
+  PARSE_ERROR: 'INVALID_PARAMETER',
+  BAD_REQUEST: 'INVALID_PARAMETER',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_SUPPORTED: 'NOT_FOUND',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+};
+
+/**
+ * The single translation of anything thrown into the service's error: AppErrors pass through,
+ * schema failures become MISSING_PARAMETER / INVALID_PARAMETER, and everything unexpected becomes
+ * INTERNAL_ERROR with a message that reveals nothing (the cause stays attached for the log).
+ */
+export function toAppError(error: unknown, options: ToAppErrorOptions = {}): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof TRPCError) {
+    if (error.cause instanceof AppError) return error.cause;
+    const issues = schemaIssues(error.cause);
+    if (issues) return fromSchemaIssues(issues, options);
+    const appCode = fromTRPCCode[error.code];
+    if (appCode) return new AppError(appCode, error.message, { cause: error });
+  }
+  const issues = schemaIssues(error);
+  if (issues) return fromSchemaIssues(issues, options);
+  return new AppError('INTERNAL_ERROR', 'internal error', { cause: error });
+}
+
+function schemaIssues(value: unknown): SchemaIssue[] | undefined {
+  if (typeof value !== 'object' || value === null || !('issues' in value)) return undefined;
+  const issues = (value as { issues: unknown }).issues;
+  return Array.isArray(issues) ? (issues as SchemaIssue[]) : undefined;
+}
+
+function fromSchemaIssues(issues: readonly SchemaIssue[], options: ToAppErrorOptions): AppError {
+  const missing = issues.filter((issue) => valueAt(options.input, issue.path) === undefined);
+  const reported = missing.length > 0 ? missing : issues;
+  const describe = (issue: SchemaIssue) => {
+    const name = issue.path.map((segment) => options.fieldNames?.[String(segment)] ?? String(segment)).join('.');
+    const detail = missing.length > 0 ? 'is required' : issue.message;
+    return name ? `${name}: ${detail}` : detail;
+  };
+  const message = [...new Set(reported.map(describe))].join('; ');
+  return new AppError(missing.length > 0 ? 'MISSING_PARAMETER' : 'INVALID_PARAMETER', message);
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const segment of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[segment];
+  }
+  return value;
+}

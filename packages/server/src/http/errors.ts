@@ -1,0 +1,32 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, toAppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** Express's body parser reports its own failures with a `type`; give them the service's codes. */
+function fromBodyParser(error: unknown): AppError | undefined {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');
+  if (type === 'entity.parse.failed') return new AppError('INVALID_PARAMETER', 'request body must be valid JSON');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new AppError('INVALID_PARAMETER', 'request body encoding is not supported');
+  }
+  return undefined;
+}
+
+/** The one place an error becomes `{ error, code }`; stack traces go to the log, never out. */
+export function errorResponder(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const appError = fromBodyParser(error) ?? toAppError(error);
+    const log = appError.status >= 500 ? logger.error.bind(logger) : logger.debug.bind(logger);
+    log({ err: appError.cause ?? appError, method: req.method, path: req.path, code: appError.appCode }, appError.message);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(appError.status).json({ error: appError.message, code: appError.appCode });
+  };
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`));
+};

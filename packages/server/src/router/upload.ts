@@ -1,0 +1,92 @@
+import type { TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import { assetId, etag, fileType, MAX_PARTS, partNumber, uploadId } from '../schemas.js';
+import { assetKey, newAssetId } from '../storage/keys.js';
+import { multipartEtag } from '../storage/multipart-etag.js';
+import type { ObjectStore } from '../storage/store.js';
+import { workspaceProcedure } from '../trpc.js';
+
+/** The documented lifetime of a part URL. */
+export const PART_URL_EXPIRES_IN = 3600;
+
+const uploadRef = z.object({ assetId, uploadId });
+
+const completeInput = uploadRef.extend({
+  parts: z
+    .array(z.object({ partNumber, etag }), { error: 'must be a list of { partNumber, etag }' })
+    .min(1, { error: 'must list at least one part' })
+    .max(MAX_PARTS, { error: `must list at most ${MAX_PARTS} parts` }),
+});
+
+const signPartsInput = uploadRef.extend({
+  partNumbers: z
+    .array(partNumber, { error: 'must be a list of part numbers' })
+    .min(1, { error: 'must list at least one part number' })
+    .max(MAX_PARTS, { error: `must list at most ${MAX_PARTS} part numbers` })
+    .refine((numbers) => new Set(numbers).size === numbers.length, { error: 'must not repeat a part number' }),
+});
+
+export const uploadRouter = {
+  start: workspaceProcedure.input(z.object({ fileType })).mutation(async ({ ctx, input }) => {
+    const newId = newAssetId();
+    const key = assetKey(input.workspaceId, newId);
+    const { uploadId: createdId } = await ctx.store.createMultipartUpload(key, input.fileType);
+    return { uploadId: createdId, assetId: newId, key };
+  }),
+
+  signPart: workspaceProcedure.input(uploadRef.extend({ partNumber })).query(async ({ ctx, input }) => {
+    const key = assetKey(input.workspaceId, input.assetId);
+    await ctx.store.assertUploadOpen(key, input.uploadId);
+    const [url] = await ctx.store.signPartUrls(key, input.uploadId, [input.partNumber], PART_URL_EXPIRES_IN);
+    return { url: url!, expiresIn: PART_URL_EXPIRES_IN };
+  }),
+
+  /** One upload check for the whole batch: a client signs hundreds of parts in one call. */
+  signParts: workspaceProcedure.input(signPartsInput).mutation(async ({ ctx, input }) => {
+    const key = assetKey(input.workspaceId, input.assetId);
+    await ctx.store.assertUploadOpen(key, input.uploadId);
+    const urls = await ctx.store.signPartUrls(key, input.uploadId, input.partNumbers, PART_URL_EXPIRES_IN);
+    return {
+      parts: input.partNumbers.map((number, index) => ({ partNumber: number, url: urls[index]! })),
+      expiresIn: PART_URL_EXPIRES_IN,
+    };
+  }),
+
+  listParts: workspaceProcedure.input(uploadRef).query(async ({ ctx, input }) => {
+    const key = assetKey(input.workspaceId, input.assetId);
+    return { parts: await ctx.store.listParts(key, input.uploadId) };
+  }),
+
+  complete: workspaceProcedure.input(completeInput).mutation(async ({ ctx, input }) => {
+    const key = assetKey(input.workspaceId, input.assetId);
+    const { etag: objectEtag } = await completeOnce(ctx.store, key, input.uploadId, input.parts);
+    return { success: true as const, key, location: `s3://${ctx.store.bucket}/${key}`, etag: objectEtag };
+  }),
+
+  abort: workspaceProcedure.input(uploadRef).mutation(async ({ ctx, input }) => {
+    await ctx.store.abortMultipartUpload(assetKey(input.workspaceId, input.assetId), input.uploadId);
+    return { success: true as const };
+  }),
+} satisfies TRPCRouterRecord;
+
+/**
+ * A complete whose answer was lost gets retried; the upload is gone by then. When the object at
+ * the key is exactly what these parts assemble to (same multipart ETag), the retry succeeds too.
+ */
+async function completeOnce(
+  store: ObjectStore,
+  key: string,
+  id: string,
+  parts: ReadonlyArray<{ partNumber: number; etag: string }>,
+): Promise<{ etag: string }> {
+  try {
+    return await store.completeMultipartUpload(key, id, parts);
+  } catch (error) {
+    if (!(error instanceof AppError) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
+    const expected = multipartEtag(parts.map((part) => part.etag));
+    const existing = expected ? await store.headObject(key) : null;
+    if (existing && existing.etag === expected) return { etag: existing.etag };
+    throw error;
+  }
+}

@@ -1,0 +1,59 @@
+import { AppError, isAppError, type ErrorCode } from '../../errors.js';
+
+/**
+ * What an SDK failure looks like from outside: S3 service errors carry the S3 error code as
+ * `name` and the HTTP exchange in `$metadata`; network failures are plain Node errors with `code`.
+ */
+interface SdkFailure {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  $metadata?: { httpStatusCode?: number; requestId?: string; attempts?: number };
+}
+
+/**
+ * How one call site reads S3's answers it expects: keys are S3 error names (`NoSuchUpload`) or
+ * HTTP statuses (`'404'`, for answers without a body such as HEAD, where the SDK can only guess
+ * a name). Values say which AppError the caller should see.
+ */
+export type ExpectedFailures = Readonly<Record<string, { code: ErrorCode; message: string }>>;
+
+/**
+ * Errors about the bucket itself, never about the key or upload a call names: a status match
+ * (404) must not turn a missing bucket into "upload not found".
+ */
+const BUCKET_LEVEL_ERRORS = new Set(['NoSuchBucket', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch']);
+
+/**
+ * The one place where SDK exceptions become AppErrors. Expected answers (a missing upload, an
+ * unsatisfiable range) keep their meaning; everything else, including refused connections, DNS
+ * failures and timeouts, is an S3_ERROR whose message names the S3 error, status and request id
+ * so an operator can look the request up on the S3 side.
+ */
+export function toStoreError(error: unknown, operation: string, expected: ExpectedFailures = {}): AppError {
+  if (isAppError(error)) return error;
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as SdkFailure;
+  const name = typeof failure.name === 'string' ? failure.name : 'Error';
+  const status = failure.$metadata?.httpStatusCode;
+  const reason = typeof failure.message === 'string' && failure.message !== '' ? failure.message : String(error);
+
+  const match =
+    expected[name] ?? (status !== undefined && !BUCKET_LEVEL_ERRORS.has(name) ? expected[String(status)] : undefined);
+  if (match) {
+    return new AppError(match.code, `${match.message} (S3 ${name}: ${reason})`, { cause: error });
+  }
+  return new AppError('S3_ERROR', `S3 ${operation} failed: ${describeFailure(failure, name, status, reason)}`, { cause: error });
+}
+
+function describeFailure(failure: SdkFailure, name: string, status: number | undefined, reason: string): string {
+  const networkCode = typeof failure.code === 'string' ? failure.code : undefined;
+  // No status means no HTTP answer at all: the endpoint was unreachable or the request timed out.
+  if (status === undefined) {
+    const what = name === 'TimeoutError' ? 'S3 did not answer in time' : 'could not reach S3';
+    return `${what} (${[name, networkCode].filter(Boolean).join(', ')}): ${reason}`;
+  }
+  const requestId = failure.$metadata?.requestId ?? 'none';
+  const attempts = failure.$metadata?.attempts;
+  const tries = attempts !== undefined && attempts > 1 ? `, after ${attempts} attempts` : '';
+  return `${name} (HTTP ${status}, request id ${requestId}${tries}): ${reason}`;
+}

@@ -1,0 +1,104 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+} from '@aws-sdk/client-s3';
+import { AppError } from '../../errors.js';
+import type { CompletedPart, StoredPart } from '../store.js';
+import type { S3Context } from './context.js';
+import { toStoreError, type ExpectedFailures } from './errors.js';
+import { quoteEtag } from './etag.js';
+
+/** S3 says NoSuchUpload for ids that are unknown, completed, aborted or of another key. */
+const uploadNotFound: ExpectedFailures = {
+  NoSuchUpload: { code: 'INVALID_UPLOAD_ID', message: 'upload not found: it is unknown, finished, aborted or of another key' },
+  '404': { code: 'INVALID_UPLOAD_ID', message: 'upload not found: it is unknown, finished, aborted or of another key' },
+};
+
+/** The answers by which S3 refuses to assemble parts: the caller's list does not fit what was uploaded. */
+const assemblyRefused: ExpectedFailures = {
+  ...uploadNotFound,
+  InvalidPart: { code: 'UPLOAD_FAILED', message: 'S3 refused to assemble the upload: a part is missing or its ETag does not match' },
+  InvalidPartOrder: { code: 'UPLOAD_FAILED', message: 'S3 refused to assemble the upload: parts must be listed in ascending order' },
+  EntityTooSmall: { code: 'UPLOAD_FAILED', message: 'S3 refused to assemble the upload: every part but the last must be at least 5 MiB' },
+};
+
+export async function createMultipartUpload(s3: S3Context, key: string, contentType: string): Promise<{ uploadId: string }> {
+  try {
+    const output = await s3.client.send(
+      new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: key, ContentType: contentType }),
+    );
+    if (!output.UploadId) throw new AppError('S3_ERROR', 'S3 CreateMultipartUpload answered without an UploadId');
+    return { uploadId: output.UploadId };
+  } catch (error) {
+    throw toStoreError(error, 'CreateMultipartUpload');
+  }
+}
+
+/** One ListParts call: it fails with NoSuchUpload exactly when the upload is not open for this key. */
+export async function assertUploadOpen(s3: S3Context, key: string, uploadId: string): Promise<void> {
+  try {
+    await s3.client.send(new ListPartsCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId, MaxParts: 1 }));
+  } catch (error) {
+    throw toStoreError(error, 'ListParts', uploadNotFound);
+  }
+}
+
+export async function listParts(s3: S3Context, key: string, uploadId: string): Promise<StoredPart[]> {
+  const parts: StoredPart[] = [];
+  let marker: string | undefined;
+  try {
+    // S3 returns at most 1000 parts per page; an upload may hold 10,000.
+    for (;;) {
+      const page = await s3.client.send(
+        new ListPartsCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+      );
+      for (const part of page.Parts ?? []) {
+        if (part.PartNumber === undefined || part.ETag === undefined) continue;
+        parts.push({ partNumber: part.PartNumber, etag: quoteEtag(part.ETag), size: part.Size ?? 0 });
+      }
+      const next = page.NextPartNumberMarker;
+      // A server that claims more pages without moving the marker would otherwise loop forever.
+      if (!page.IsTruncated || next === undefined || next === marker) break;
+      marker = next;
+    }
+  } catch (error) {
+    throw toStoreError(error, 'ListParts', uploadNotFound);
+  }
+  return parts;
+}
+
+export async function completeMultipartUpload(
+  s3: S3Context,
+  key: string,
+  uploadId: string,
+  parts: readonly CompletedPart[],
+): Promise<{ etag: string }> {
+  // S3 answers MalformedXML to an empty list, which reads like a driver bug; say what is wrong.
+  if (parts.length === 0) throw new AppError('UPLOAD_FAILED', 'an upload needs at least one part to complete');
+  try {
+    // Errors that S3 sends inside a 200 answer are turned into exceptions by the SDK, so they
+    // arrive in the catch below like any other failure.
+    const output = await s3.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: s3.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: quoteEtag(part.etag) })) },
+      }),
+    );
+    if (!output.ETag) throw new AppError('S3_ERROR', 'S3 CompleteMultipartUpload answered without an ETag');
+    return { etag: quoteEtag(output.ETag) };
+  } catch (error) {
+    throw toStoreError(error, 'CompleteMultipartUpload', assemblyRefused);
+  }
+}
+
+export async function abortMultipartUpload(s3: S3Context, key: string, uploadId: string): Promise<void> {
+  try {
+    await s3.client.send(new AbortMultipartUploadCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId }));
+  } catch (error) {
+    throw toStoreError(error, 'AbortMultipartUpload', uploadNotFound);
+  }
+}

@@ -1,0 +1,4 @@
+import { describeRestApi } from './rest-api.js';
+import { startLocalServer } from './support/server.js';
+
+describeRestApi('the local-disk store', () => startLocalServer());

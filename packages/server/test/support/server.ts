@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../src/http/app.js';
+import { listen } from '../../src/http/server.js';
+import { createLocalStore } from '../../src/storage/local/index.js';
+import type { ObjectStore } from '../../src/storage/store.js';
+
+export interface TestServer {
+  url: string;
+  store: ObjectStore;
+  close(): Promise<void>;
+}
+
+/**
+ * The real HTTP server on 127.0.0.1, port 0. `createStore` gets the server's URL lazily because
+ * the local store signs URLs pointing back at a server that is not listening yet.
+ */
+export async function startServer(
+  createStore: (publicUrl: () => string) => Promise<{ store: ObjectStore; close?: () => Promise<void> }>,
+): Promise<TestServer> {
+  let url = '';
+  const { store, close: closeStore } = await createStore(() => url);
+  const running = await listen(createApp({ store }), { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });
+  url = running.url;
+  return {
+    url,
+    store,
+    close: async () => {
+      await running.close();
+      await store.close?.();
+      await closeStore?.();
+    },
+  };
+}
+
+/** The embedded default: a local-disk store in a fresh temporary folder. */
+export function startLocalServer(options: { now?: () => number } = {}): Promise<TestServer> {
+  return startServer(async (publicUrl) => {
+    const dir = await mkdtemp(join(tmpdir(), 's3-service-test-'));
+    const store = await createLocalStore({ dir, publicUrl, now: options.now });
+    return { store, close: () => rm(dir, { recursive: true, force: true }) };
+  });
+}
