@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, createApp, createLogger, createStore, listen, loadConfig, type Config } from '@s3-service/server';
+import { ConfigError, createApp, createLogger, createPolicy, createStore, listen, loadConfig, type Config } from '@s3-service/server';
 
 /** Reads the configuration, builds the store and serves the API: nothing else. */
 async function main(): Promise<void> {
@@ -7,9 +7,19 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   let boundUrl = '';
   const store = await createStore(config.storage, { publicUrl: () => config.publicUrl ?? boundUrl });
-  const running = await listen(createApp({ store, logger }), { host: config.host, port: config.port });
+  const app = createApp({
+    store,
+    logger,
+    policy: createPolicy(config.auth),
+    uploads: config.uploads,
+    corsOrigins: config.apiCorsOrigins,
+  });
+  const running = await listen(app, { host: config.host, port: config.port });
   boundUrl = reachableUrl(running.url);
   logger.info({ url: running.url, store: store.kind }, `s3-service listening on ${running.url} (store: ${describeStore(config)})`);
+  if (config.auth.mode === 'open') {
+    logger.warn('AUTHORIZATION IS OFF: anyone who reaches this server can use every workspace. Set AUTH_JWT_SECRET or AUTH_JWKS_URL.');
+  }
   if (!config.publicUrl && boundUrl !== running.url) {
     logger.warn(`signed URLs point at ${boundUrl}; set PUBLIC_URL to the address clients use`);
   }

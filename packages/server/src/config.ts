@@ -26,6 +26,17 @@ const envSchema = z.object({
   AWS_SESSION_TOKEN: optional(z.string().min(1)),
   AWS_ENDPOINT_URL: optional(httpUrl),
   S3_FORCE_PATH_STYLE: optional(booleanFlag),
+  AUTH_JWT_SECRET: optional(z.string().min(32, { error: 'must be at least 32 characters' })),
+  AUTH_JWKS_URL: optional(httpUrl),
+  AUTH_ISSUER: optional(z.string().min(1)),
+  AUTH_AUDIENCE: optional(z.string().min(1)),
+  AUTH_WORKSPACES_CLAIM: optional(z.string().min(1)).default('workspaces'),
+  AUTH_ROLE_CLAIM: optional(z.string().min(1)).default('role'),
+  AUTH_ADMIN_ROLE: optional(z.string().min(1)).default('admin'),
+  AUTH_DISABLED: optional(booleanFlag).default(false),
+  ALLOWED_FILE_TYPES: optional(z.string().min(1)),
+  MAX_UPLOAD_BYTES: optional(z.coerce.number().int().min(1)),
+  API_CORS_ORIGINS: optional(z.string().min(1)),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -46,6 +57,20 @@ export interface S3StoreConfig {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
+/** How callers prove who they are; `open` lets everyone in (local development only). */
+export type AuthConfig =
+  | { mode: 'open' }
+  | {
+      mode: 'jwt';
+      secret?: string;
+      jwksUrl?: string;
+      issuer?: string;
+      audience?: string;
+      workspacesClaim: string;
+      roleClaim: string;
+      adminRole: string;
+    };
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   host: string;
@@ -54,7 +79,36 @@ export interface Config {
   publicUrl?: string;
   logLevel: string;
   storage: LocalStoreConfig | S3StoreConfig;
+  auth: AuthConfig;
+  uploads: UploadRules;
+  /** Origins allowed to call /trpc and /s3 from a browser; `*` allows any, without credentials. */
+  apiCorsOrigins: string[] | '*';
 }
+
+export interface UploadRules {
+  /** MIME patterns (`image/png`, `video/*`) a caller may store. */
+  allowedFileTypes: string[];
+  /** Largest object a caller may assemble, in bytes. */
+  maxUploadBytes?: number;
+}
+
+/**
+ * Types a browser cannot run as a page of ours: no HTML, SVG, XML or scripts, which a caller must
+ * opt into explicitly through ALLOWED_FILE_TYPES.
+ */
+export const DEFAULT_ALLOWED_FILE_TYPES = [
+  'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/heic', 'image/heif', 'image/bmp', 'image/tiff',
+  'video/*', 'audio/*',
+  'application/pdf',
+  'application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.spreadsheet',
+  'application/vnd.oasis.opendocument.presentation', 'text/plain', 'text/csv',
+  'application/zip', 'application/gzip', 'application/x-tar', 'application/x-7z-compressed', 'application/x-rar-compressed',
+  'application/octet-stream',
+];
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -79,6 +133,40 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: vars.PUBLIC_URL?.replace(/\/+$/, ''),
     logLevel: vars.LOG_LEVEL,
     storage: storageKind === 's3' ? s3Config(vars) : { kind: 'local', dir: vars.STORAGE_DIR, signingSecret: vars.LOCAL_SIGNING_SECRET },
+    auth: authConfig(vars),
+    uploads: {
+      allowedFileTypes: vars.ALLOWED_FILE_TYPES ? commaList(vars.ALLOWED_FILE_TYPES) : DEFAULT_ALLOWED_FILE_TYPES,
+      maxUploadBytes: vars.MAX_UPLOAD_BYTES,
+    },
+    apiCorsOrigins: !vars.API_CORS_ORIGINS || vars.API_CORS_ORIGINS.trim() === '*' ? '*' : commaList(vars.API_CORS_ORIGINS),
+  };
+}
+
+function commaList(value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function authConfig(vars: z.output<typeof envSchema>): AuthConfig {
+  if (vars.AUTH_JWT_SECRET && vars.AUTH_JWKS_URL) {
+    throw new ConfigError('invalid configuration:\n  AUTH_JWT_SECRET, AUTH_JWKS_URL: set one of them, not both');
+  }
+  if (!vars.AUTH_JWT_SECRET && !vars.AUTH_JWKS_URL) {
+    if (vars.NODE_ENV === 'production' && !vars.AUTH_DISABLED) {
+      throw new ConfigError(
+        'invalid configuration:\n  AUTH_JWT_SECRET or AUTH_JWKS_URL: required when NODE_ENV=production (set AUTH_DISABLED=true to run without authorization)',
+      );
+    }
+    return { mode: 'open' };
+  }
+  return {
+    mode: 'jwt',
+    secret: vars.AUTH_JWT_SECRET,
+    jwksUrl: vars.AUTH_JWKS_URL,
+    issuer: vars.AUTH_ISSUER,
+    audience: vars.AUTH_AUDIENCE,
+    workspacesClaim: vars.AUTH_WORKSPACES_CLAIM,
+    roleClaim: vars.AUTH_ROLE_CLAIM,
+    adminRole: vars.AUTH_ADMIN_ROLE,
   };
 }
 

@@ -12,6 +12,7 @@ export const errorCodes = {
   INVALID_UPLOAD_ID: { status: 404, trpc: 'NOT_FOUND', meaning: 'the upload id is unknown, finished, aborted or not of this workspace and asset' },
   S3_ERROR: { status: 502, trpc: 'BAD_GATEWAY', meaning: 'the object store failed or could not be reached' },
   INVALID_PARAMETER: { status: 400, trpc: 'BAD_REQUEST', meaning: 'a parameter is present but malformed' },
+  FILE_TYPE_NOT_ALLOWED: { status: 400, trpc: 'BAD_REQUEST', meaning: 'the fileType is not on the allowlist (ALLOWED_FILE_TYPES)' },
   NOT_FOUND: { status: 404, trpc: 'NOT_FOUND', meaning: 'no object at that key, or no such route' },
   RANGE_NOT_SATISFIABLE: { status: 416, trpc: 'BAD_REQUEST', meaning: 'the requested byte range lies outside the object' },
   UNAUTHORIZED: { status: 401, trpc: 'UNAUTHORIZED', meaning: 'no valid credentials' },

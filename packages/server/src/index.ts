@@ -1,12 +1,15 @@
 export { createApp, type CreateAppOptions } from './http/app.js';
 export { listen, type RunningServer, type ListenOptions } from './http/server.js';
 export { appRouter, type AppRouter } from './router/index.js';
-export { loadConfig, ConfigError, type Config } from './config.js';
+export { loadConfig, ConfigError, DEFAULT_ALLOWED_FILE_TYPES, type Config, type UploadRules } from './config.js';
 export { createStore } from './storage/index.js';
 export { createLocalStore, type LocalStoreOptions } from './storage/local/index.js';
 export { createS3Store, type S3StoreOptions } from './storage/s3/index.js';
 export type { ObjectStore, ObjectInfo, StoredPart } from './storage/store.js';
 export { allowAllPolicy, type AccessPolicy, type CallerInfo } from './auth/policy.js';
+export { createPolicy } from './auth/index.js';
+export { createJwtPolicy } from './auth/jwt-policy.js';
+export { mintToken, type MintTokenOptions } from './auth/mint-token.js';
 export { AppError, errorCodes, type ErrorCode } from './errors.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
 export { DEFAULT_CORS_RULES } from './router/bucket.js';

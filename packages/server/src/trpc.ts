@@ -2,6 +2,7 @@ import { initTRPC } from '@trpc/server';
 import superjson from 'superjson';
 import { z } from 'zod';
 import type { AccessPolicy, CallerInfo } from './auth/policy.js';
+import type { UploadRules } from './config.js';
 import { toAppError } from './errors.js';
 import type { Logger } from './logger.js';
 import { workspaceId } from './schemas.js';
@@ -10,6 +11,7 @@ import type { ObjectStore } from './storage/store.js';
 export interface AppContext {
   store: ObjectStore;
   policy: AccessPolicy;
+  uploads: UploadRules;
   logger: Logger;
   caller: CallerInfo;
   /** Aborted when the HTTP client goes away, so long reads stop with it. */

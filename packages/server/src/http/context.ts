@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { AccessPolicy } from '../auth/policy.js';
+import type { UploadRules } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/store.js';
 import { createContextInner, type AppContext } from '../trpc.js';
@@ -7,6 +8,7 @@ import { createContextInner, type AppContext } from '../trpc.js';
 export interface AppDependencies {
   store: ObjectStore;
   policy: AccessPolicy;
+  uploads: UploadRules;
   logger: Logger;
 }
 

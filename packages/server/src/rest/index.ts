@@ -44,8 +44,11 @@ export function createRestRouter(deps: AppDependencies): Router {
     res.json(await call(req, res, {}, {}, (caller) => caller.bucket.getCors()));
   });
 
-  rest.post('/updateBucketConfig', async (req, res) => {
-    res.json(await call(req, res, {}, {}, (caller) => caller.bucket.updateCors()));
+  // No body applies the documented defaults; `{ "CORSRules": [...] }` sets custom rules (added).
+  rest.post('/updateBucketConfig', json, async (req, res) => {
+    const rules = bodyField(req, 'CORSRules');
+    const input = rules === undefined ? {} : { rules };
+    res.json(await call(req, res, input, { rules: 'CORSRules' }, (caller, i) => caller.bucket.updateCors(i)));
   });
 
   rest.get('/start-upload', async (req, res) => {

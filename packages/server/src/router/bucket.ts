@@ -1,5 +1,6 @@
 import type { TRPCRouterRecord } from '@trpc/server';
-import type { CorsRule } from '../schemas.js';
+import { z } from 'zod';
+import { corsRule, type CorsRule } from '../schemas.js';
 import { adminProcedure } from '../trpc.js';
 
 /** The documented defaults: browsers may PUT parts from any origin and read each part's ETag. */
@@ -12,11 +13,36 @@ export const DEFAULT_CORS_RULES: CorsRule[] = [
   },
 ];
 
+/**
+ * Custom rules must keep the upload flow working in browsers (a rule allows PUT, and every rule
+ * that does exposes ETag) and must not admit the opaque `null` origin of sandboxed documents.
+ */
+const customCorsRules = z
+  .array(corsRule)
+  .min(1, { error: 'must hold at least one rule' })
+  .max(100, { error: 'must hold at most 100 rules' })
+  .superRefine((rules, ctx) => {
+    const puts = rules.filter((rule) => rule.AllowedMethods.includes('PUT'));
+    if (puts.length === 0) ctx.addIssue({ code: 'custom', message: 'a rule must allow PUT, or browsers cannot upload parts' });
+    for (const rule of puts) {
+      if (!rule.ExposeHeaders?.some((header) => header.toLowerCase() === 'etag')) {
+        ctx.addIssue({ code: 'custom', message: 'every rule that allows PUT must expose ETag' });
+        break;
+      }
+    }
+    if (rules.some((rule) => rule.AllowedOrigins.some((origin) => origin.trim().toLowerCase() === 'null'))) {
+      ctx.addIssue({ code: 'custom', message: 'the null origin may not be allowed' });
+    }
+  });
+
 export const bucketRouter = {
   getCors: adminProcedure.query(async ({ ctx }) => ({ CORSRules: await ctx.store.getCorsRules() })),
 
-  updateCors: adminProcedure.mutation(async ({ ctx }) => {
-    await ctx.store.putCorsRules(DEFAULT_CORS_RULES);
-    return { success: true as const };
-  }),
+  /** Without rules, applies the documented defaults. */
+  updateCors: adminProcedure
+    .input(z.object({ rules: customCorsRules.optional() }).optional())
+    .mutation(async ({ ctx, input }) => {
+      await ctx.store.putCorsRules(input?.rules ?? DEFAULT_CORS_RULES);
+      return { success: true as const };
+    }),
 } satisfies TRPCRouterRecord;

@@ -6,6 +6,7 @@ import { assetKey, newAssetId } from '../storage/keys.js';
 import { multipartEtag } from '../storage/multipart-etag.js';
 import type { ObjectStore } from '../storage/store.js';
 import { workspaceProcedure } from '../trpc.js';
+import { assertFileTypeAllowed, assertWithinSizeLimit } from '../upload-rules.js';
 
 /** The documented lifetime of a part URL. */
 export const PART_URL_EXPIRES_IN = 3600;
@@ -29,6 +30,7 @@ const signPartsInput = uploadRef.extend({
 
 export const uploadRouter = {
   start: workspaceProcedure.input(z.object({ fileType })).mutation(async ({ ctx, input }) => {
+    assertFileTypeAllowed(input.fileType, ctx.uploads);
     const newId = newAssetId();
     const key = assetKey(input.workspaceId, newId);
     const { uploadId: createdId } = await ctx.store.createMultipartUpload(key, input.fileType);
@@ -60,6 +62,7 @@ export const uploadRouter = {
 
   complete: workspaceProcedure.input(completeInput).mutation(async ({ ctx, input }) => {
     const key = assetKey(input.workspaceId, input.assetId);
+    if (ctx.uploads.maxUploadBytes !== undefined) await assertPartsWithinLimit(ctx.store, key, input.uploadId, input.parts, ctx.uploads);
     const { etag: objectEtag } = await completeOnce(ctx.store, key, input.uploadId, input.parts);
     return { success: true as const, key, location: `s3://${ctx.store.bucket}/${key}`, etag: objectEtag };
   }),
@@ -69,6 +72,27 @@ export const uploadRouter = {
     return { success: true as const };
   }),
 } satisfies TRPCRouterRecord;
+
+/** The limit is judged on what the store holds, not on what the caller says it sent. */
+async function assertPartsWithinLimit(
+  store: ObjectStore,
+  key: string,
+  id: string,
+  parts: ReadonlyArray<{ partNumber: number }>,
+  rules: Parameters<typeof assertWithinSizeLimit>[1],
+): Promise<void> {
+  let stored;
+  try {
+    stored = await store.listParts(key, id);
+  } catch (error) {
+    // A finished upload is judged by completeOnce (a retried complete must still succeed).
+    if (error instanceof AppError && error.appCode === 'INVALID_UPLOAD_ID') return;
+    throw error;
+  }
+  const listed = new Set(parts.map((part) => part.partNumber));
+  const total = stored.filter((part) => listed.has(part.partNumber)).reduce((sum, part) => sum + part.size, 0);
+  assertWithinSizeLimit(total, rules);
+}
 
 /**
  * A complete whose answer was lost gets retried; the upload is gone by then. When the object at

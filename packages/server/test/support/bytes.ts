@@ -18,8 +18,8 @@ export function splitParts(data: Buffer, partSize: number): Buffer[] {
 }
 
 /** A browser-style PUT of one chunk to a signed URL; returns status and the exposed ETag. */
-export async function putPart(url: string, body: Uint8Array): Promise<{ status: number; etag: string | null }> {
-  const response = await fetch(url, { method: 'PUT', body });
+export async function putPart(url: string, body: Uint8Array<ArrayBuffer> | Buffer): Promise<{ status: number; etag: string | null }> {
+  const response = await fetch(url, { method: 'PUT', body: body as Uint8Array<ArrayBuffer> });
   await response.arrayBuffer();
   return { status: response.status, etag: response.headers.get('etag') };
 }

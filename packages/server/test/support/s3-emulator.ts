@@ -67,9 +67,8 @@ function externalEndpoint(): S3Emulator | undefined {
 
 /** VERSITYGW_BIN, then PATH, then the Go bin folders `go install` writes to. */
 async function findVersitygw(): Promise<string | undefined> {
-  const fromEnv = process.env.VERSITYGW_BIN;
-  if (fromEnv) return (await isExecutable(fromEnv)) ? fromEnv : undefined;
-  const candidates = (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'versitygw'));
+  const candidates = process.env.VERSITYGW_BIN ? [process.env.VERSITYGW_BIN] : [];
+  candidates.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'versitygw')));
   const gopath = await goPath();
   if (gopath) candidates.push(join(gopath, 'bin', 'versitygw'));
   candidates.push(join(homedir(), 'go', 'bin', 'versitygw'));
@@ -114,6 +113,9 @@ async function startVersitygw(binary: string): Promise<S3Emulator> {
     }
     if ('failed' in started) throw new Error(`versitygw did not start: ${started.failed}`);
     const { child, endpoint } = started;
+    // A test run cut short (Ctrl-C, a crashed worker) must not leave the server running.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
     const emulator: S3Emulator = {
       endpoint,
       ...credentials,
@@ -121,6 +123,7 @@ async function startVersitygw(binary: string): Promise<S3Emulator> {
       region: REGION,
       forcePathStyle: true,
       stop: async () => {
+        process.off('exit', killOnExit);
         await stopProcess(child);
         await rm(dir, { recursive: true, force: true });
       },

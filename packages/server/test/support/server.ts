@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../../src/http/app.js';
+import { createApp, type CreateAppOptions } from '../../src/http/app.js';
 import { listen } from '../../src/http/server.js';
 import { createLocalStore } from '../../src/storage/local/index.js';
 import type { ObjectStore } from '../../src/storage/store.js';
@@ -18,10 +18,11 @@ export interface TestServer {
  */
 export async function startServer(
   createStore: (publicUrl: () => string) => Promise<{ store: ObjectStore; close?: () => Promise<void> }>,
+  appOptions: Omit<CreateAppOptions, 'store'> = {},
 ): Promise<TestServer> {
   let url = '';
   const { store, close: closeStore } = await createStore(() => url);
-  const running = await listen(createApp({ store }), { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });
+  const running = await listen(createApp({ ...appOptions, store }), { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });
   url = running.url;
   return {
     url,
@@ -35,10 +36,11 @@ export async function startServer(
 }
 
 /** The embedded default: a local-disk store in a fresh temporary folder. */
-export function startLocalServer(options: { now?: () => number } = {}): Promise<TestServer> {
+export function startLocalServer(options: { now?: () => number } & Omit<CreateAppOptions, 'store'> = {}): Promise<TestServer> {
+  const { now, ...appOptions } = options;
   return startServer(async (publicUrl) => {
     const dir = await mkdtemp(join(tmpdir(), 's3-service-test-'));
-    const store = await createLocalStore({ dir, publicUrl, now: options.now });
+    const store = await createLocalStore({ dir, publicUrl, now });
     return { store, close: () => rm(dir, { recursive: true, force: true }) };
-  });
+  }, appOptions);
 }

@@ -38,18 +38,24 @@ export function toStoreError(error: unknown, operation: string, expected: Expect
   const reason = typeof failure.message === 'string' && failure.message !== '' ? failure.message : String(error);
 
   const match =
-    expected[name] ?? (status !== undefined && !BUCKET_LEVEL_ERRORS.has(name) ? expected[String(status)] : undefined);
+    lookup(expected, name) ?? (status !== undefined && !BUCKET_LEVEL_ERRORS.has(name) ? lookup(expected, String(status)) : undefined);
   if (match) {
     return new AppError(match.code, `${match.message} (S3 ${name}: ${reason})`, { cause: error });
   }
   return new AppError('S3_ERROR', `S3 ${operation} failed: ${describeFailure(failure, name, status, reason)}`, { cause: error });
 }
 
+/** Own keys only: an error named `constructor` must not match Object.prototype. */
+function lookup(expected: ExpectedFailures, key: string) {
+  return Object.hasOwn(expected, key) ? expected[key] : undefined;
+}
+
 function describeFailure(failure: SdkFailure, name: string, status: number | undefined, reason: string): string {
   const networkCode = typeof failure.code === 'string' ? failure.code : undefined;
   // No status means no HTTP answer at all: the endpoint was unreachable or the request timed out.
   if (status === undefined) {
-    const what = name === 'TimeoutError' ? 'S3 did not answer in time' : 'could not reach S3';
+    const what =
+      name === 'TimeoutError' ? 'S3 did not answer in time' : name === 'AbortError' ? 'the request was aborted' : 'could not reach S3';
     return `${what} (${[name, networkCode].filter(Boolean).join(', ')}): ${reason}`;
   }
   const requestId = failure.$metadata?.requestId ?? 'none';

@@ -5,10 +5,11 @@ import {
   ListPartsCommand,
 } from '@aws-sdk/client-s3';
 import { AppError } from '../../errors.js';
+import { quoteEtag } from '../multipart-etag.js';
 import type { CompletedPart, StoredPart } from '../store.js';
 import type { S3Context } from './context.js';
 import { toStoreError, type ExpectedFailures } from './errors.js';
-import { quoteEtag } from './etag.js';
+import { assertPlausibleUploadId } from './upload-id.js';
 
 /** S3 says NoSuchUpload for ids that are unknown, completed, aborted or of another key. */
 const uploadNotFound: ExpectedFailures = {
@@ -38,6 +39,7 @@ export async function createMultipartUpload(s3: S3Context, key: string, contentT
 
 /** One ListParts call: it fails with NoSuchUpload exactly when the upload is not open for this key. */
 export async function assertUploadOpen(s3: S3Context, key: string, uploadId: string): Promise<void> {
+  assertPlausibleUploadId(uploadId);
   try {
     await s3.client.send(new ListPartsCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId, MaxParts: 1 }));
   } catch (error) {
@@ -46,6 +48,7 @@ export async function assertUploadOpen(s3: S3Context, key: string, uploadId: str
 }
 
 export async function listParts(s3: S3Context, key: string, uploadId: string): Promise<StoredPart[]> {
+  assertPlausibleUploadId(uploadId);
   const parts: StoredPart[] = [];
   let marker: string | undefined;
   try {
@@ -75,8 +78,13 @@ export async function completeMultipartUpload(
   uploadId: string,
   parts: readonly CompletedPart[],
 ): Promise<{ etag: string }> {
-  // S3 answers MalformedXML to an empty list, which reads like a driver bug; say what is wrong.
-  if (parts.length === 0) throw new AppError('UPLOAD_FAILED', 'an upload needs at least one part to complete');
+  assertAssemblable(parts);
+  // S3-compatible servers differ on completing an upload that is already finished: AWS may
+  // repeat the earlier answer, versitygw answers 200 with a made-up ETag whenever an object
+  // exists at the key, even for an id it never issued. The interface promises INVALID_UPLOAD_ID
+  // for every finished or unknown upload (the router then judges retries by the object's ETag),
+  // so the upload is checked first: one ListParts per completion, not per part.
+  await assertUploadOpen(s3, key, uploadId);
   try {
     // Errors that S3 sends inside a 200 answer are turned into exceptions by the SDK, so they
     // arrive in the catch below like any other failure.
@@ -95,7 +103,25 @@ export async function completeMultipartUpload(
   }
 }
 
+/**
+ * Refusals S3 would give anyway, decided here: S3 answers MalformedXML to an empty list, which
+ * reads like a driver bug, and servers differ on which error wins when parts are out of order
+ * (versitygw walks the list and may report EntityTooSmall first); AWS names InvalidPartOrder.
+ */
+function assertAssemblable(parts: readonly CompletedPart[]): void {
+  if (parts.length === 0) throw new AppError('UPLOAD_FAILED', 'an upload needs at least one part to complete');
+  for (let index = 1; index < parts.length; index++) {
+    if (parts[index]!.partNumber <= parts[index - 1]!.partNumber) {
+      throw new AppError(
+        'UPLOAD_FAILED',
+        `S3 refuses to assemble the upload: parts must be listed in ascending order, each once (InvalidPartOrder at part ${parts[index]!.partNumber})`,
+      );
+    }
+  }
+}
+
 export async function abortMultipartUpload(s3: S3Context, key: string, uploadId: string): Promise<void> {
+  assertPlausibleUploadId(uploadId);
   try {
     await s3.client.send(new AbortMultipartUploadCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId }));
   } catch (error) {

@@ -1,10 +1,10 @@
 import { addAbortSignal, Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { AppError } from '../../errors.js';
+import { quoteEtag } from '../multipart-etag.js';
 import type { GetObjectOptions, ObjectBody, ObjectInfo } from '../store.js';
 import type { S3Context } from './context.js';
 import { toStoreError, type ExpectedFailures } from './errors.js';
-import { quoteEtag } from './etag.js';
 import { parseContentRange, toRangeHeader } from './range.js';
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';

@@ -2,6 +2,7 @@ import { GetObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Context } from './context.js';
 import { toStoreError } from './errors.js';
+import { assertPlausibleUploadId } from './upload-id.js';
 
 /**
  * Presigned UploadPart URLs for a browser to PUT part bytes to S3 directly. Signing is local
@@ -16,6 +17,7 @@ export async function signPartUrls(
   partNumbers: readonly number[],
   expiresIn: number,
 ): Promise<string[]> {
+  assertPlausibleUploadId(uploadId);
   const signingDate = new Date(s3.now());
   try {
     return await Promise.all(

@@ -1,0 +1,65 @@
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Layout } from './layout.js';
+
+export type Chunks = AsyncIterable<Buffer>;
+
+/**
+ * Writes a small file so readers see the old content or the new, never a half-written one:
+ * write beside it in tmp/ (same filesystem), then rename over it.
+ */
+export async function writeFileAtomic(layout: Layout, path: string, data: string, mode = 0o644): Promise<void> {
+  const temp = layout.tempFile();
+  try {
+    await writeFile(temp, data, { flag: 'wx', mode });
+    await mkdir(dirname(path), { recursive: true });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Streams `source` (through `through`, which may inspect or refuse chunks) into a new file at
+ * `path`. The file is opened before the pipeline starts, so when the pipeline fails (a client gone
+ * mid-body, a size limit) the file surely exists to be removed: nothing half-written stays behind.
+ */
+export async function streamToNewFile(
+  path: string,
+  source: Readable | Chunks,
+  through: (chunks: Chunks) => Chunks = (chunks) => chunks,
+): Promise<void> {
+  const handle = await open(path, 'wx');
+  try {
+    await pipeline(source, through, handle.createWriteStream());
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await rm(path, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Removes a folder so that nobody ever sees it half-deleted: one rename takes it out of sight
+ * (the atomic step), then the contents go at leisure.
+ */
+export async function retireFolder(layout: Layout, folder: string): Promise<void> {
+  const graveyard = layout.tempFile();
+  await rename(folder, graveyard);
+  await rm(graveyard, { recursive: true, force: true });
+}
+
+/**
+ * Temp files older than `maxAgeMs` are leftovers of a crashed process (live writes finish in far
+ * less), so start-up clears them without disturbing another store working on the same folder.
+ */
+export async function sweepStaleTemp(layout: Layout, nowMs: number, maxAgeMs = 24 * 3600 * 1000): Promise<void> {
+  for (const name of await readdir(layout.tempFolder)) {
+    const path = join(layout.tempFolder, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info && nowMs - info.mtimeMs > maxAgeMs) await rm(path, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The local-disk ObjectStore ("embedded default store"): looks like S3 to callers, needs no
+ * service. Layout of the data folder:
+ *
+ *   meta/<key>.json                   object metadata {key, contentType, etag, size, lastModified,
+ *                                     blob}; renaming it into place is the commit point of an object
+ *   blobs/<blobId>                    object bytes (blobId: 32 random hex), complete before any
+ *                                     metadata names them, so no partial object is ever visible
+ *   uploads/<uploadId>/upload.json    an open multipart upload {key, contentType, createdAt}
+ *   uploads/<uploadId>/<nnnnn>-<md5>.part   its parts; the name carries number and ETag
+ *   tmp/                              writes in progress (same filesystem, so renames are atomic)
+ *   bucket/cors.json                  the bucket CORS rules
+ *   .signing-secret                   HMAC key of signed URLs, when none is configured (mode 0600)
+ *
+ * Upload ids are 32 random hex characters minted here; no other shape ever becomes a path.
+ * Completed and aborted uploads lose their folder, so they read as unknown ids. Concurrency is
+ * handled with in-process locks: one process per folder (several processes are not a goal).
+ */
+import { mkdir } from 'node:fs/promises';
+import { AppError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { MAX_PARTS } from '../../schemas.js';
+import type { ObjectStore } from '../store.js';
+import { readCorsRules, writeCorsRules } from './bucket-config.js';
+import { completeUpload } from './complete.js';
+import type { LocalContext } from './context.js';
+import { sweepStaleTemp } from './files.js';
+import { translateFsErrors } from './fs-errors.js';
+import { KeyedLock } from './keyed-lock.js';
+import { checkUploadId, createLayout } from './layout.js';
+import { deleteObject, getObject, headObject } from './objects.js';
+import { createSignedUrlRoutes } from './routes.js';
+import { loadSigningSecret } from './signing-secret.js';
+import { abortUpload, createUpload, listParts, readOpenUpload } from './uploads.js';
+import { UrlSigner } from './url-signer.js';
+
+export { MAX_PART_SIZE } from './part-receiver.js';
+export { SIGNED_OBJECT_PATH } from './url-signer.js';
+
+/** S3's smallest part (but the last). */
+export const DEFAULT_MIN_PART_SIZE = 5 * 1024 * 1024;
+
+export interface LocalStoreOptions {
+  /** Data folder; created if absent. */
+  dir: string;
+  /** Base URL of this server as browsers reach it, e.g. http://127.0.0.1:3000. A getter lets tests listen on port 0 first. */
+  publicUrl: string | (() => string);
+  /** HMAC key of signed URLs; when absent one is generated once and kept in `<dir>/.signing-secret`. */
+  signingSecret?: string;
+  /** Clock in ms; injectable so tests can expire URLs without waiting. */
+  now?: () => number;
+  /** Smallest size of every part but the last; S3's 5 MiB by default. */
+  minPartSize?: number;
+  /** Where failures of the signed-URL routes are reported (they answer 5xx themselves). */
+  logger?: Pick<Logger, 'error' | 'warn'>;
+}
+
+export async function createLocalStore(options: LocalStoreOptions): Promise<ObjectStore> {
+  const layout = createLayout(options.dir);
+  const now = options.now ?? Date.now;
+  const context: LocalContext = {
+    layout,
+    locks: new KeyedLock(),
+    now,
+    minPartSize: options.minPartSize ?? DEFAULT_MIN_PART_SIZE,
+  };
+  await translateFsErrors('preparing the data folder', async () => {
+    for (const folder of layout.folders) await mkdir(folder, { recursive: true });
+    // The real clock, not `now`: it is compared with file modification times.
+    await sweepStaleTemp(layout, Date.now());
+  });
+  const publicUrl = typeof options.publicUrl === 'string' ? constant(options.publicUrl) : options.publicUrl;
+  const signer = new UrlSigner({ secret: await loadSigningSecret(layout, options.signingSecret), publicUrl, now });
+
+  return {
+    kind: 'local',
+    bucket: 'local',
+
+    createMultipartUpload: (key, contentType) => createUpload(context, key, contentType),
+    assertUploadOpen: async (key, uploadId) => {
+      await readOpenUpload(context, key, uploadId);
+    },
+    signPartUrls: async (key, uploadId, partNumbers, expiresIn) => {
+      checkUploadId(uploadId);
+      checkExpiresIn(expiresIn);
+      return partNumbers.map((partNumber) => signer.partUrl(key, uploadId, checkPartNumber(partNumber), expiresIn));
+    },
+    listParts: (key, uploadId) => listParts(context, key, uploadId),
+    completeMultipartUpload: (key, uploadId, parts) => completeUpload(context, key, uploadId, parts),
+    abortMultipartUpload: (key, uploadId) => abortUpload(context, key, uploadId),
+
+    signGetUrl: async (key, expiresIn) => signer.getUrl(key, checkExpiresIn(expiresIn)),
+    getObject: (key, getOptions) => getObject(context, key, getOptions),
+    headObject: (key) => headObject(context, key),
+    deleteObject: (key) => deleteObject(context, key),
+
+    getCorsRules: () => readCorsRules(layout),
+    putCorsRules: (rules) => writeCorsRules(layout, rules),
+
+    signedUrlRoutes: createSignedUrlRoutes({ context, signer, ...(options.logger ? { logger: options.logger } : {}) }),
+  };
+}
+
+function constant(url: string): () => string {
+  return () => url;
+}
+
+/** The procedures validate these already; the driver still refuses to sign nonsense. */
+function checkPartNumber(partNumber: number): number {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
+    throw new AppError('INVALID_PARAMETER', `PartNumber: must be an integer from 1 to ${MAX_PARTS}`);
+  }
+  return partNumber;
+}
+
+function checkExpiresIn(expiresIn: number): number {
+  if (!Number.isInteger(expiresIn) || expiresIn < 1) {
+    throw new AppError('INVALID_PARAMETER', 'expiresIn: must be a whole number of seconds, at least 1');
+  }
+  return expiresIn;
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { join, resolve, sep } from 'node:path';
+import { AppError } from '../../errors.js';
+
+/** 128 random bits as lowercase hex: the only shape of id this driver ever turns into a path. */
+const RANDOM_ID = /^[0-9a-f]{32}$/;
+
+export function newRandomId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function isRandomId(value: string): boolean {
+  return RANDOM_ID.test(value);
+}
+
+/**
+ * Refuses any upload id this driver did not mint, before it can reach a path. The message is the
+ * same as for an unknown upload so that a probe learns nothing about the folder.
+ */
+export function checkUploadId(uploadId: string): string {
+  if (!isRandomId(uploadId)) throw new AppError('INVALID_UPLOAD_ID', 'upload not found');
+  return uploadId;
+}
+
+/** Parts are zero-padded so a plain directory listing sorts them. */
+const PART_FILE = /^(\d{5})-([0-9a-f]{32})\.part$/;
+
+export function partFileName(partNumber: number, md5: string): string {
+  return `${String(partNumber).padStart(5, '0')}-${md5}.part`;
+}
+
+export function parsePartFileName(name: string): { partNumber: number; md5: string } | undefined {
+  const match = PART_FILE.exec(name);
+  if (!match) return undefined;
+  return { partNumber: Number(match[1]), md5: match[2]! };
+}
+
+/** Where everything lives under the data folder; see the layout comment in index.ts. */
+export interface Layout {
+  readonly root: string;
+  readonly folders: readonly string[];
+  readonly corsFile: string;
+  readonly secretFile: string;
+  readonly tempFolder: string;
+  tempFile(): string;
+  metaFile(key: string): string;
+  blobFile(blobId: string): string;
+  uploadFolder(uploadId: string): string;
+  manifestFile(uploadId: string): string;
+  partFile(uploadId: string, partNumber: number, md5: string): string;
+}
+
+export function createLayout(dir: string): Layout {
+  const root = resolve(dir);
+  const metaRoot = join(root, 'meta');
+  const blobRoot = join(root, 'blobs');
+  const uploadRoot = join(root, 'uploads');
+  const tempFolder = join(root, 'tmp');
+  const bucketFolder = join(root, 'bucket');
+
+  const uploadFolder = (uploadId: string) => join(uploadRoot, checkUploadId(uploadId));
+
+  return {
+    root,
+    folders: [metaRoot, blobRoot, uploadRoot, tempFolder, bucketFolder],
+    corsFile: join(bucketFolder, 'cors.json'),
+    secretFile: join(root, '.signing-secret'),
+    tempFolder,
+    tempFile: () => join(tempFolder, newRandomId()),
+    metaFile: (key) => `${insideFolder(metaRoot, key)}.json`,
+    blobFile: (blobId) => {
+      if (!isRandomId(blobId)) throw new AppError('S3_ERROR', 'storage failed: object metadata names no valid data file');
+      return join(blobRoot, blobId);
+    },
+    uploadFolder,
+    manifestFile: (uploadId) => join(uploadFolder(uploadId), 'upload.json'),
+    partFile: (uploadId, partNumber, md5) => join(uploadFolder(uploadId), partFileName(partNumber, md5)),
+  };
+}
+
+/**
+ * Keys were validated by storage/keys.ts already; this second check keeps the driver safe on its
+ * own: no empty or dot segments, no backslashes or NULs, and the result must stay under `folder`.
+ */
+function insideFolder(folder: string, key: string): string {
+  const segments = key.split('/');
+  const unsafe = segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[\\\0]/.test(segment));
+  const path = resolve(folder, ...segments);
+  if (unsafe || !path.startsWith(folder + sep)) {
+    throw new AppError('INVALID_PARAMETER', 'key: not a storable object key');
+  }
+  return path;
+}

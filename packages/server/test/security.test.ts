@@ -1,0 +1,463 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJwtPolicy } from '../src/auth/jwt-policy.js';
+import { mintToken } from '../src/auth/mint-token.js';
+import { ConfigError, loadConfig, type AuthConfig } from '../src/config.js';
+import { putPart, randomData } from './support/bytes.js';
+import { startLocalServer, type TestServer } from './support/server.js';
+
+const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+const jwtConfig: Extract<AuthConfig, { mode: 'jwt' }> = {
+  mode: 'jwt',
+  secret: SECRET,
+  workspacesClaim: 'workspaces',
+  roleClaim: 'role',
+  adminRole: 'admin',
+};
+
+const A = 'tenant-a';
+const B = 'tenant-b';
+
+interface Answer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+describe('workspace authorization and a hardened edge', () => {
+  let server: TestServer;
+  let tokenA: string;
+  let tokenB: string;
+  let adminToken: string;
+  let expiredToken: string;
+  let forgedToken: string;
+  /** An object and an open upload of workspace B that no other caller may touch. */
+  let bObject: { key: string; bytes: Buffer };
+  let bUpload: { uploadId: string; assetId: string };
+  let aUpload: { uploadId: string; assetId: string };
+
+  const call = async (method: string, path: string, token?: string, init: { query?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> => {
+    const url = new URL(path, server.url);
+    for (const [key, value] of Object.entries(init.query ?? {})) url.searchParams.append(key, value);
+    const headers: Record<string, string> = { ...init.headers };
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (init.json !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(url, { method, headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: response.status, body, headers: response.headers };
+  };
+
+  /** tRPC over HTTP without the client: a query (GET) or mutation (POST) of one procedure. */
+  const trpc = (kind: 'query' | 'mutation', path: string, input: unknown, token?: string) => {
+    const payload = JSON.stringify({ json: input });
+    return kind === 'query'
+      ? call('GET', `/trpc/${path}`, token, { query: { input: payload } })
+      : call('POST', `/trpc/${path}`, token, { json: { json: input } });
+  };
+  const trpcCode = (answer: Answer) => ({ status: answer.status, code: answer.body?.error?.json?.data?.code });
+
+  const uploadSmallObject = async (workspaceId: string, token: string) => {
+    const started = await call('GET', '/s3/start-upload', token, { query: { workspaceId, fileType: 'image/png' } });
+    const { uploadId, assetId } = started.body;
+    const signed = await call('GET', '/s3/get-upload-url', token, { query: { workspaceId, assetId, UploadId: uploadId, PartNumber: '1' } });
+    const bytes = randomData(2048);
+    const put = await putPart(signed.body.url, bytes);
+    const done = await call('POST', '/s3/complete-upload', token, { json: { workspaceId, assetId, uploadId, parts: [{ ETag: put.etag, PartNumber: 1 }] } });
+    expect(done.status).toBe(200);
+    return { key: done.body.key as string, bytes };
+  };
+
+  beforeAll(async () => {
+    server = await startLocalServer({
+      policy: createJwtPolicy(jwtConfig),
+      uploads: { allowedFileTypes: ['image/png', 'video/*', 'application/octet-stream'], maxUploadBytes: 6 * 1024 * 1024 },
+      corsOrigins: ['https://app.example'],
+    });
+    tokenA = await mintToken({ secret: SECRET, workspaces: [A] });
+    tokenB = await mintToken({ secret: SECRET, workspaces: [B] });
+    adminToken = await mintToken({ secret: SECRET, workspaces: [], admin: true });
+    expiredToken = await new SignJWT({ workspaces: [A, B] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(SECRET));
+    forgedToken = await mintToken({ secret: `${SECRET}-not-the-server's`, workspaces: [A, B], admin: true });
+    bObject = await uploadSmallObject(B, tokenB);
+    bUpload = (await call('GET', '/s3/start-upload', tokenB, { query: { workspaceId: B, fileType: 'image/png' } })).body;
+    aUpload = (await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType: 'image/png' } })).body;
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  /** B's object still has its bytes and B's upload is still open: nothing A did reached them. */
+  const expectBUntouched = async () => {
+    const download = await fetch(`${server.url}/s3/download?${new URLSearchParams({ key: bObject.key, workspaceId: B })}`, {
+      headers: { authorization: `Bearer ${tokenB}` },
+    });
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(bObject.bytes);
+    const parts = await call('GET', '/s3/list-parts', tokenB, { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId } });
+    expect(parts.status).toBe(200);
+  };
+
+  /** Every REST path that names a workspace, aimed at workspace B's things. */
+  const restCallsOnB = () => [
+    ['GET', '/s3/start-upload', { query: { workspaceId: B, fileType: 'image/png' } }],
+    ['GET', '/s3/get-upload-url', { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId, PartNumber: '1' } }],
+    ['POST', '/s3/complete-upload', { json: { workspaceId: B, assetId: bUpload.assetId, uploadId: bUpload.uploadId, parts: [{ ETag: '"x"', PartNumber: 1 }] } }],
+    ['GET', '/s3/download', { query: { workspaceId: B, key: bObject.key } }],
+    ['DELETE', '/s3/delete', { query: { workspaceId: B, key: bObject.key } }],
+    ['GET', '/s3/list-parts', { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId } }],
+    ['DELETE', '/s3/abort-upload', { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId } }],
+  ] as const;
+
+  /** Every tRPC procedure that names a workspace, aimed at workspace B's things. */
+  const procedureCallsOnB = () => {
+    const ref = { workspaceId: B, assetId: bUpload.assetId, uploadId: bUpload.uploadId };
+    return [
+      ['mutation', 'upload.start', { workspaceId: B, fileType: 'image/png' }],
+      ['query', 'upload.signPart', { ...ref, partNumber: 1 }],
+      ['mutation', 'upload.signParts', { ...ref, partNumbers: [1, 2] }],
+      ['query', 'upload.listParts', ref],
+      ['mutation', 'upload.complete', { ...ref, parts: [{ partNumber: 1, etag: 'x' }] }],
+      ['mutation', 'upload.abort', ref],
+      ['query', 'object.downloadUrl', { workspaceId: B, key: bObject.key }],
+      ['query', 'object.head', { workspaceId: B, key: bObject.key }],
+      ['mutation', 'object.delete', { workspaceId: B, key: bObject.key }],
+    ] as const;
+  };
+
+  const refusals: Array<[string, () => string | undefined, number, string]> = [
+    ['no token', () => undefined, 401, 'UNAUTHORIZED'],
+    ['an expired token', () => expiredToken, 401, 'UNAUTHORIZED'],
+    ['a token with a wrong signature', () => forgedToken, 401, 'UNAUTHORIZED'],
+    ['a malformed token', () => 'not.a.jwt', 401, 'UNAUTHORIZED'],
+    ["workspace A's token on workspace B", () => tokenA, 403, 'FORBIDDEN'],
+  ];
+  describe.each(refusals)('%s', (_name, token, status, code) => {
+    it('is refused on every REST path, and B is untouched', async () => {
+      for (const [method, path, init] of restCallsOnB()) {
+        const answer = await call(method, path, token(), init);
+        expect({ path, status: answer.status, body: answer.body }).toEqual({ path, status, body: { error: expect.any(String), code } });
+      }
+      await expectBUntouched();
+    });
+
+    it('is refused by every tRPC procedure, and B is untouched', async () => {
+      for (const [kind, path, input] of procedureCallsOnB()) {
+        expect({ path, ...trpcCode(await trpc(kind, path, input, token())) }).toEqual({ path, status, code });
+      }
+      await expectBUntouched();
+    });
+  });
+
+  describe('bucket configuration needs the admin role', () => {
+    it.each([
+      ['GET', '/s3/getBucketConfig'],
+      ['POST', '/s3/updateBucketConfig'],
+    ] as const)('%s %s: 401 without a token, 403 for a workspace token, 200 for an admin', async (method, path) => {
+      expect((await call(method, path)).status).toBe(401);
+      expect(await call(method, path, tokenA)).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+      expect((await call(method, path, adminToken)).status).toBe(200);
+    });
+
+    it('over tRPC too', async () => {
+      expect(trpcCode(await trpc('query', 'bucket.getCors', undefined, tokenA))).toEqual({ status: 403, code: 'FORBIDDEN' });
+      expect(trpcCode(await trpc('mutation', 'bucket.updateCors', undefined))).toEqual({ status: 401, code: 'UNAUTHORIZED' });
+    });
+
+    it('custom rules must keep ETag exposed and PUT allowed, and refuse the null origin', async () => {
+      const rule = { AllowedMethods: ['PUT', 'GET'], AllowedOrigins: ['https://app.example'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] };
+      const bad = [
+        [{ ...rule, ExposeHeaders: [] }],
+        [{ ...rule, AllowedMethods: ['GET'] }],
+        [{ ...rule, AllowedOrigins: ['null'] }],
+        [{ ...rule, AllowedMethods: ['PATCH'] }],
+        [],
+      ];
+      for (const CORSRules of bad) {
+        expect(await call('POST', '/s3/updateBucketConfig', adminToken, { json: { CORSRules } })).toMatchObject({
+          status: 400,
+          body: { code: 'INVALID_PARAMETER' },
+        });
+      }
+      expect(await call('POST', '/s3/updateBucketConfig', adminToken, { json: { CORSRules: [rule] } })).toMatchObject({ status: 200, body: { success: true } });
+      expect((await call('GET', '/s3/getBucketConfig', adminToken)).body.CORSRules).toEqual([rule]);
+      expect((await call('POST', '/s3/updateBucketConfig', adminToken)).status).toBe(200);
+      expect((await call('GET', '/s3/getBucketConfig', adminToken)).body.CORSRules[0].AllowedOrigins).toEqual(['*']);
+    });
+  });
+
+  describe('identifiers mixed across workspaces (IDOR)', () => {
+    it("A's token with A's workspace cannot reach B's key, upload or asset", async () => {
+      const answers = [
+        await call('GET', '/s3/download', tokenA, { query: { workspaceId: A, key: bObject.key } }),
+        await call('DELETE', '/s3/delete', tokenA, { query: { workspaceId: A, key: bObject.key } }),
+        await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: bUpload.assetId, UploadId: bUpload.uploadId, PartNumber: '1' } }),
+        await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: aUpload.assetId, UploadId: bUpload.uploadId, PartNumber: '1' } }),
+        await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: bUpload.assetId, UploadId: aUpload.uploadId, PartNumber: '1' } }),
+        await call('GET', '/s3/list-parts', tokenA, { query: { workspaceId: A, assetId: bUpload.assetId, UploadId: bUpload.uploadId } }),
+        await call('DELETE', '/s3/abort-upload', tokenA, { query: { workspaceId: A, assetId: bUpload.assetId, UploadId: bUpload.uploadId } }),
+        await call('POST', '/s3/complete-upload', tokenA, {
+          json: { workspaceId: A, assetId: bUpload.assetId, uploadId: bUpload.uploadId, parts: [{ ETag: '"x"', PartNumber: 1 }] },
+        }),
+      ];
+      for (const answer of answers) {
+        expect(answer.status).toBeGreaterThanOrEqual(400);
+        expect(answer.status).toBeLessThan(500);
+        expect(['INVALID_PARAMETER', 'INVALID_UPLOAD_ID', 'NOT_FOUND']).toContain(answer.body.code);
+      }
+      await expectBUntouched();
+    });
+
+    it('a signed URL of B cannot be bent to another key or upload', async () => {
+      const signed = await call('GET', '/s3/get-upload-url', tokenB, {
+        query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId, PartNumber: '1' },
+      });
+      const url = String(signed.body.url);
+      const bent = [
+        url.replace(bUpload.assetId, aUpload.assetId),
+        url.replace(encodeURIComponent(bUpload.uploadId), encodeURIComponent(aUpload.uploadId)).replace(bUpload.uploadId, aUpload.uploadId),
+        url.replace(B, A),
+      ].filter((candidate) => candidate !== url);
+      expect(bent.length).toBeGreaterThan(0);
+      for (const candidate of bent) expect((await putPart(candidate, randomData(10))).status).toBe(403);
+    });
+  });
+
+  describe('malformed identifiers', () => {
+    const tricks = ['..', '../tenant-b', '%2e%2e', '%2F', '%252F', 'a\\b', 'a\u0000b', 'a\uff0fb', 'x'.repeat(2048), ' ', 'a b', '\r\nX: y'];
+
+    it.each(tricks)('workspaceId, assetId, UploadId and key %j are refused with 4xx before any store call', async (trick) => {
+      const answers = [
+        await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: trick, fileType: 'image/png' } }),
+        await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: trick, UploadId: aUpload.uploadId, PartNumber: '1' } }),
+        await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: aUpload.assetId, UploadId: trick, PartNumber: '1' } }),
+        await call('GET', '/s3/download', tokenA, { query: { workspaceId: A, key: `${A}/digital_assets/${trick}` } }),
+        await call('DELETE', '/s3/delete', tokenA, { query: { workspaceId: A, key: `${A}/digital_assets/${trick}` } }),
+      ];
+      for (const answer of answers) {
+        expect(answer.status).toBeGreaterThanOrEqual(400);
+        expect(answer.status).toBeLessThan(500);
+        expect(Object.keys(answer.body).sort()).toEqual(['code', 'error']);
+      }
+      await expectBUntouched();
+    });
+
+    it.each([0, 10001, 1.5, 1e3 + 0.5, -1, ' 1', 'Infinity', null, {}, [], '1'])('tRPC partNumber %j is 400 INVALID_PARAMETER', async (partNumber) => {
+      const answer = await trpc('query', 'upload.signPart', { workspaceId: A, assetId: aUpload.assetId, uploadId: aUpload.uploadId, partNumber }, tokenA);
+      expect(trpcCode(answer)).toEqual({ status: 400, code: 'INVALID_PARAMETER' });
+    });
+
+    it.each(['1e3', ' 1', '1 ', '+1', '0x1', '01.0', 'null', '[]', '1,2'])('REST PartNumber %j is 400 INVALID_PARAMETER', async (PartNumber) => {
+      const answer = await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: aUpload.assetId, UploadId: aUpload.uploadId, PartNumber } });
+      expect(answer).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });
+    });
+  });
+
+  describe('complete-upload part lists', () => {
+    const complete = (parts: unknown) =>
+      call('POST', '/s3/complete-upload', tokenA, { json: { workspaceId: A, assetId: aUpload.assetId, uploadId: aUpload.uploadId, parts } });
+
+    it('duplicate, unsorted and missing parts are 400 UPLOAD_FAILED; the upload stays open', async () => {
+      const etags = [];
+      for (const partNumber of [1, 2]) {
+        const signed = await call('GET', '/s3/get-upload-url', tokenA, {
+          query: { workspaceId: A, assetId: aUpload.assetId, UploadId: aUpload.uploadId, PartNumber: String(partNumber) },
+        });
+        etags.push((await putPart(signed.body.url, randomData(1000))).etag);
+      }
+      const duplicate = await complete([{ ETag: etags[0], PartNumber: 1 }, { ETag: etags[0], PartNumber: 1 }]);
+      const unsorted = await complete([{ ETag: etags[1], PartNumber: 2 }, { ETag: etags[0], PartNumber: 1 }]);
+      const missing = await complete([{ ETag: etags[0], PartNumber: 1 }, { ETag: etags[1], PartNumber: 3 }]);
+      for (const answer of [duplicate, unsorted, missing]) expect(answer).toMatchObject({ status: 400, body: { code: 'UPLOAD_FAILED' } });
+      const parts = await call('GET', '/s3/list-parts', tokenA, { query: { workspaceId: A, assetId: aUpload.assetId, UploadId: aUpload.uploadId } });
+      expect(parts.body.parts).toHaveLength(2);
+    });
+
+    it('10,000 parts fit in the body; 10,001 are 400 INVALID_PARAMETER', async () => {
+      const parts = (count: number) => Array.from({ length: count }, (_, index) => ({ ETag: '"0123456789abcdef0123456789abcdef"', PartNumber: index + 1 }));
+      expect(await complete(parts(10_000))).toMatchObject({ status: 400, body: { code: 'UPLOAD_FAILED' } });
+      expect(await complete(parts(10_001))).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });
+    });
+
+    it('an empty list and a list of junk are 400 INVALID_PARAMETER', async () => {
+      for (const parts of [[], [null], [{}], 'x', { 1: 'a' }]) {
+        const answer = await complete(parts);
+        expect(answer.status).toBe(400);
+        expect(['INVALID_PARAMETER', 'MISSING_PARAMETER']).toContain(answer.body.code);
+      }
+    });
+  });
+
+  describe('file types', () => {
+    it.each(['text/html', 'image/svg+xml', 'application/javascript', 'text/javascript', 'application/xhtml+xml', 'text/html; charset=utf-8', 'TEXT/HTML'])(
+      '%s is refused with 400 FILE_TYPE_NOT_ALLOWED',
+      async (fileType) => {
+        const answer = await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType } });
+        expect(answer).toMatchObject({ status: 400, body: { code: 'FILE_TYPE_NOT_ALLOWED' } });
+      },
+    );
+
+    it.each(['image/png\r\nSet-Cookie: x=1', 'image/png\nX: y', 'image/png"', 'image/png; a=b; c', '*/*'])('header-breaking %j is 400 INVALID_PARAMETER', async (fileType) => {
+      const answer = await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType } });
+      expect(answer).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });
+    });
+
+    it('allowed types by exact name and by family pass', async () => {
+      for (const fileType of ['image/png', 'video/mp4', 'video/webm; codecs="vp9"']) {
+        expect((await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType } })).status).toBe(200);
+      }
+    });
+
+    it('downloads go out as attachments with nosniff', async () => {
+      const answer = await call('GET', '/s3/download', tokenB, { query: { workspaceId: B, key: bObject.key } });
+      expect(answer.headers.get('content-disposition')).toMatch(/^attachment/);
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    });
+  });
+
+  describe('MAX_UPLOAD_BYTES', () => {
+    it('refuses to complete an upload whose parts exceed the limit, and keeps the parts', async () => {
+      const started = (await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType: 'video/mp4' } })).body;
+      const parts = [];
+      for (const [index, size] of [5 * 1024 * 1024, 2 * 1024 * 1024].entries()) {
+        const signed = await call('GET', '/s3/get-upload-url', tokenA, {
+          query: { workspaceId: A, assetId: started.assetId, UploadId: started.uploadId, PartNumber: String(index + 1) },
+        });
+        parts.push({ ETag: (await putPart(signed.body.url, randomData(size))).etag, PartNumber: index + 1 });
+      }
+      const answer = await call('POST', '/s3/complete-upload', tokenA, { json: { workspaceId: A, assetId: started.assetId, uploadId: started.uploadId, parts } });
+      expect(answer).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } });
+      const listed = await call('GET', '/s3/list-parts', tokenA, { query: { workspaceId: A, assetId: started.assetId, UploadId: started.uploadId } });
+      expect(listed.body.parts).toHaveLength(2);
+    });
+  });
+
+  describe('API CORS and security headers', () => {
+    it('echoes only allowlisted origins, never * with credentials', async () => {
+      const allowed = await call('OPTIONS', '/s3/start-upload', undefined, {
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      });
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+      const other = await call('OPTIONS', '/s3/start-upload', undefined, {
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+      });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('API answers carry helmet security headers', async () => {
+      const answer = await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType: 'image/png' } });
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('content-security-policy')).toBeTruthy();
+      expect(answer.headers.get('x-frame-options')).toBeTruthy();
+    });
+  });
+
+  describe('property: no input produces a 5xx or a stack trace', () => {
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('..', '%2e%2e', '%2F', '%252F', '\\', '\u0000', '\uff0f', 'x'.repeat(3000), A, B, 'image/png', '1', '0', '10001'),
+    );
+
+    it('REST query paths', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('/s3/start-upload', '/s3/get-upload-url', '/s3/download', '/s3/list-parts'),
+          fc.dictionary(fc.constantFrom('workspaceId', 'fileType', 'assetId', 'UploadId', 'PartNumber', 'key'), text),
+          async (path, query) => {
+            const answer = await call('GET', path, tokenA, { query });
+            expect(answer.status).toBeLessThan(500);
+            expect(JSON.stringify(answer.body ?? '')).not.toMatch(/\bat .+\.(ts|js):\d+/);
+          },
+        ),
+        { numRuns: 150 },
+      );
+    });
+
+    it('complete-upload bodies', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.anything(), async (body) => {
+          const answer = await call('POST', '/s3/complete-upload', tokenA, { json: body });
+          expect(answer.status).toBeLessThan(500);
+          expect(JSON.stringify(answer.body ?? '')).not.toMatch(/\bat .+\.(ts|js):\d+/);
+        }),
+        { numRuns: 100 },
+      );
+    });
+
+    it('tRPC procedure inputs', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom('upload.complete', 'upload.signParts', 'upload.start'), fc.anything(), async (path, input) => {
+          const answer = await trpc('mutation', path, input, tokenA);
+          expect(answer.status).toBeLessThan(500);
+        }),
+        { numRuns: 100 },
+      );
+    });
+  });
+});
+
+describe('JWKS tokens (RS256)', () => {
+  let jwks: Server;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    jwks = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const { port } = jwks.address() as AddressInfo;
+    server = await startLocalServer({
+      policy: createJwtPolicy({ ...jwtConfig, secret: undefined, jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: 'https://idp.example' }),
+    });
+    (globalThis as Record<string, unknown>).__rsKey = privateKey;
+  });
+  afterAll(async () => {
+    await server?.close();
+    jwks?.close();
+  });
+
+  const sign = async (claims: Record<string, unknown>, key: CryptoKey, issuer = 'https://idp.example') =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(issuer).setExpirationTime('5m').sign(key);
+
+  it('accepts a token signed by the published key and refuses others', async () => {
+    const key = (globalThis as Record<string, unknown>).__rsKey as CryptoKey;
+    const start = (token: string) =>
+      fetch(`${server.url}/s3/start-upload?workspaceId=${A}&fileType=image/png`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await start(await sign({ workspaces: [A] }, key))).status).toBe(200);
+    expect((await start(await sign({ workspaces: [A] }, key, 'https://other.example'))).status).toBe(401);
+    const stranger = await generateKeyPair('RS256');
+    expect((await start(await sign({ workspaces: [A] }, stranger.privateKey))).status).toBe(401);
+    const hs = await mintToken({ secret: SECRET, workspaces: [A] });
+    expect((await start(hs)).status).toBe(401);
+  });
+});
+
+describe('running open', () => {
+  it('is refused in production unless AUTH_DISABLED=true', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AUTH_JWT_SECRET/);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_DISABLED: 'true' }).auth).toEqual({ mode: 'open' });
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET }).auth.mode).toBe('jwt');
+  });
+
+  it('names the variable at fault', () => {
+    expect(() => loadConfig({ AUTH_JWT_SECRET: 'short' })).toThrow(/AUTH_JWT_SECRET/);
+    expect(() => loadConfig({ STORAGE: 's3' })).toThrow(/AWS_BUCKET/);
+    expect(() => loadConfig({ AWS_BUCKET: 'b', AWS_ENDPOINT_URL: 'not a url' })).toThrow(/AWS_ENDPOINT_URL/);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+  });
+});

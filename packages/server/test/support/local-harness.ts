@@ -1,0 +1,55 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { createLocalStore, type LocalStoreOptions } from '../../src/storage/local/index.js';
+import type { StoreHarness } from '../store-conformance.js';
+
+export interface LocalHarness extends StoreHarness {
+  /** The data folder. */
+  dir: string;
+  /** Where the minimal app listens, e.g. http://127.0.0.1:41234. */
+  baseUrl: string;
+}
+
+export type LocalHarnessOptions = Partial<Omit<LocalStoreOptions, 'publicUrl'>>;
+
+/**
+ * A local store on a temp folder (or `dir`, for tests that reopen one) served by a minimal Express
+ * app on 127.0.0.1, port 0, exactly as the real app mounts it: `app.use(store.signedUrlRoutes)`.
+ * `close` stops the server and removes the folder only if the harness created it.
+ */
+export async function startLocalHarness(options: LocalHarnessOptions = {}): Promise<LocalHarness> {
+  const ownsDir = options.dir === undefined;
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'local-store-')));
+  let baseUrl = '';
+  const store = await createLocalStore({ ...options, dir, publicUrl: () => baseUrl });
+  const app = express();
+  if (store.signedUrlRoutes) app.use(store.signedUrlRoutes);
+  const server = createServer(app);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    store,
+    dir,
+    baseUrl,
+    async close() {
+      await stopServer(server);
+      await store.close?.();
+      if (ownsDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** fetch keeps connections alive; they are cut so `close` does not wait for their timeout. */
+async function stopServer(server: Server): Promise<void> {
+  const closed = once(server, 'close');
+  server.close();
+  server.closeAllConnections();
+  await closed;
+}
