@@ -42,6 +42,15 @@ export const fileType = z
     error: 'must be a MIME type such as image/png',
   });
 
+/** S3's largest part, 5 GiB. */
+export const MAX_PART_BYTES = 5 * 1024 ** 3;
+
+export const partSize = z
+  .number({ error: 'must be a number of bytes' })
+  .int({ error: 'must be a whole number of bytes' })
+  .min(0, { error: 'must not be negative' })
+  .max(MAX_PART_BYTES, { error: 'must be at most 5 GiB' });
+
 /** Object keys are checked against the workspace by `parseAssetKey`; here only their shape. */
 export const objectKey = z
   .string({ error: 'must be a string' })

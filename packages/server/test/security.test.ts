@@ -342,6 +342,23 @@ describe('workspace authorization and a hardened edge', () => {
     });
   });
 
+  describe('declared part sizes', () => {
+    it('signs URLs pinned to each declared size, and refuses sizes over MAX_UPLOAD_BYTES before signing', async () => {
+      const started = (await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType: 'video/mp4' } })).body;
+      const ref = { workspaceId: A, assetId: started.assetId, uploadId: started.uploadId };
+      const tooBig = await trpc('mutation', 'upload.signParts', { ...ref, partNumbers: [1, 2], partSizes: [5 * 1024 * 1024, 2 * 1024 * 1024] }, tokenA);
+      expect(trpcCode(tooBig)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+      const mismatched = await trpc('mutation', 'upload.signParts', { ...ref, partNumbers: [1, 2], partSizes: [10] }, tokenA);
+      expect(trpcCode(mismatched)).toEqual({ status: 400, code: 'INVALID_PARAMETER' });
+
+      const signed = await trpc('mutation', 'upload.signParts', { ...ref, partNumbers: [1], partSizes: [100] }, tokenA);
+      expect(signed.status).toBe(200);
+      const url = signed.body.result.data.json.parts[0].url as string;
+      expect((await putPart(url, randomData(101))).status).toBe(403);
+      expect((await putPart(url, randomData(100))).status).toBe(200);
+    });
+  });
+
   describe('API CORS and security headers', () => {
     it('echoes only allowlisted origins, never * with credentials', async () => {
       const allowed = await call('OPTIONS', '/s3/start-upload', undefined, {

@@ -227,6 +227,22 @@ export function describeObjectStore(
       });
     });
 
+    describe('part URLs pinned to a content length', () => {
+      it('accept a body of exactly that length and refuse a longer or shorter one with 403', async () => {
+        const key = newKey();
+        const body = randomBytes(1000);
+        const { uploadId } = await store().createMultipartUpload(key, CONTENT_TYPE);
+        const [pinned] = await store().signPartUrls(key, uploadId, [1], EXPIRES_IN, { contentLengths: [body.length] });
+        expect((await putPart(pinned!, randomBytes(body.length + 1))).status).toBe(403);
+        expect((await putPart(pinned!, randomBytes(body.length - 1))).status).toBe(403);
+        expect(await store().listParts(key, uploadId)).toEqual([]);
+        const accepted = await putPart(pinned!, body);
+        expect(accepted.status).toBe(200);
+        expect(await store().listParts(key, uploadId)).toEqual([{ partNumber: 1, etag: quoted(md5Hex(body)), size: body.length }]);
+        await store().abortMultipartUpload(key, uploadId);
+      });
+    });
+
     describe('signed URLs refuse tampering and expiry', () => {
       const key = newKey();
       const objectKey = newKey();

@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { assetId, etag, fileType, MAX_PARTS, partNumber, uploadId } from '../schemas.js';
+import { assetId, etag, fileType, MAX_PARTS, partNumber, partSize, uploadId } from '../schemas.js';
 import { assetKey, newAssetId } from '../storage/keys.js';
 import { multipartEtag } from '../storage/multipart-etag.js';
 import type { ObjectStore } from '../storage/store.js';
@@ -20,13 +20,26 @@ const completeInput = uploadRef.extend({
     .max(MAX_PARTS, { error: `must list at most ${MAX_PARTS} parts` }),
 });
 
-const signPartsInput = uploadRef.extend({
-  partNumbers: z
-    .array(partNumber, { error: 'must be a list of part numbers' })
-    .min(1, { error: 'must list at least one part number' })
-    .max(MAX_PARTS, { error: `must list at most ${MAX_PARTS} part numbers` })
-    .refine((numbers) => new Set(numbers).size === numbers.length, { error: 'must not repeat a part number' }),
+const signPartInput = uploadRef.extend({
+  partNumber,
+  /** Pins the URL to a body of exactly this many bytes. */
+  contentLength: partSize.optional(),
 });
+
+const signPartsInput = uploadRef
+  .extend({
+    partNumbers: z
+      .array(partNumber, { error: 'must be a list of part numbers' })
+      .min(1, { error: 'must list at least one part number' })
+      .max(MAX_PARTS, { error: `must list at most ${MAX_PARTS} part numbers` })
+      .refine((numbers) => new Set(numbers).size === numbers.length, { error: 'must not repeat a part number' }),
+    /** One byte length per part number: each URL then accepts a body of exactly that size. */
+    partSizes: z.array(partSize, { error: 'must be a list of byte lengths' }).max(MAX_PARTS).optional(),
+  })
+  .refine((input) => !input.partSizes || input.partSizes.length === input.partNumbers.length, {
+    error: 'must give one size per part number',
+    path: ['partSizes'],
+  });
 
 export const uploadRouter = {
   start: workspaceProcedure.input(z.object({ fileType })).mutation(async ({ ctx, input }) => {
@@ -37,18 +50,23 @@ export const uploadRouter = {
     return { uploadId: createdId, assetId: newId, key };
   }),
 
-  signPart: workspaceProcedure.input(uploadRef.extend({ partNumber })).query(async ({ ctx, input }) => {
+  signPart: workspaceProcedure.input(signPartInput).query(async ({ ctx, input }) => {
     const key = assetKey(input.workspaceId, input.assetId);
+    const contentLengths = input.contentLength === undefined ? undefined : [input.contentLength];
+    if (contentLengths) assertWithinSizeLimit(input.contentLength!, ctx.uploads);
     await ctx.store.assertUploadOpen(key, input.uploadId);
-    const [url] = await ctx.store.signPartUrls(key, input.uploadId, [input.partNumber], PART_URL_EXPIRES_IN);
+    const [url] = await ctx.store.signPartUrls(key, input.uploadId, [input.partNumber], PART_URL_EXPIRES_IN, { contentLengths });
     return { url: url!, expiresIn: PART_URL_EXPIRES_IN };
   }),
 
   /** One upload check for the whole batch: a client signs hundreds of parts in one call. */
   signParts: workspaceProcedure.input(signPartsInput).mutation(async ({ ctx, input }) => {
     const key = assetKey(input.workspaceId, input.assetId);
+    if (input.partSizes) assertWithinSizeLimit(input.partSizes.reduce((sum, size) => sum + size, 0), ctx.uploads);
     await ctx.store.assertUploadOpen(key, input.uploadId);
-    const urls = await ctx.store.signPartUrls(key, input.uploadId, input.partNumbers, PART_URL_EXPIRES_IN);
+    const urls = await ctx.store.signPartUrls(key, input.uploadId, input.partNumbers, PART_URL_EXPIRES_IN, {
+      contentLengths: input.partSizes,
+    });
     return {
       parts: input.partNumbers.map((number, index) => ({ partNumber: number, url: urls[index]! })),
       expiresIn: PART_URL_EXPIRES_IN,

@@ -42,6 +42,11 @@ export interface GetObjectOptions {
   signal?: AbortSignal;
 }
 
+export interface SignPartOptions {
+  /** Byte length each part's PUT must have, in the order of the part numbers. */
+  contentLengths?: readonly number[];
+}
+
 /**
  * The one storage interface. Drivers translate their own failures into AppError codes:
  * INVALID_UPLOAD_ID, UPLOAD_FAILED, NOT_FOUND, RANGE_NOT_SATISFIABLE, S3_ERROR.
@@ -56,8 +61,17 @@ export interface ObjectStore {
   createMultipartUpload(key: string, contentType: string): Promise<{ uploadId: string }>;
   /** Throws INVALID_UPLOAD_ID unless `uploadId` is an unfinished upload of exactly `key`. */
   assertUploadOpen(key: string, uploadId: string): Promise<void>;
-  /** Signs PUT URLs for parts of an upload already checked with `assertUploadOpen`. */
-  signPartUrls(key: string, uploadId: string, partNumbers: readonly number[], expiresIn: number): Promise<string[]>;
+  /**
+   * Signs PUT URLs for parts of an upload already checked with `assertUploadOpen`. With
+   * `contentLengths` (one per part number) each URL accepts a body of exactly that many bytes.
+   */
+  signPartUrls(
+    key: string,
+    uploadId: string,
+    partNumbers: readonly number[],
+    expiresIn: number,
+    options?: SignPartOptions,
+  ): Promise<string[]>;
   listParts(key: string, uploadId: string): Promise<StoredPart[]>;
   /** Assembles the parts; the object appears whole or not at all. Returns its etag. */
   completeMultipartUpload(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<{ etag: string }>;

@@ -80,10 +80,13 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Obje
     assertUploadOpen: async (key, uploadId) => {
       await readOpenUpload(context, key, uploadId);
     },
-    signPartUrls: async (key, uploadId, partNumbers, expiresIn) => {
+    signPartUrls: async (key, uploadId, partNumbers, expiresIn, signOptions) => {
       checkUploadId(uploadId);
       checkExpiresIn(expiresIn);
-      return partNumbers.map((partNumber) => signer.partUrl(key, uploadId, checkPartNumber(partNumber), expiresIn));
+      const lengths = signOptions?.contentLengths;
+      return partNumbers.map((partNumber, index) =>
+        signer.partUrl(key, uploadId, checkPartNumber(partNumber), expiresIn, lengths?.[index]),
+      );
     },
     listParts: (key, uploadId) => listParts(context, key, uploadId),
     completeMultipartUpload: (key, uploadId, parts) => completeUpload(context, key, uploadId, parts),

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
-import { isAppError } from '../../errors.js';
+import { AppError, isAppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { readCorsRules } from './bucket-config.js';
 import { parseRangeHeader } from './byte-range.js';
@@ -35,13 +35,15 @@ export function createSignedUrlRoutes({ context, signer, logger }: SignedUrlRout
 
   router.put(OBJECT_ROUTE, async (req, res) => {
     const key = req.params.key.join('/');
-    const { uploadId, partNumber } = signer.verifyPart(key, queryOf(req));
+    const { uploadId, partNumber, contentLength } = signer.verifyPart(key, queryOf(req));
     refuseDeclaredOversize(req);
+    if (contentLength !== undefined) assertPinnedLength(req, contentLength);
     // Checked before the body is read so a dead upload costs no disk writes; checked again on commit.
     await readOpenUpload(context, key, uploadId);
     const file = context.layout.tempFile();
     try {
-      const { md5 } = await receivePart(req, file);
+      const { md5, size } = await receivePart(req, file, contentLength);
+      if (contentLength !== undefined && size !== contentLength) throw lengthMismatch(contentLength);
       await savePart(context, key, uploadId, partNumber, file, md5);
       res.status(200).set('ETag', `"${md5}"`).end();
     } finally {
@@ -96,6 +98,15 @@ async function sendObject(
     // pipeline has closed both ends; a client that left early is routine, anything else is worth a line.
     if (!req.socket.destroyed) logger?.warn({ err: error, key }, 'download stream failed');
   }
+}
+
+/** Like S3 with a signed content-length: any other declared length fails the signature. */
+function assertPinnedLength(req: Request, contentLength: number): void {
+  if (req.headers['content-length'] !== String(contentLength)) throw lengthMismatch(contentLength);
+}
+
+function lengthMismatch(contentLength: number): AppError {
+  return new AppError('INVALID_SIGNATURE', `this URL accepts a body of exactly ${contentLength} bytes`);
 }
 
 /** The exact query as sent, repeated parameters included (they are refused, not merged). */

@@ -7,7 +7,7 @@ export const SIGNED_OBJECT_PATH = '/storage/objects';
 
 /** What a signature grants: one part PUT of one upload, or one object GET. */
 export type Grant =
-  | { method: 'PUT'; key: string; uploadId: string; partNumber: number }
+  | { method: 'PUT'; key: string; uploadId: string; partNumber: number; contentLength?: number }
   | { method: 'GET'; key: string };
 
 export interface UrlSignerOptions {
@@ -32,8 +32,8 @@ export class UrlSigner {
     this.#options = options;
   }
 
-  partUrl(key: string, uploadId: string, partNumber: number, expiresIn: number): string {
-    return this.#url({ method: 'PUT', key, uploadId, partNumber }, expiresIn);
+  partUrl(key: string, uploadId: string, partNumber: number, expiresIn: number, contentLength?: number): string {
+    return this.#url({ method: 'PUT', key, uploadId, partNumber, contentLength }, expiresIn);
   }
 
   getUrl(key: string, expiresIn: number): string {
@@ -41,13 +41,23 @@ export class UrlSigner {
   }
 
   /** Checks a PUT to `key` with the URL's query; returns the part it grants. */
-  verifyPart(key: string, query: URLSearchParams): { uploadId: string; partNumber: number } {
+  verifyPart(key: string, query: URLSearchParams): { uploadId: string; partNumber: number; contentLength?: number } {
     const uploadId = single(query, 'uploadId');
     const partNumber = single(query, 'partNumber');
+    const contentLength = query.has('contentLength') ? single(query, 'contentLength') : '';
     if (uploadId === undefined || partNumber === undefined || !PART_NUMBER.test(partNumber) || Number(partNumber) > MAX_PARTS) {
       throw invalidSignature('the URL is not a signed part URL');
     }
-    const grant = { method: 'PUT', key, uploadId, partNumber: Number(partNumber) } as const;
+    if (contentLength === undefined || (contentLength !== '' && !EXPIRES.test(contentLength))) {
+      throw invalidSignature('the URL is not a signed part URL');
+    }
+    const grant = {
+      method: 'PUT',
+      key,
+      uploadId,
+      partNumber: Number(partNumber),
+      ...(contentLength === '' ? {} : { contentLength: Number(contentLength) }),
+    } as const;
     this.#verify(grant, query);
     return grant;
   }
@@ -62,6 +72,7 @@ export class UrlSigner {
     if (grant.method === 'PUT') {
       query.set('uploadId', grant.uploadId);
       query.set('partNumber', String(grant.partNumber));
+      if (grant.contentLength !== undefined) query.set('contentLength', String(grant.contentLength));
     }
     query.set('expires', String(expires));
     query.set('signature', this.#sign(grant, expires).toString('hex'));
@@ -88,7 +99,9 @@ export class UrlSigner {
   /** A JSON array as the signed text: no choice of field values can shift one field into another. */
   #sign(grant: Grant, expires: number): Buffer {
     const fields = grant.method === 'PUT' ? [grant.uploadId, grant.partNumber] : ['', 0];
-    const text = JSON.stringify(['s3-service/local/v1', grant.method, grant.key, ...fields, expires]);
+    // v1 URLs (no pinned length) keep their exact signed text, so URLs signed before stay valid.
+    const pinned = grant.method === 'PUT' && grant.contentLength !== undefined ? [grant.contentLength] : [];
+    const text = JSON.stringify(['s3-service/local/v1', grant.method, grant.key, ...fields, expires, ...pinned]);
     return createHmac('sha256', this.#options.secret).update(text).digest();
   }
 }

@@ -32,7 +32,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     bucket: options.bucket,
     createMultipartUpload: (key, contentType) => createMultipartUpload(s3, key, contentType),
     assertUploadOpen: (key, uploadId) => assertUploadOpen(s3, key, uploadId),
-    signPartUrls: (key, uploadId, partNumbers, expiresIn) => signPartUrls(s3, key, uploadId, partNumbers, expiresIn),
+    signPartUrls: (key, uploadId, partNumbers, expiresIn, options) => signPartUrls(s3, key, uploadId, partNumbers, expiresIn, options),
     listParts: (key, uploadId) => listParts(s3, key, uploadId),
     completeMultipartUpload: (key, uploadId, parts) => completeMultipartUpload(s3, key, uploadId, parts),
     abortMultipartUpload: (key, uploadId) => abortMultipartUpload(s3, key, uploadId),

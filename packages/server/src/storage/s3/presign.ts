@@ -1,5 +1,6 @@
 import { GetObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { SignPartOptions } from '../store.js';
 import type { S3Context } from './context.js';
 import { toStoreError } from './errors.js';
 import { assertPlausibleUploadId } from './upload-id.js';
@@ -16,17 +17,20 @@ export async function signPartUrls(
   uploadId: string,
   partNumbers: readonly number[],
   expiresIn: number,
+  options: SignPartOptions = {},
 ): Promise<string[]> {
   assertPlausibleUploadId(uploadId);
   const signingDate = new Date(s3.now());
+  const lengths = options.contentLengths;
   try {
     return await Promise.all(
-      partNumbers.map((partNumber) =>
-        getSignedUrl(s3.client, new UploadPartCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }), {
-          expiresIn,
-          signingDate,
-        }),
-      ),
+      partNumbers.map((partNumber, index) => {
+        const contentLength = lengths?.[index];
+        const command = new UploadPartCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentLength: contentLength });
+        // A signed content-length makes S3 refuse a body of any other size (SignatureDoesNotMatch).
+        const pin = contentLength === undefined ? {} : { signableHeaders: new Set(['content-length']) };
+        return getSignedUrl(s3.client, command, { expiresIn, signingDate, ...pin });
+      }),
     );
   } catch (error) {
     throw toStoreError(error, 'presign UploadPart');
