@@ -399,6 +399,30 @@ export function describeObjectStore(
       });
     });
 
+    describe('listing objects', () => {
+      it('lists the objects under a prefix in key order, a page at a time', async () => {
+        const listedWorkspace = `${workspaceId}-list`;
+        const keys = [0, 1, 2].map(() => assetKey(listedWorkspace, newAssetId())).sort();
+        const bodies = keys.map((_, index) => randomBytes(100 + index));
+        for (const [index, key] of keys.entries()) await storeObject(key, [bodies[index]!]);
+        const prefix = `${listedWorkspace}/digital_assets/`;
+
+        const first = await store().listObjects(prefix, { limit: 2 });
+        expect(first.objects.map((object) => object.key)).toEqual(keys.slice(0, 2));
+        expect(first.objects[0]).toMatchObject({ size: 100, contentType: CONTENT_TYPE, etag: multipartEtag([bodies[0]!]) });
+        expect(first.objects[0]!.lastModified).toBeInstanceOf(Date);
+        expect(first.nextCursor).toEqual(expect.any(String));
+        const second = await store().listObjects(prefix, { limit: 2, cursor: first.nextCursor });
+        expect(second.objects.map((object) => object.key)).toEqual(keys.slice(2));
+        expect(second.nextCursor).toBeUndefined();
+
+        await store().deleteObject(keys[1]!);
+        const after = await store().listObjects(prefix, { limit: 10 });
+        expect(after.objects.map((object) => object.key)).toEqual([keys[0], keys[2]]);
+        expect(await store().listObjects(`${workspaceId}-empty/digital_assets/`, { limit: 10 })).toEqual({ objects: [] });
+      });
+    });
+
     describe('bucket CORS rules', () => {
       afterAll(async () => {
         await store().putCorsRules(DEFAULT_CORS_RULES);

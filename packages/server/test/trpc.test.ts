@@ -60,7 +60,12 @@ describe('tRPC /trpc on the local-disk store', () => {
     const downloaded = Buffer.from(await (await fetch(url)).arrayBuffer());
     expect(sha256(downloaded)).toBe(sha256(data));
 
+    const page = await trpc.object.list.query({ workspaceId });
+    expect(page.objects.map((object) => object.key)).toContain(started.key);
+    expect(page.objects.find((object) => object.key === started.key)).toMatchObject({ size: data.length, contentType: 'application/pdf' });
+
     await expect(trpc.object.delete.mutate({ workspaceId, key: started.key })).resolves.toEqual({ success: true });
+    expect((await trpc.object.list.query({ workspaceId })).objects.map((object) => object.key)).not.toContain(started.key);
     expect(await codeOf(trpc.object.head.query({ workspaceId, key: started.key }))).toEqual({ code: 'NOT_FOUND', httpStatus: 404 });
   });
 

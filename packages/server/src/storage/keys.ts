@@ -9,6 +9,11 @@ export function assetKey(workspaceId: string, assetId: string): string {
   return `${workspaceId}/${ASSET_FOLDER}/${assetId}`;
 }
 
+/** Where a workspace's assets live: every asset key starts with this. */
+export function assetPrefix(workspaceId: string): string {
+  return `${workspaceId}/${ASSET_FOLDER}/`;
+}
+
 /** 128 random bits, URL- and path-safe: unguessable, so one asset's key reveals no other. */
 export function newAssetId(): string {
   return randomBytes(16).toString('base64url').replace(/^[-_]/, 'a');
@@ -19,7 +24,7 @@ export function newAssetId(): string {
  * else (traversal, encoded separators, another workspace's prefix) is refused before any store call.
  */
 export function parseAssetKey(workspaceId: string, key: string): { key: string; assetId: string } {
-  const prefix = `${workspaceId}/${ASSET_FOLDER}/`;
+  const prefix = assetPrefix(workspaceId);
   if (!key.startsWith(prefix)) {
     throw new AppError('INVALID_PARAMETER', `key: must be a key of workspace ${workspaceId} (${prefix}<assetId>)`);
   }

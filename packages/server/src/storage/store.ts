@@ -36,6 +36,18 @@ export interface ObjectBody extends ObjectInfo {
   range?: { start: number; end: number };
 }
 
+/** One page of a listing, oldest key first; `nextCursor` is absent on the last page. */
+export interface ObjectPage {
+  objects: ObjectInfo[];
+  nextCursor?: string;
+}
+
+export interface ListObjectsOptions {
+  /** From the previous page; opaque to callers. */
+  cursor?: string;
+  limit: number;
+}
+
 export interface GetObjectOptions {
   range?: ByteRange;
   /** Aborts the read (and the S3 request) when the HTTP client goes away. */
@@ -83,6 +95,8 @@ export interface ObjectStore {
   headObject(key: string): Promise<ObjectInfo | null>;
   /** Deleting a missing key succeeds, as in S3. */
   deleteObject(key: string): Promise<void>;
+  /** Objects directly under `prefix` (which ends in `/`), in key order; a bad cursor is INVALID_PARAMETER. */
+  listObjects(prefix: string, options: ListObjectsOptions): Promise<ObjectPage>;
 
   getCorsRules(): Promise<CorsRule[]>;
   putCorsRules(rules: readonly CorsRule[]): Promise<void>;

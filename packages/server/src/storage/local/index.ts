@@ -28,6 +28,7 @@ import { sweepStaleTemp } from './files.js';
 import { translateFsErrors } from './fs-errors.js';
 import { KeyedLock } from './keyed-lock.js';
 import { checkUploadId, createLayout } from './layout.js';
+import { listObjects } from './listing.js';
 import { deleteObject, getObject, headObject } from './objects.js';
 import { createSignedUrlRoutes } from './routes.js';
 import { loadSigningSecret } from './signing-secret.js';
@@ -96,6 +97,7 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Obje
     getObject: (key, getOptions) => getObject(context, key, getOptions),
     headObject: (key) => headObject(context, key),
     deleteObject: (key) => deleteObject(context, key),
+    listObjects: (prefix, listOptions) => listObjects(context, prefix, listOptions),
 
     getCorsRules: () => readCorsRules(layout),
     putCorsRules: (rules) => writeCorsRules(layout, rules),

@@ -44,6 +44,8 @@ export interface Layout {
   readonly tempFolder: string;
   tempFile(): string;
   metaFile(key: string): string;
+  /** The folder of metadata files for keys under `prefix` (which ends in `/`). */
+  metaFolder(prefix: string): string;
   blobFile(blobId: string): string;
   uploadFolder(uploadId: string): string;
   manifestFile(uploadId: string): string;
@@ -68,6 +70,7 @@ export function createLayout(dir: string): Layout {
     tempFolder,
     tempFile: () => join(tempFolder, newRandomId()),
     metaFile: (key) => `${insideFolder(metaRoot, key)}.json`,
+    metaFolder: (prefix) => insideFolder(metaRoot, prefix.replace(/\/$/, '')),
     blobFile: (blobId) => {
       if (!isRandomId(blobId)) throw new AppError('S3_ERROR', 'storage failed: object metadata names no valid data file');
       return join(blobRoot, blobId);

@@ -5,6 +5,7 @@ import { createS3Client, type S3Timeouts } from './client.js';
 import type { S3Context } from './context.js';
 import { getCorsRules, putCorsRules } from './cors.js';
 import { abortMultipartUpload, assertUploadOpen, completeMultipartUpload, createMultipartUpload, listParts } from './multipart.js';
+import { listObjects } from './listing.js';
 import { deleteObject, getObject, headObject } from './objects.js';
 import { signGetUrl, signPartUrls } from './presign.js';
 
@@ -40,6 +41,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     getObject: (key, options) => getObject(s3, key, options),
     headObject: (key) => headObject(s3, key),
     deleteObject: (key) => deleteObject(s3, key),
+    listObjects: (prefix, options) => listObjects(s3, prefix, options),
     getCorsRules: () => getCorsRules(s3),
     putCorsRules: (rules) => putCorsRules(s3, rules),
     // Releases the keep-alive sockets of the client's agent so the process can exit.

@@ -1,0 +1,37 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+import type { ListObjectsOptions, ObjectPage } from '../store.js';
+import type { S3Context } from './context.js';
+import { toStoreError } from './errors.js';
+import { headObject } from './objects.js';
+
+/** HEADs in flight per page: enough to hide latency, few enough to stay polite to S3. */
+const HEAD_CONCURRENCY = 8;
+
+/**
+ * One ListObjectsV2 page. The listing has no content types, so each listed object is HEADed;
+ * the continuation token is the cursor.
+ */
+export async function listObjects(s3: S3Context, prefix: string, options: ListObjectsOptions): Promise<ObjectPage> {
+  let output;
+  try {
+    output = await s3.client.send(
+      new ListObjectsV2Command({
+        Bucket: s3.bucket,
+        Prefix: prefix,
+        Delimiter: '/',
+        MaxKeys: options.limit,
+        ContinuationToken: options.cursor,
+      }),
+    );
+  } catch (error) {
+    throw toStoreError(error, 'ListObjectsV2', {
+      InvalidArgument: { code: 'INVALID_PARAMETER', message: 'cursor: not a cursor of this listing' },
+    });
+  }
+  const limit = pLimit(HEAD_CONCURRENCY);
+  const keys = (output.Contents ?? []).flatMap((item) => (item.Key ? [item.Key] : []));
+  const infos = await Promise.all(keys.map((key) => limit(() => headObject(s3, key))));
+  const objects = infos.filter((info) => info !== null);
+  return output.IsTruncated && output.NextContinuationToken ? { objects, nextCursor: output.NextContinuationToken } : { objects };
+}
