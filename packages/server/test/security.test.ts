@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJwtPolicy } from '../src/auth/jwt-policy.js';
 import { mintToken } from '../src/auth/mint-token.js';
 import { ConfigError, loadConfig, type AuthConfig } from '../src/config.js';
+import { AppError } from '../src/errors.js';
 import { putPart, randomData } from './support/bytes.js';
 import { startLocalServer, type TestServer } from './support/server.js';
 
@@ -476,5 +477,34 @@ describe('running open', () => {
     expect(() => loadConfig({ STORAGE: 's3' })).toThrow(/AWS_BUCKET/);
     expect(() => loadConfig({ AWS_BUCKET: 'b', AWS_ENDPOINT_URL: 'not a url' })).toThrow(/AWS_ENDPOINT_URL/);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+  });
+});
+
+describe("an embedding app's own policy", () => {
+  it('decides every workspace call before the store, with the codes it throws', async () => {
+    const seen: string[] = [];
+    const server = await startLocalServer({
+      policy: {
+        authorizeWorkspace: (caller, workspaceId) => {
+          seen.push(workspaceId);
+          if (caller.headers['x-member-of'] !== workspaceId) throw new AppError('FORBIDDEN', `not a member of ${workspaceId}`);
+        },
+        authorizeAdmin: () => {
+          throw new AppError('FORBIDDEN', 'no admins here');
+        },
+      },
+    });
+    try {
+      const start = (member: string) =>
+        fetch(`${server.url}/s3/start-upload?workspaceId=ws-1&fileType=image/png`, { headers: { 'x-member-of': member } });
+      expect((await start('ws-1')).status).toBe(200);
+      const refused = await start('ws-2');
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toEqual({ error: 'not a member of ws-1', code: 'FORBIDDEN' });
+      expect((await fetch(`${server.url}/s3/getBucketConfig`)).status).toBe(403);
+      expect(seen).toEqual(['ws-1', 'ws-1']);
+    } finally {
+      await server.close();
+    }
   });
 });
