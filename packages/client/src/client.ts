@@ -1,0 +1,58 @@
+import type { AppRouter } from '@s3-service/server';
+import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
+import type { inferRouterOutputs } from '@trpc/server';
+import superjson from 'superjson';
+import { downloadObject, type DownloadInput } from './download.js';
+import { createHttpContext, type HeadersOption } from './http.js';
+import { callService } from './service-call.js';
+import { uploadData, type UploadOptions, type UploadResult } from './upload.js';
+import type { UploadData } from './upload/open-source.js';
+
+export interface S3ServiceClientOptions {
+  /** The service's base URL, e.g. `http://127.0.0.1:3000`; tRPC is at `${url}/trpc`. */
+  url: string;
+  /** Headers for every request to the service (e.g. Authorization); called per request. */
+  headers?: HeadersOption;
+  /** The fetch to use; default the platform's. Also used for the part PUTs to signed URLs. */
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface ObjectRef {
+  key: string;
+  workspaceId: string;
+}
+
+/** What the procedures answer, straight from the router's types. */
+type Outputs = inferRouterOutputs<AppRouter>;
+
+export interface S3ServiceClient {
+  /** The full typed tRPC client, for everything the helpers below do not cover. */
+  readonly trpc: TRPCClient<AppRouter>;
+  /** Uploads `data` as one object with the resumable, parallel multipart flow. */
+  upload(data: UploadData, options: UploadOptions): Promise<UploadResult>;
+  /** The object's bytes as a streaming Response (GET /s3/download). */
+  download(input: DownloadInput): Promise<Response>;
+  /** A signed GET URL, for `<a href>` or `<img src>`; NOT_FOUND when there is no object. */
+  downloadUrl(input: ObjectRef & { expiresIn?: number; signal?: AbortSignal }): Promise<Outputs['object']['downloadUrl']>;
+  delete(input: ObjectRef & { signal?: AbortSignal }): Promise<Outputs['object']['delete']>;
+  /** Gives up an upload that failed and will not be resumed, freeing its stored parts. */
+  abortUpload(input: { workspaceId: string; uploadId: string; assetId: string; signal?: AbortSignal }): Promise<void>;
+}
+
+export function createS3ServiceClient(options: S3ServiceClientOptions): S3ServiceClient {
+  const http = createHttpContext(options);
+  const trpc = createTRPCClient<AppRouter>({
+    links: [httpBatchLink({ url: `${http.baseUrl}/trpc`, transformer: superjson, fetch: http.fetch, headers: http.headers })],
+  });
+
+  return {
+    trpc,
+    upload: (data, uploadOptions) => uploadData({ trpc, fetch: http.fetch }, data, uploadOptions),
+    download: (input) => downloadObject(http, input),
+    downloadUrl: ({ signal, ...input }) => callService(() => trpc.object.downloadUrl.query(input, { signal }), signal),
+    delete: ({ signal, ...input }) => callService(() => trpc.object.delete.mutate(input, { signal }), signal),
+    abortUpload: async ({ signal, ...input }) => {
+      await callService(() => trpc.upload.abort.mutate(input, { signal }), signal);
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * @s3-service/client: the typed tRPC client of s3-service and a resumable, parallel multipart
+ * uploader, for browsers and Node. Nothing here loads Node modules; file-path helpers live in
+ * `@s3-service/client/node` (and `upload(path)` loads `node:fs` only when it is given a path).
+ */
+export { createS3ServiceClient, type ObjectRef, type S3ServiceClient, type S3ServiceClientOptions } from './client.js';
+export type { DownloadInput } from './download.js';
+export {
+  S3ServiceError,
+  UploadError,
+  type ClientErrorCode,
+  type S3ServiceErrorCode,
+  type S3ServiceErrorOptions,
+  type UploadErrorContext,
+} from './errors.js';
+export type { HeadersOption } from './http.js';
+export type { RetryDelay } from './retry.js';
+export { DEFAULT_CONCURRENCY, type UploadOptions, type UploadResult } from './upload.js';
+export type { UploadData } from './upload/open-source.js';
+export { DEFAULT_PART_SIZE, MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE } from './upload/part-size.js';
+export type { ProgressListener, UploadProgress } from './upload/progress.js';
+export type { ByteStream } from './upload/stream-source.js';
+export type { ErrorCode } from '@s3-service/server';

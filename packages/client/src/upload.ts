@@ -1,0 +1,166 @@
+import type { AppRouter } from '@s3-service/server';
+import type { TRPCClient } from '@trpc/client';
+import { abortError, childController, isAbortError, throwIfAborted } from './abort.js';
+import { S3ServiceError, UploadError, type UploadErrorContext } from './errors.js';
+import { DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, type RetryDelay, type RetryPolicy } from './retry.js';
+import { isNode } from './runtime.js';
+import { DEFAULT_FILE_TYPE } from './upload/mime.js';
+import { openSource, type UploadData } from './upload/open-source.js';
+import { choosePartSize } from './upload/part-size.js';
+import { ProgressTracker, type ProgressListener } from './upload/progress.js';
+import { sendParts } from './upload/send-parts.js';
+import { uploadService, type UploadRef, type UploadService } from './upload/service.js';
+import type { UploadSource } from './upload/source.js';
+
+export interface UploadOptions {
+  workspaceId: string;
+  /** Content-Type of the object. Default: the Blob's type, else the file name's extension, else application/octet-stream. */
+  fileType?: string;
+  /** Bytes per part. Default 8 MiB; at least 5 MiB; grown so a file needs at most 10 000 parts. */
+  partSize?: number;
+  /** Parts sent at once. Default 4. Memory use is about `concurrency x partSize`. */
+  concurrency?: number;
+  /** Retries of a part (and of each sign/list/complete call) after a transient failure. Default 5. */
+  retries?: number;
+  /** Backoff between retries. Default 500 ms doubling up to 20 s, with jitter. */
+  retryDelay?: RetryDelay;
+  /** Aborting stops every PUT, aborts the multipart upload on the server, and rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Called as bytes go out; `loaded` never decreases and ends at `total`. */
+  onProgress?: ProgressListener;
+  /**
+   * Continues an upload that a crash, a lost connection or an UploadError interrupted: the
+   * server lists the parts it has, and only the missing ones (or ones of the wrong size) are
+   * sent. Pass the same data and the same `partSize` as the first time.
+   */
+  resume?: { uploadId: string; assetId: string };
+  /** Length of a stream input, when known: progress then has a total, and parts may grow. */
+  size?: number;
+  /**
+   * Sends parts as counting streams, so progress moves while a part is on the wire. Default:
+   * true in Node, false in browsers, where progress moves per finished part (see part-body.ts).
+   */
+  streamParts?: boolean;
+}
+
+export interface UploadResult {
+  key: string;
+  assetId: string;
+  uploadId: string;
+  /** `s3://<bucket>/<key>` */
+  location: string;
+  /** Bytes stored. */
+  size: number;
+  /** The object's ETag, quoted; multipart objects have S3's `"<md5>-<part count>"`. */
+  etag: string;
+}
+
+export interface UploadDependencies {
+  trpc: TRPCClient<AppRouter>;
+  fetch: typeof globalThis.fetch;
+}
+
+export const DEFAULT_CONCURRENCY = 4;
+
+interface Settings {
+  concurrency: number;
+  retry: RetryPolicy;
+  streaming: boolean;
+}
+
+/**
+ * The multipart flow in one call: start (or resume), send the parts in parallel, complete.
+ * A failure leaves the upload open for `resume` (the UploadError says which); an abort removes it.
+ */
+export async function uploadData(deps: UploadDependencies, data: UploadData, options: UploadOptions): Promise<UploadResult> {
+  throwIfAborted(options.signal);
+  const settings = readSettings(options);
+  const source = await openSource(data, { size: options.size });
+  try {
+    return await runUpload(deps, source, options, settings);
+  } finally {
+    await source.close().catch(() => {});
+  }
+}
+
+async function runUpload(deps: UploadDependencies, source: UploadSource, options: UploadOptions, settings: Settings): Promise<UploadResult> {
+  const service = uploadService(deps.trpc, settings.retry);
+  const partSize = choosePartSize(source.size, options.partSize);
+  const ref = await openUpload(service, source, options);
+  const context: UploadErrorContext = { uploadId: ref.uploadId, assetId: ref.assetId };
+  const { controller, dispose } = childController(options.signal);
+  try {
+    const stored = options.resume ? await service.listParts(ref, controller.signal) : new Map();
+    const progress = new ProgressTracker(options.onProgress, source.size);
+    const sent = await sendParts(
+      {
+        service,
+        fetch: deps.fetch,
+        source,
+        ref,
+        partSize,
+        stored,
+        concurrency: settings.concurrency,
+        retry: settings.retry,
+        streaming: settings.streaming,
+        progress,
+        signal: controller.signal,
+      },
+      (reason) => controller.abort(reason),
+    );
+    const parts = [...sent.etags].sort(([a], [b]) => a - b).map(([partNumber, etag]) => ({ partNumber, etag }));
+    // Complete gets no signal: cut off half-way, it might still finish on the server. It runs to
+    // its end instead, and an abort that came meanwhile deletes the object it made.
+    const completed = await service.complete(ref, parts);
+    if (options.signal?.aborted) {
+      await service.deleteObject(ref.workspaceId, completed.key);
+      throw abortError(options.signal);
+    }
+    progress.setTotal(sent.size);
+    progress.finish();
+    return { key: completed.key, assetId: ref.assetId, uploadId: ref.uploadId, location: completed.location, size: sent.size, etag: completed.etag };
+  } catch (error) {
+    if (options.signal?.aborted) {
+      // Every PUT has settled by now (sendParts waits for its workers), so this abort is final.
+      await service.abort(ref);
+      throw abortError(options.signal);
+    }
+    if (isAbortError(error)) throw error;
+    throw error instanceof S3ServiceError ? UploadError.from(error, context) : error;
+  } finally {
+    dispose();
+  }
+}
+
+/** Starts a new multipart upload, or takes up the one to resume. */
+async function openUpload(service: UploadService, source: UploadSource, options: UploadOptions): Promise<UploadRef> {
+  const { workspaceId } = options;
+  if (options.resume) return { workspaceId, assetId: options.resume.assetId, uploadId: options.resume.uploadId };
+  const fileType = options.fileType ?? source.fileType ?? DEFAULT_FILE_TYPE;
+  // Start is not cancellable: its answer is the only way to learn the upload's id. An abort that
+  // came meanwhile aborts the upload just created.
+  const ref = await service.start(workspaceId, fileType).catch((error: unknown) => {
+    throw error instanceof S3ServiceError ? UploadError.from(error, {}) : error;
+  });
+  if (options.signal?.aborted) {
+    await service.abort(ref);
+    throw abortError(options.signal);
+  }
+  return ref;
+}
+
+function readSettings(options: UploadOptions): Settings {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const retries = options.retries ?? DEFAULT_RETRIES;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new UploadError('INVALID_PARAMETER', `concurrency must be a whole number of at least 1, got ${concurrency}`);
+  }
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new UploadError('INVALID_PARAMETER', `retries must be a whole number of at least 0, got ${retries}`);
+  }
+  return {
+    concurrency,
+    retry: { retries, delay: { ...DEFAULT_RETRY_DELAY, ...options.retryDelay } },
+    streaming: options.streamParts ?? isNode(),
+  };
+}

@@ -1,0 +1,91 @@
+import { raceAbort } from '../abort.js';
+import type { RetryPolicy } from '../retry.js';
+import { partCount, partLength, MAX_PARTS } from './part-size.js';
+import type { ProgressTracker } from './progress.js';
+import { sendPart } from './send-part.js';
+import type { StoredPart, UploadRef, UploadService } from './service.js';
+import { PartUrlSigner, SIGN_BATCH_SIZE } from './signer.js';
+import type { UploadSource } from './source.js';
+
+export interface SendPartsInput {
+  service: UploadService;
+  fetch: typeof globalThis.fetch;
+  source: UploadSource;
+  ref: UploadRef;
+  partSize: number;
+  /** Parts the server already has (a resumed upload); empty for a new one. */
+  stored: ReadonlyMap<number, StoredPart>;
+  concurrency: number;
+  retry: RetryPolicy;
+  streaming: boolean;
+  progress: ProgressTracker;
+  /** Fires on the caller's abort and on the first failure, stopping every worker and PUT. */
+  signal: AbortSignal;
+}
+
+export interface SentParts {
+  etags: Map<number, string>;
+  /** Bytes in all parts: the object's size. */
+  size: number;
+}
+
+/**
+ * Sends every part the server does not have yet with `concurrency` workers. Each worker pulls
+ * the next part from the source only when it is free, so at most `concurrency` parts are in
+ * memory. The first failure aborts the others; this resolves or rejects only once every worker
+ * (and so every PUT) has stopped.
+ */
+export async function sendParts(input: SendPartsInput, abortAll: (reason: unknown) => void): Promise<SentParts> {
+  const { source, partSize, stored, signal } = input;
+  const knownCount = source.size === undefined ? undefined : partCount(source.size, partSize);
+  const expectedSize = (partNumber: number) =>
+    source.size === undefined ? undefined : partLength(source.size, partSize, partNumber);
+  // A stored part is kept only when its size is the one this part will have.
+  const isStoredWhole = (partNumber: number, size: number | undefined) => {
+    const part = stored.get(partNumber);
+    return part !== undefined && (size === undefined || part.size === size);
+  };
+
+  const signer = new PartUrlSigner({
+    sign: (partNumbers, batchSignal) => input.service.signParts(input.ref, partNumbers, batchSignal),
+    wanted: (partNumber) => !isStoredWhole(partNumber, expectedSize(partNumber)),
+    lastPart: knownCount ?? MAX_PARTS,
+    batchSize: SIGN_BATCH_SIZE,
+    lookahead: Math.min(2 * input.concurrency, SIGN_BATCH_SIZE / 2),
+    signal,
+  });
+  const context = { fetch: input.fetch, signer, retry: input.retry, streaming: input.streaming, progress: input.progress, signal };
+
+  const etags = new Map<number, string>();
+  let size = 0;
+  const parts = source.parts(partSize);
+
+  const worker = async () => {
+    for (;;) {
+      const next = await raceAbort(parts.next(), signal);
+      if (next.done) return;
+      const part = next.value;
+      size += part.size;
+      if (isStoredWhole(part.partNumber, part.size)) {
+        etags.set(part.partNumber, stored.get(part.partNumber)!.etag);
+        input.progress.sent(part.partNumber, part.size);
+        continue;
+      }
+      const payload = await raceAbort(part.read(), signal);
+      etags.set(part.partNumber, await sendPart(part.partNumber, payload, context));
+    }
+  };
+
+  let failure: { error: unknown } | undefined;
+  await Promise.all(
+    Array.from({ length: input.concurrency }, () =>
+      worker().catch((error: unknown) => {
+        if (failure) return;
+        failure = { error };
+        abortAll(error);
+      }),
+    ),
+  );
+  if (failure) throw failure.error;
+  return { etags, size };
+}

@@ -1,0 +1,108 @@
+import { raceAbort } from '../abort.js';
+
+export interface SignedParts {
+  parts: ReadonlyArray<{ partNumber: number; url: string }>;
+  /** Seconds the URLs stay valid. */
+  expiresIn: number;
+}
+
+export interface PartUrlSignerOptions {
+  /** One `upload.signParts` call (with its retries). */
+  sign(partNumbers: number[], signal: AbortSignal): Promise<SignedParts>;
+  /** Part numbers worth signing ahead: not the ones a resumed upload already has. */
+  wanted(partNumber: number): boolean;
+  /** The highest part number there can be (the count when known, else 10 000). */
+  lastPart: number;
+  /** Part numbers per `signParts` call. */
+  batchSize: number;
+  /** How far ahead of the part being sent the next batch is signed, so workers never wait for it. */
+  lookahead: number;
+  signal: AbortSignal;
+  now?: () => number;
+}
+
+interface SignedUrl {
+  url: string;
+  /** ms timestamp after which the URL is re-signed rather than used. */
+  renewAt: number;
+}
+
+/** The default batch: 10 000 parts need 100 calls, and a batch answer stays around 50 KB. */
+export const SIGN_BATCH_SIZE = 100;
+
+/**
+ * Hands out part URLs, signing them in batches ahead of need instead of one request per part.
+ * A URL near its expiry is re-signed before use, and `invalidate` drops a URL the store refused
+ * (403 on an old URL) so the next `url()` signs it afresh.
+ */
+export class PartUrlSigner {
+  private readonly entries = new Map<number, Promise<SignedUrl>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: PartUrlSignerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async url(partNumber: number): Promise<string> {
+    const entry = this.entries.get(partNumber) ?? this.signBatchFrom(partNumber, true);
+    this.prefetch(partNumber + this.options.lookahead);
+    const signed = await raceAbort(entry, this.options.signal);
+    if (signed.renewAt > this.now()) return signed.url;
+    this.entries.delete(partNumber);
+    return (await raceAbort(this.signBatch([partNumber]), this.options.signal)).url;
+  }
+
+  invalidate(partNumber: number): void {
+    this.entries.delete(partNumber);
+  }
+
+  /** Starts the batch that will cover `partNumber`, unless it is signed or on its way. */
+  private prefetch(partNumber: number): void {
+    const next = this.nextWanted(partNumber);
+    if (next !== undefined && !this.entries.has(next)) void this.signBatchFrom(next, false);
+  }
+
+  /**
+   * Signs `from` and the next wanted, not yet signed part numbers, up to a batch. The part asked
+   * for is always in it (`force`), even if `wanted` says a resumed upload already has it: a
+   * stored part whose size is wrong is sent again.
+   */
+  private signBatchFrom(from: number, force: boolean): Promise<SignedUrl> {
+    const numbers: number[] = force ? [from] : [];
+    for (let n = force ? from + 1 : from; n <= this.options.lastPart && numbers.length < this.options.batchSize; n++) {
+      if (this.options.wanted(n) && !this.entries.has(n)) numbers.push(n);
+    }
+    if (numbers.length === 0) return Promise.reject(new Error(`part ${from} is out of range`));
+    this.signBatch(numbers);
+    return this.entries.get(from)!;
+  }
+
+  private signBatch(numbers: number[]): Promise<SignedUrl> {
+    const requestedAt = this.now();
+    const batch = this.options.sign(numbers, this.options.signal).then((signed) => {
+      // Renew with a margin: a part PUT may take minutes on a slow link after it got its URL.
+      const lifetimeMs = signed.expiresIn * 1000;
+      const renewAt = requestedAt + lifetimeMs - Math.min(5 * 60_000, lifetimeMs / 4);
+      return new Map(signed.parts.map((part) => [part.partNumber, { url: part.url, renewAt }]));
+    });
+    for (const n of numbers) {
+      const entry = batch.then((urls) => {
+        const signed = urls.get(n);
+        if (!signed) throw new Error(`the service signed no URL for part ${n}`);
+        return signed;
+      });
+      // A failed batch is forgotten so that the next url() asks again; a prefetch that nobody
+      // awaited yet must not surface as an unhandled rejection.
+      entry.catch(() => {
+        if (this.entries.get(n) === entry) this.entries.delete(n);
+      });
+      this.entries.set(n, entry);
+    }
+    return this.entries.get(numbers[0]!)!;
+  }
+
+  private nextWanted(from: number): number | undefined {
+    for (let n = from; n <= this.options.lastPart; n++) if (this.options.wanted(n)) return n;
+    return undefined;
+  }
+}

@@ -1,0 +1,35 @@
+import { startLocalServer, type TestServer } from '../../../server/test/support/server.js';
+import { createS3ServiceClient, type S3ServiceClient, type UploadProgress, type UploadResult } from '../../src/index.js';
+import { createFetchSpy, type FetchSpy, type PutFault, type PartPut } from './fetch-spy.js';
+import { hashBody, sha256 } from './data.js';
+
+export { startLocalServer, type TestServer };
+
+/** A client on `server` whose fetch is a spy (optionally breaking some part PUTs). */
+export function spiedClient(server: TestServer, faultFor?: (put: PartPut) => PutFault | undefined): { client: S3ServiceClient; spy: FetchSpy } {
+  const spy = createFetchSpy(faultFor);
+  return { client: createS3ServiceClient({ url: server.url, fetch: spy.fetch }), spy };
+}
+
+/** Downloads the object through GET /s3/download and compares it with what was sent. */
+export async function downloadedHash(client: S3ServiceClient, workspaceId: string, result: UploadResult) {
+  return hashBody(await client.download({ key: result.key, workspaceId }));
+}
+
+export function expectedHash(data: Uint8Array) {
+  return { sha256: sha256(data), size: data.byteLength };
+}
+
+/** Collects progress reports and checks the promises the API makes about them. */
+export function progressRecorder() {
+  const reports: UploadProgress[] = [];
+  return {
+    reports,
+    onProgress: (progress: UploadProgress) => {
+      reports.push(progress);
+    },
+    /** Every `loaded` at least the one before; true when that holds. */
+    isMonotone: () => reports.every((report, index) => index === 0 || report.loaded >= reports[index - 1]!.loaded),
+    last: () => reports.at(-1),
+  };
+}

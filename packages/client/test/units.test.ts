@@ -1,0 +1,200 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, parseRetryAfter } from '../src/retry.js';
+import { fileTypeFromName } from '../src/upload/mime.js';
+import { choosePartSize, MAX_PARTS, partCount } from '../src/upload/part-size.js';
+import { ProgressTracker, type UploadProgress } from '../src/upload/progress.js';
+import { PartUrlSigner } from '../src/upload/signer.js';
+import { streamSource } from '../src/upload/stream-source.js';
+import { MiB } from './support/data.js';
+
+describe('choosePartSize', () => {
+  it('defaults to 8 MiB and never goes below 5 MiB', () => {
+    expect(choosePartSize(100 * MiB)).toBe(8 * MiB);
+    expect(choosePartSize(100 * MiB, 1 * MiB)).toBe(5 * MiB);
+    expect(choosePartSize(undefined)).toBe(8 * MiB);
+  });
+
+  it('grows parts in whole MiB so that a large file fits in 10 000 parts', () => {
+    const size = 200 * 1024 * MiB; // 200 GiB
+    const partSize = choosePartSize(size);
+    expect(partSize % MiB).toBe(0);
+    expect(partCount(size, partSize)).toBeLessThanOrEqual(MAX_PARTS);
+    expect(partCount(size, partSize - MiB)).toBeGreaterThan(MAX_PARTS);
+  });
+
+  it('refuses what S3 cannot take: parts over 5 GiB, nonsense sizes', () => {
+    expect(() => choosePartSize(60 * 1024 * 1024 * MiB)).toThrow(/5 GiB/);
+    expect(() => choosePartSize(10, 0)).toThrow(/partSize/);
+  });
+
+  it('counts an empty file as one part', () => {
+    expect(partCount(0, 5 * MiB)).toBe(1);
+  });
+});
+
+describe('backoffDelay', () => {
+  const delay = { initialMs: 100, maxMs: 1000 };
+
+  it('doubles the window per retry, waits at least half of it, and stays under the cap', () => {
+    expect(backoffDelay(0, delay, undefined, () => 0)).toBe(50);
+    expect(backoffDelay(0, delay, undefined, () => 1)).toBe(100);
+    expect(backoffDelay(2, delay, undefined, () => 0)).toBe(200);
+    expect(backoffDelay(10, delay, undefined, () => 1)).toBe(1000);
+  });
+
+  it("honours a longer Retry-After, within the cap", () => {
+    expect(backoffDelay(0, delay, 700, () => 0)).toBe(700);
+    expect(backoffDelay(0, delay, 60_000, () => 0)).toBe(1000);
+  });
+
+  it('reads Retry-After as seconds or as a date', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
+
+describe('ProgressTracker', () => {
+  it('keeps the best count of each part, so a retried part never moves `loaded` back', () => {
+    const reports: UploadProgress[] = [];
+    const tracker = new ProgressTracker((progress) => reports.push(progress), 30);
+    tracker.sent(1, 10);
+    tracker.sent(2, 6);
+    tracker.sent(2, 2); // part 2 failed and is being sent again
+    tracker.sent(2, 10);
+    tracker.sent(3, 10);
+    tracker.finish();
+    expect(reports.map((report) => report.loaded)).toEqual([10, 16, 20, 30, 30]);
+    expect(reports.at(-1)).toEqual({ loaded: 30, total: 30 });
+  });
+
+  it('reports a throwing listener without breaking the upload', async () => {
+    const errors: unknown[] = [];
+    const onError = (error: unknown) => errors.push(error);
+    process.on('uncaughtException', onError);
+    try {
+      const tracker = new ProgressTracker(() => {
+        throw new Error('listener bug');
+      }, 1);
+      expect(() => tracker.sent(1, 1)).not.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+    expect(errors).toEqual([new Error('listener bug')]);
+  });
+});
+
+describe('fileTypeFromName', () => {
+  it('knows common extensions in any case, and only types the default allowlist accepts', () => {
+    expect(fileTypeFromName('Photo.JPG')).toBe('image/jpeg');
+    expect(fileTypeFromName('/tmp/a.b/report.pdf')).toBe('application/pdf');
+    expect(fileTypeFromName('C:\\docs\\notes.txt')).toBe('text/plain');
+    expect(fileTypeFromName('page.html')).toBeUndefined();
+    expect(fileTypeFromName('.bashrc')).toBeUndefined();
+    expect(fileTypeFromName('README')).toBeUndefined();
+  });
+});
+
+describe('streamSource', () => {
+  const collect = async (chunks: Uint8Array[], partSize: number, size?: number) => {
+    const source = streamSource(Readable.from(chunks.map((chunk) => Buffer.from(chunk))), { size });
+    const parts: Array<{ partNumber: number; bytes: number[] }> = [];
+    for await (const part of source.parts(partSize)) {
+      parts.push({ partNumber: part.partNumber, bytes: [...(await part.read() as Uint8Array)] });
+    }
+    return parts;
+  };
+
+  it('cuts chunks of any size into parts of exactly partSize, then a short last part', async () => {
+    const parts = await collect([new Uint8Array([1, 2, 3]), new Uint8Array([4]), new Uint8Array([5, 6, 7, 8, 9])], 4);
+    expect(parts).toEqual([
+      { partNumber: 1, bytes: [1, 2, 3, 4] },
+      { partNumber: 2, bytes: [5, 6, 7, 8] },
+      { partNumber: 3, bytes: [9] },
+    ]);
+  });
+
+  it('makes one empty part of an empty stream, and no empty tail after a whole last part', async () => {
+    expect(await collect([], 4)).toEqual([{ partNumber: 1, bytes: [] }]);
+    expect(await collect([new Uint8Array([1, 2, 3, 4])], 4)).toEqual([{ partNumber: 1, bytes: [1, 2, 3, 4] }]);
+  });
+
+  it('holds a stream to its declared size', async () => {
+    await expect(collect([new Uint8Array(5)], 4, 4)).rejects.toThrow(/longer than its declared size/);
+    await expect(collect([new Uint8Array(3)], 4, 4)).rejects.toThrow(/ended after 3 of its declared 4 bytes/);
+  });
+
+  it('refuses a stream of strings', async () => {
+    const source = streamSource(Readable.from(['text']) as unknown as AsyncIterable<Uint8Array>);
+    await expect(source.parts(4).next()).rejects.toMatchObject({ code: 'INVALID_PARAMETER' });
+  });
+});
+
+describe('PartUrlSigner', () => {
+  const fakeSigner = (options: { lastPart: number; wanted?: (n: number) => boolean; expiresIn?: number; now?: () => number }) => {
+    const batches: number[][] = [];
+    const signer = new PartUrlSigner({
+      sign: async (numbers) => {
+        batches.push(numbers);
+        return { parts: numbers.map((n) => ({ partNumber: n, url: `u${n}#${batches.length}` })), expiresIn: options.expiresIn ?? 3600 };
+      },
+      wanted: options.wanted ?? (() => true),
+      lastPart: options.lastPart,
+      batchSize: 100,
+      lookahead: 8,
+      signal: new AbortController().signal,
+      now: options.now,
+    });
+    return { signer, batches };
+  };
+
+  it('signs 250 parts in three batches, the next one ahead of need', async () => {
+    const { signer, batches } = fakeSigner({ lastPart: 250 });
+    for (let n = 1; n <= 250; n++) expect(await signer.url(n)).toMatch(new RegExp(`^u${n}#`));
+    expect(batches.map((batch) => [batch[0], batch.at(-1), batch.length])).toEqual([
+      [1, 100, 100],
+      [101, 200, 100],
+      [201, 250, 50],
+    ]);
+  });
+
+  it('skips parts a resumed upload has, but signs one when it is asked for', async () => {
+    const { signer, batches } = fakeSigner({ lastPart: 10, wanted: (n) => n % 2 === 0 });
+    await signer.url(2);
+    expect(batches).toEqual([[2, 4, 6, 8, 10]]);
+    await signer.url(3);
+    expect(batches.at(-1)).toEqual([3]);
+  });
+
+  it('re-signs a URL near its expiry, and one that was invalidated', async () => {
+    let now = 0;
+    const { signer, batches } = fakeSigner({ lastPart: 3, expiresIn: 3600, now: () => now });
+    expect(await signer.url(1)).toBe('u1#1');
+    now = 3600_000 - 60_000; // a minute before expiry: too late to start a PUT
+    expect(await signer.url(1)).toBe('u1#2');
+    signer.invalidate(2);
+    expect(await signer.url(2)).toBe('u2#3');
+    expect(batches).toEqual([[1, 2, 3], [1], [2]]);
+  });
+
+  it('forgets a failed batch so that the next call asks again', async () => {
+    let fail = true;
+    const signer = new PartUrlSigner({
+      sign: async (numbers) => {
+        if (fail) throw new Error('service down');
+        return { parts: numbers.map((n) => ({ partNumber: n, url: `u${n}` })), expiresIn: 3600 };
+      },
+      wanted: () => true,
+      lastPart: 2,
+      batchSize: 100,
+      lookahead: 8,
+      signal: new AbortController().signal,
+    });
+    await expect(signer.url(1)).rejects.toThrow('service down');
+    fail = false;
+    await expect(signer.url(1)).resolves.toBe('u1');
+  });
+});
