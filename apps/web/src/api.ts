@@ -1,0 +1,14 @@
+import { createS3ServiceClient, type S3ServiceClient } from '@s3-service/client';
+import type { Settings } from './settings.js';
+
+/**
+ * A client of the typed SDK for these settings. The token goes to the API only: the SDK never
+ * sends these headers to the store's signed URLs.
+ */
+export function connect(settings: Settings, fetch?: typeof globalThis.fetch): S3ServiceClient {
+  return createS3ServiceClient({
+    url: settings.apiUrl,
+    ...(settings.token ? { headers: { authorization: `Bearer ${settings.token}` } } : {}),
+    ...(fetch ? { fetch } : {}),
+  });
+}

@@ -1,0 +1,150 @@
+import type { S3ServiceClient } from '@s3-service/client';
+import { describeError } from './describe-error.js';
+import { button, el } from './dom.js';
+import { formatBytes, formatDate } from './format.js';
+import type { KnownNames } from './known-names.js';
+import type { Settings } from './settings.js';
+
+type ObjectPage = Awaited<ReturnType<S3ServiceClient['trpc']['object']['list']['query']>>;
+type Asset = ObjectPage['objects'][number];
+
+export interface AssetListOptions {
+  body: HTMLTableSectionElement;
+  status: HTMLElement;
+  more: HTMLButtonElement;
+  names: KnownNames;
+  connection(): { client: S3ServiceClient; settings: Settings };
+}
+
+const PAGE_SIZE = 20;
+/** How long a Delete button waits for its confirming second click. */
+const CONFIRM_MS = 4000;
+
+/** The workspace's assets, a page at a time (object.list), each with Download and Delete. */
+export class AssetList {
+  private cursor: string | null = null;
+  private shown = 0;
+  /** Bumped by every reload: answers to an older request are dropped. */
+  private generation = 0;
+
+  constructor(private readonly options: AssetListOptions) {
+    options.more.addEventListener('click', () => void this.load(false));
+  }
+
+  reload(): Promise<void> {
+    return this.load(true);
+  }
+
+  private async load(fromStart: boolean): Promise<void> {
+    const { client, settings } = this.options.connection();
+    const generation = fromStart ? ++this.generation : this.generation;
+    this.options.more.disabled = true;
+    if (fromStart) this.setStatus('Loading…');
+    try {
+      const page = await client.trpc.object.list.query({
+        workspaceId: settings.workspaceId,
+        limit: PAGE_SIZE,
+        ...(fromStart || !this.cursor ? {} : { cursor: this.cursor }),
+      });
+      if (generation !== this.generation) return;
+      if (fromStart) {
+        this.options.body.replaceChildren();
+        this.shown = 0;
+      }
+      for (const asset of page.objects) this.options.body.append(this.row(asset));
+      this.shown += page.objects.length;
+      this.cursor = page.nextCursor;
+      this.options.more.hidden = page.nextCursor === null;
+      this.updateCount();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      // Rows of the previous workspace (or token) must not pass for this one's.
+      if (fromStart) {
+        this.options.body.replaceChildren();
+        this.options.more.hidden = true;
+        this.shown = 0;
+      }
+      const view = describeError(error);
+      this.setStatus(`Could not list the assets: ${view.code}${view.status ? ` · HTTP ${view.status}` : ''}. ${view.text}`, true);
+    } finally {
+      this.options.more.disabled = false;
+    }
+  }
+
+  private row(asset: Asset): HTMLTableRowElement {
+    const assetId = asset.key.split('/').pop() ?? asset.key;
+    const name = this.options.names.nameOf(assetId);
+    const error = el('span', { className: 'bad' });
+    const download = button('Download', () => void this.download(asset.key, error));
+    const remove = button('Delete', () => void this.remove(row, asset.key, assetId, remove, error), 'danger');
+    const row = el(
+      'tr',
+      { attrs: { 'data-key': asset.key } },
+      // The workspace is in the heading: the asset id is the part of the key worth showing.
+      el(
+        'td',
+        { className: 'asset-name', attrs: { title: `${asset.key}\nETag ${asset.etag}` } },
+        el('span', { text: name ?? assetId }),
+        name ? el('code', { className: 'asset-key', text: assetId }) : null,
+      ),
+      el('td', { className: 'num', text: formatBytes(asset.size) }),
+      el('td', { text: asset.contentType }),
+      el('td', { className: 'date', text: formatDate(asset.lastModified), attrs: { title: asset.lastModified.toISOString() } }),
+      el('td', { className: 'actions' }, download, remove, error),
+    );
+    return row;
+  }
+
+  /** A signed URL of the store, opened as a link: the store sends it as an attachment, so the page stays. */
+  private async download(key: string, error: HTMLElement): Promise<void> {
+    const { client, settings } = this.options.connection();
+    error.textContent = '';
+    try {
+      const { url } = await client.downloadUrl({ workspaceId: settings.workspaceId, key });
+      const link = el('a', { attrs: { href: url, rel: 'noopener' } });
+      document.body.append(link);
+      link.click();
+      link.remove();
+    } catch (failure) {
+      const view = describeError(failure);
+      error.textContent = `${view.code}: ${view.text}`;
+    }
+  }
+
+  /** The first click arms the button, a second within a few seconds deletes: no modal dialog needed. */
+  private async remove(row: HTMLTableRowElement, key: string, assetId: string, control: HTMLButtonElement, error: HTMLElement): Promise<void> {
+    if (control.dataset['armed'] !== 'true') {
+      control.dataset['armed'] = 'true';
+      control.textContent = 'Confirm delete';
+      setTimeout(() => {
+        control.dataset['armed'] = 'false';
+        control.textContent = 'Delete';
+      }, CONFIRM_MS);
+      return;
+    }
+    const { client, settings } = this.options.connection();
+    control.disabled = true;
+    error.textContent = '';
+    try {
+      await client.delete({ workspaceId: settings.workspaceId, key });
+      this.options.names.forget(assetId);
+      row.remove();
+      this.shown -= 1;
+      this.updateCount();
+    } catch (failure) {
+      const view = describeError(failure);
+      error.textContent = `${view.code}: ${view.text}`;
+      control.disabled = false;
+    }
+  }
+
+  private updateCount(): void {
+    if (this.shown === 0 && this.options.more.hidden) this.setStatus('No assets in this workspace yet.');
+    else this.setStatus(`${this.shown} shown${this.options.more.hidden ? '' : '; more below'}.`);
+  }
+
+  private setStatus(text: string, bad = false): void {
+    this.options.status.textContent = text;
+    this.options.status.classList.toggle('bad', bad);
+  }
+}

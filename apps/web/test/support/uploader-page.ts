@@ -1,0 +1,87 @@
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+
+export interface PageSettings {
+  apiUrl: string;
+  workspaceId: string;
+}
+
+/** A record the page keeps in localStorage for an unfinished upload (see src/resume-records.ts). */
+export interface StoredResumeRecord {
+  uploadId: string;
+  assetId: string;
+  name: string;
+}
+
+/** The uploader page as a person uses it: the settings form, the file input, rows and buttons. */
+export class UploaderPage {
+  /** Part PUTs the page sent, in order, across reloads. */
+  readonly partPuts: number[] = [];
+
+  private constructor(readonly page: Page) {
+    page.on('request', (request) => {
+      if (request.method() !== 'PUT') return;
+      const partNumber = new URL(request.url()).searchParams.get('partNumber');
+      if (partNumber) this.partPuts.push(Number(partNumber));
+    });
+  }
+
+  static async open(context: BrowserContext, pageUrl: string, settings: PageSettings): Promise<UploaderPage> {
+    const uploader = new UploaderPage(await context.newPage());
+    await uploader.page.goto(`${pageUrl}/app/`);
+    await uploader.configure(settings);
+    return uploader;
+  }
+
+  async configure(settings: PageSettings): Promise<void> {
+    await this.page.getByLabel('API URL').fill(settings.apiUrl);
+    await this.page.getByLabel('Workspace').fill(settings.workspaceId);
+    await this.page.getByRole('button', { name: 'Save' }).click();
+    await this.page.locator('#settings-status', { hasText: 'Saved.' }).waitFor();
+  }
+
+  pick(...paths: string[]): Promise<void> {
+    return this.page.setInputFiles('#file-input', paths);
+  }
+
+  upload(name: string): Locator {
+    return this.page.locator(`#upload-list li[data-file="${name}"]`);
+  }
+
+  async waitForState(name: string, state: string): Promise<void> {
+    await this.page.locator(`#upload-list li[data-file="${name}"][data-state="${state}"]`).waitFor();
+  }
+
+  async percent(name: string): Promise<number> {
+    return Number(await this.upload(name).getAttribute('data-percent'));
+  }
+
+  /** From now on, keeps every percent each upload row shows, in order (see `percentsSeen`). */
+  async recordPercents(): Promise<void> {
+    await this.page.evaluate(() => {
+      const seen: Record<string, number[]> = {};
+      (window as unknown as { percentsSeen: typeof seen }).percentsSeen = seen;
+      new MutationObserver((mutations) => {
+        for (const mutation of mutations) {
+          const row = mutation.target as HTMLElement;
+          const name = row.dataset['file'];
+          if (!name || row.dataset['percent'] === undefined) continue;
+          const list = (seen[name] ??= []);
+          const percent = Number(row.dataset['percent']);
+          if (list.at(-1) !== percent) list.push(percent);
+        }
+      }).observe(document.getElementById('upload-list')!, { subtree: true, attributes: true, attributeFilter: ['data-percent'] });
+    });
+  }
+
+  percentsSeen(name: string): Promise<number[]> {
+    return this.page.evaluate((file) => (window as unknown as { percentsSeen: Record<string, number[]> }).percentsSeen[file] ?? [], name);
+  }
+
+  resumeRecords(): Promise<StoredResumeRecord[]> {
+    return this.page.evaluate(() => JSON.parse(localStorage.getItem('s3-service:unfinished-uploads') ?? '[]') as StoredResumeRecord[]);
+  }
+
+  asset(key: string): Locator {
+    return this.page.locator(`#assets-table tr[data-key="${key}"]`);
+  }
+}
