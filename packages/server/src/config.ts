@@ -6,6 +6,12 @@ const booleanFlag = z
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
+
+/** Whole milliseconds, seconds, minutes or hours; `min` 0 lets a setting switch a feature off. */
+const count = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(min).max(max);
+
 /** Empty strings in a .env file mean "not set". */
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
@@ -37,6 +43,22 @@ const envSchema = z.object({
   ALLOWED_FILE_TYPES: optional(z.string().min(1)),
   MAX_UPLOAD_BYTES: optional(z.coerce.number().int().min(1)),
   API_CORS_ORIGINS: optional(z.string().min(1)),
+  TRUST_PROXY: optional(z.string().min(1)),
+  HTTP_HEADERS_TIMEOUT_MS: optional(count(1)).default(60_000),
+  HTTP_REQUEST_TIMEOUT_MS: optional(count(0)).default(3_600_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: optional(count(1)).default(65_000),
+  SHUTDOWN_GRACE_MS: optional(count(0)).default(25_000),
+  DOWNLOAD_IDLE_TIMEOUT_MS: optional(count(1)).default(60_000),
+  READINESS_TIMEOUT_MS: optional(count(1)).default(2_000),
+  S3_CONNECT_TIMEOUT_MS: optional(count(1)),
+  S3_RESPONSE_TIMEOUT_MS: optional(count(1)),
+  S3_IDLE_TIMEOUT_MS: optional(count(1)),
+  RATE_LIMIT_WINDOW_SECONDS: optional(count(1, 86_400)).default(60),
+  RATE_LIMIT_PER_IP: optional(count(0)).default(1_000),
+  RATE_LIMIT_PER_WORKSPACE: optional(count(0)).default(2_000),
+  REDIS_URL: optional(redisUrl),
+  UPLOAD_TTL_HOURS: optional(count(1)).default(24),
+  UPLOAD_CLEANUP_INTERVAL_MINUTES: optional(count(0)).default(0),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -55,6 +77,8 @@ export interface S3StoreConfig {
   forcePathStyle: boolean;
   /** Absent: the SDK's default provider chain (env, profile, instance or task role). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Per-request limits in ms; absent fields keep the driver's defaults. */
+  timeouts?: { connect?: number; response?: number; idle?: number };
 }
 
 /** How callers prove who they are; `open` lets everyone in (local development only). */
@@ -83,6 +107,41 @@ export interface Config {
   uploads: UploadRules;
   /** Origins allowed to call /trpc and /s3 from a browser; `*` allows any, without credentials. */
   apiCorsOrigins: string[] | '*';
+  http: HttpLimits;
+  /** A download whose bytes stop moving this long (stalled store or stalled reader) is cut. */
+  downloadIdleTimeoutMs: number;
+  /** How long /readyz and the start-up check wait for the store. */
+  readinessTimeoutMs: number;
+  rateLimits: RateLimitConfig;
+  uploadCleanup: UploadCleanupConfig;
+}
+
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  /** 0: no limit on receiving a whole request. */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** After SIGTERM, how long in-flight requests may finish before their sockets are cut. */
+  shutdownGraceMs: number;
+  /** Express's `trust proxy`: hop count or addresses/subnets of the proxies; absent trusts none. */
+  trustProxy?: number | string[];
+}
+
+export interface RateLimitConfig {
+  windowMs: number;
+  /** Requests per window from one client address (IPv6: one /56); 0 switches the limit off. */
+  perIp: number;
+  /** Procedure calls per window naming one workspace; 0 switches the limit off. */
+  perWorkspace: number;
+  /** Shared counters for several instances; absent counts in this process only. */
+  redisUrl?: string;
+}
+
+export interface UploadCleanupConfig {
+  /** Unfinished multipart uploads older than this are aborted by the cleanup. */
+  ttlHours: number;
+  /** 0: no background job, only the `cleanup-uploads` command. */
+  intervalMinutes: number;
 }
 
 export interface UploadRules {
@@ -139,7 +198,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxUploadBytes: vars.MAX_UPLOAD_BYTES,
     },
     apiCorsOrigins: !vars.API_CORS_ORIGINS || vars.API_CORS_ORIGINS.trim() === '*' ? '*' : commaList(vars.API_CORS_ORIGINS),
+    http: {
+      headersTimeoutMs: vars.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: vars.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: vars.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
+      trustProxy: trustProxy(vars.TRUST_PROXY),
+    },
+    downloadIdleTimeoutMs: vars.DOWNLOAD_IDLE_TIMEOUT_MS,
+    readinessTimeoutMs: vars.READINESS_TIMEOUT_MS,
+    rateLimits: {
+      windowMs: vars.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      perIp: vars.RATE_LIMIT_PER_IP,
+      perWorkspace: vars.RATE_LIMIT_PER_WORKSPACE,
+      redisUrl: vars.REDIS_URL,
+    },
+    uploadCleanup: { ttlHours: vars.UPLOAD_TTL_HOURS, intervalMinutes: vars.UPLOAD_CLEANUP_INTERVAL_MINUTES },
   };
+}
+
+/**
+ * `true` would trust any X-Forwarded-For a client writes, so anyone could pick the address the
+ * per-IP limit counts; only a hop count or the proxies' own addresses are accepted.
+ */
+function trustProxy(value: string | undefined): number | string[] | undefined {
+  if (value === undefined || value.trim() === 'false' || value.trim() === '0') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  if (value.trim() === 'true') {
+    throw new ConfigError('invalid configuration:\n  TRUST_PROXY: give the number of proxy hops or their addresses, not true');
+  }
+  return commaList(value);
 }
 
 function commaList(value: string): string[] {
@@ -185,5 +273,11 @@ function s3Config(vars: z.output<typeof envSchema>): S3StoreConfig {
       vars.AWS_ACCESS_KEY_ID && vars.AWS_SECRET_ACCESS_KEY
         ? { accessKeyId: vars.AWS_ACCESS_KEY_ID, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY, sessionToken: vars.AWS_SESSION_TOKEN }
         : undefined,
+    timeouts: withoutUnset({ connect: vars.S3_CONNECT_TIMEOUT_MS, response: vars.S3_RESPONSE_TIMEOUT_MS, idle: vars.S3_IDLE_TIMEOUT_MS }),
   };
+}
+
+/** Unset fields are left out, so spreading the result over defaults keeps those defaults. */
+function withoutUnset<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -19,6 +19,7 @@ export const errorCodes = {
   FORBIDDEN: { status: 403, trpc: 'FORBIDDEN', meaning: 'the caller may not use this workspace or operation' },
   INVALID_SIGNATURE: { status: 403, trpc: 'FORBIDDEN', meaning: 'a signed URL was tampered with or has expired' },
   PAYLOAD_TOO_LARGE: { status: 413, trpc: 'PAYLOAD_TOO_LARGE', meaning: 'the request body is larger than allowed' },
+  RATE_LIMITED: { status: 429, trpc: 'TOO_MANY_REQUESTS', meaning: 'too many requests from this client or for this workspace; see Retry-After' },
   STORE_TIMEOUT: { status: 504, trpc: 'GATEWAY_TIMEOUT', meaning: 'the object store did not answer in time' },
   INTERNAL_ERROR: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', meaning: 'an unexpected error; details are in the server log' },
 } as const satisfies Record<string, { status: number; trpc: TRPCCode; meaning: string }>;

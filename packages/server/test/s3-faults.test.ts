@@ -116,12 +116,12 @@ describe('s3 driver when S3 misbehaves', () => {
     expect(error.message).toMatch(/^S3 ListParts failed: .*HTTP 502/);
   });
 
-  it('answers S3_ERROR, not a hang, when S3 accepts the request and never answers', { timeout: BOUND_MS }, async () => {
+  it('answers STORE_TIMEOUT, not a hang, when S3 accepts the request and never answers', { timeout: BOUND_MS }, async () => {
     const server = await fakeS3(() => {
       // Never answer: the driver's response timeout must end the wait.
     });
     const { error, ms } = await failure(storeAt(server.endpoint, { response: 300 }).assertUploadOpen('ws/digital_assets/a', 'u'));
-    expect(error.appCode).toBe('S3_ERROR');
+    expect(error.appCode).toBe('STORE_TIMEOUT');
     expect(error.message).toMatch(/ListParts failed: S3 did not answer in time \(TimeoutError/);
     expect(server.requests.length).toBeGreaterThanOrEqual(1);
     expect(ms).toBeLessThan(5_000);

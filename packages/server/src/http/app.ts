@@ -5,12 +5,20 @@ import { allowAllPolicy, type AccessPolicy } from '../auth/policy.js';
 import { DEFAULT_ALLOWED_FILE_TYPES, type UploadRules } from '../config.js';
 import { toAppError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { createRestRouter } from '../rest/index.js';
+import { createDocsPage } from '../openapi/docs-page.js';
+import { createRestRouter, REST_BASE_PATH } from '../rest/index.js';
 import { appRouter } from '../router/index.js';
+import { withDownloadIdleTimeout } from '../storage/download-idle.js';
 import type { ObjectStore } from '../storage/store.js';
 import { createRequestContext, type AppDependencies } from './context.js';
 import { apiCors } from './cors.js';
+import { closeConnectionsWhileDraining, createDrainState, type DrainState } from './drain.js';
 import { errorResponder, notFound } from './errors.js';
+import { healthRoutes } from './health.js';
+import { createWorkspaceLimiter, ipRateLimit, refuseWhenRateLimited, type RateLimitOptions } from './rate-limit.js';
+import { noteError } from './request-facts.js';
+import { requestLogger } from './request-log.js';
+import { createWebAppRouter } from './web-app.js';
 
 export interface CreateAppOptions {
   store: ObjectStore;
@@ -21,25 +29,45 @@ export interface CreateAppOptions {
   uploads?: UploadRules;
   /** Browser origins allowed to call the API; `*` (default) allows any, without credentials. */
   corsOrigins?: string[] | '*';
+  /** Per-IP and per-workspace limits on /trpc and /s3; absent: no limits (tests, embedders). */
+  rateLimits?: RateLimitOptions;
+  /** Shared with `listen` so readiness turns false when shutdown begins; one is made if absent. */
+  drain?: DrainState;
+  /** How long /readyz waits for the store; default 2 s. */
+  readinessTimeoutMs?: number;
+  /** A download whose bytes stop moving this long is cut; default 60 s. */
+  downloadIdleTimeoutMs?: number;
+  /** Express's `trust proxy` (hops or proxy addresses), for the client address behind a load balancer. */
+  trustProxy?: number | string[];
+  /** A built web app (apps/web/dist) to serve at /app, `/` redirecting there; absent: no page. */
+  webRoot?: string;
 }
 
 /** tRPC bodies: a signParts of 10,000 part numbers or a complete of 10,000 parts fits. */
 const TRPC_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
+const DEFAULT_READINESS_TIMEOUT_MS = 2_000;
+const DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
+
 /** Assembles the HTTP surface: signed-URL routes of the store, /trpc, /s3 and health. */
 export function createApp(options: CreateAppOptions): Express {
+  const logger = options.logger ?? silentLogger;
+  const drain = options.drain ?? createDrainState();
   const deps: AppDependencies = {
-    store: options.store,
+    store: withDownloadIdleTimeout(options.store, options.downloadIdleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS),
     policy: options.policy ?? allowAllPolicy,
     uploads: options.uploads ?? { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },
-    logger: options.logger ?? silentLogger,
+    logger,
+    workspaceLimiter: options.rateLimits && createWorkspaceLimiter(options.rateLimits, logger),
   };
   const app = express();
   app.disable('x-powered-by');
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  app.use(requestLogger(logger), closeConnectionsWhileDraining(drain));
+
+  // Probes come before everything that could refuse them: authorization and rate limits.
+  app.use(healthRoutes({ store: options.store, drain, readinessTimeoutMs: options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS }));
 
   // The store's own routes read raw part bodies, so no body parser may run ahead of them; they
   // answer CORS from the bucket's rules, like S3, not from the API's allowlist.
@@ -47,24 +75,37 @@ export function createApp(options: CreateAppOptions): Express {
 
   // The API is called cross-origin by design; CORP must not stop a page from using its answers.
   const apiHeaders = [helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }), apiCors(options.corsOrigins ?? '*')];
+  // One limiter on both surfaces, so that splitting calls between them buys no extra budget.
+  const perIpLimit = options.rateLimits ? ipRateLimit(options.rateLimits, logger) : passThrough;
 
   app.use(
     '/trpc',
     apiHeaders,
+    perIpLimit,
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: TRPC_MAX_BODY_BYTES,
       createContext: ({ req, res }) => createRequestContext(deps, req, res),
-      onError: ({ error }) => {
+      // The request log's closing line reports the code, and the error itself for 5xx.
+      onError: ({ error, req }) => {
         const appError = toAppError(error);
-        if (appError.status >= 500) deps.logger.error({ err: error.cause ?? error, code: appError.appCode }, error.message);
+        noteError(req.res!, appError);
+        if (appError.status >= 500) req.res!.err = appError;
       },
     }),
   );
 
-  app.use('/s3', apiHeaders, createRestRouter(deps));
+  app.use(REST_BASE_PATH, apiHeaders, perIpLimit, refuseWhenRateLimited, createRestRouter(deps));
+
+  // The API reference page, rendered from the REST router's own OpenAPI document (issue #9).
+  app.use('/docs', createDocsPage({ documentUrl: `${REST_BASE_PATH}/openapi.json` }));
+
+  // The browser app (apps/web): its own CSP and cache headers, outside /trpc and /s3.
+  if (options.webRoot) app.use(createWebAppRouter(options.webRoot));
 
   app.use(notFound);
-  app.use(errorResponder(deps.logger));
+  app.use(errorResponder());
   return app;
 }
+
+const passThrough: express.RequestHandler = (_req, _res, next) => next();

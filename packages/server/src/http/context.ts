@@ -4,21 +4,50 @@ import type { UploadRules } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/store.js';
 import { createContextInner, type AppContext } from '../trpc.js';
+import type { WorkspaceLimiter } from './rate-limit.js';
+import { requestFacts } from './request-facts.js';
 
 export interface AppDependencies {
   store: ObjectStore;
   policy: AccessPolicy;
   uploads: UploadRules;
   logger: Logger;
+  /** The per-workspace budget; absent: no per-workspace limit. */
+  workspaceLimiter?: WorkspaceLimiter;
 }
 
-/** One context per HTTP request, for /trpc and /s3 alike. */
+/**
+ * One context per HTTP request, for /trpc and /s3 alike. A request the per-IP limit refused is
+ * refused here for tRPC, so that every call of a batch answers RATE_LIMITED in tRPC's own shape.
+ */
 export function createRequestContext(deps: AppDependencies, req: Request, res: Response): AppContext {
+  const refusal = requestFacts(res).rateLimited;
+  if (refusal) throw refusal;
   return createContextInner({
-    ...deps,
+    store: deps.store,
+    policy: requestPolicy(deps, res),
+    uploads: deps.uploads,
+    logger: (req.log as Logger | undefined) ?? deps.logger,
     caller: { headers: req.headers, ip: req.ip },
     signal: closeSignal(res),
   });
+}
+
+/**
+ * The access policy, plus what follows a granted workspace: the request log learns the workspace
+ * and the call counts against that workspace's budget. Every procedure that names a workspace
+ * asks the policy after validating its input, so REST and tRPC are counted in one place.
+ */
+function requestPolicy(deps: AppDependencies, res: Response): AccessPolicy {
+  const { policy, workspaceLimiter } = deps;
+  return {
+    async authorizeWorkspace(caller, workspaceId) {
+      await policy.authorizeWorkspace(caller, workspaceId);
+      requestFacts(res).workspaces.add(workspaceId);
+      await workspaceLimiter?.consume(workspaceId, res);
+    },
+    authorizeAdmin: (caller) => policy.authorizeAdmin(caller),
+  };
 }
 
 /** Fires when the client goes away before the response finished. */

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, toAppError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { noteError } from './request-facts.js';
 
 /** Express's body parser reports its own failures with a `type`; give them the service's codes. */
 function fromBodyParser(error: unknown): AppError | undefined {
@@ -13,12 +13,15 @@ function fromBodyParser(error: unknown): AppError | undefined {
   return undefined;
 }
 
-/** The one place an error becomes `{ error, code }`; stack traces go to the log, never out. */
-export function errorResponder(logger: Logger): ErrorRequestHandler {
-  return (error, req, res, _next) => {
+/**
+ * The one place an error becomes `{ error, code }`; stack traces go to the log, never out. The
+ * request log's closing line reports the code (and, for 5xx, the error with its cause).
+ */
+export function errorResponder(): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
     const appError = fromBodyParser(error) ?? toAppError(error);
-    const log = appError.status >= 500 ? logger.error.bind(logger) : logger.debug.bind(logger);
-    log({ err: appError.cause ?? appError, method: req.method, path: req.path, code: appError.appCode }, appError.message);
+    noteError(res, appError);
+    if (appError.status >= 500) res.err = appError;
     if (res.headersSent) {
       res.destroy();
       return;

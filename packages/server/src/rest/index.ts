@@ -1,128 +1,43 @@
-import express, { type Request, type Response, Router } from 'express';
-import { toAppError } from '../errors.js';
+import { Router } from 'express';
 import type { AppDependencies } from '../http/context.js';
-import { createRequestContext } from '../http/context.js';
-import { createServerCaller } from '../router/index.js';
-import { sendObject } from './download.js';
-import { bodyField, integerParam, queryParam } from './params.js';
-import { parseRangeHeader } from './range.js';
+import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/document.js';
+import { mountRoute } from './mount.js';
+import { anyRequestErrors } from './route-errors.js';
+import { jsonRoute, type RestRoute } from './route.js';
+import { apiRoutes } from './routes/index.js';
+import { openApiDocumentResponse } from './wire.js';
 
-type ServerCaller = ReturnType<typeof createServerCaller>;
+/** Where the app mounts the REST router; the document's paths carry it. */
+export const REST_BASE_PATH = '/s3';
 
-/** REST spells some fields differently from the procedures; errors name them as the caller did. */
-const restFieldNames = { partNumber: 'PartNumber', etag: 'ETag' } as const;
-const queryFieldNames = { ...restFieldNames, uploadId: 'UploadId' } as const;
+const openApiRoute = jsonRoute({
+  method: 'get',
+  path: '/openapi.json',
+  operationId: 'getOpenApiDocument',
+  tag: 'meta',
+  summary: 'This document',
+  description: 'The OpenAPI 3.1 description of every /s3 path, generated from the schemas the server validates with.',
+  access: 'public',
+  parameters: [],
+  errors: anyRequestErrors,
+  response: { description: 'The OpenAPI document.', schema: openApiDocumentResponse },
+  handle: async () => restDocument(),
+});
 
-/** Complete-upload with 10,000 parts is about 700 KB of JSON. */
-const JSON_BODY_LIMIT = '2mb';
+/** Every /s3 route: the router mounts these and the document describes these, so neither can drift. */
+export const restRoutes: readonly RestRoute[] = [...apiRoutes, openApiRoute];
 
-/**
- * The documented /s3 paths. Each handler only translates HTTP to a procedure call and back:
- * validation, authorization and storage happen in the procedures.
- */
-export function createRestRouter(deps: AppDependencies): Router {
-  const rest = Router();
-  const json = express.json({ limit: JSON_BODY_LIMIT });
+let document: OpenApiDocument | undefined;
 
-  const call = async <T>(
-    req: Request,
-    res: Response,
-    input: Record<string, unknown>,
-    fieldNames: Readonly<Record<string, string>>,
-    procedure: (caller: ServerCaller, input: never) => Promise<T>,
-  ): Promise<T> => {
-    const caller = createServerCaller(createRequestContext(deps, req, res));
-    try {
-      // The procedure's schema validates `input`; REST only renamed the fields.
-      return await procedure(caller, input as never);
-    } catch (error) {
-      throw toAppError(error, { input, fieldNames });
-    }
-  };
-
-  rest.get('/getBucketConfig', async (req, res) => {
-    res.json(await call(req, res, {}, {}, (caller) => caller.bucket.getCors()));
-  });
-
-  // No body applies the documented defaults; `{ "CORSRules": [...] }` sets custom rules (added).
-  rest.post('/updateBucketConfig', json, async (req, res) => {
-    const rules = bodyField(req, 'CORSRules');
-    const input = rules === undefined ? {} : { rules };
-    res.json(await call(req, res, input, { rules: 'CORSRules' }, (caller, i) => caller.bucket.updateCors(i)));
-  });
-
-  rest.get('/start-upload', async (req, res) => {
-    const input = { workspaceId: queryParam(req, 'workspaceId'), fileType: queryParam(req, 'fileType') };
-    const { uploadId, assetId } = await call(req, res, input, {}, (caller, i) => caller.upload.start(i));
-    res.json({ uploadId, assetId });
-  });
-
-  rest.get('/get-upload-url', async (req, res) => {
-    const input = {
-      workspaceId: queryParam(req, 'workspaceId'),
-      assetId: queryParam(req, 'assetId'),
-      uploadId: queryParam(req, 'UploadId'),
-      partNumber: integerParam(req, 'PartNumber'),
-    };
-    const { url, expiresIn } = await call(req, res, input, queryFieldNames, (caller, i) => caller.upload.signPart(i));
-    res.json({ url, expiresIn });
-  });
-
-  rest.post('/complete-upload', json, async (req, res) => {
-    const parts = bodyField(req, 'parts');
-    const input = {
-      workspaceId: bodyField(req, 'workspaceId'),
-      assetId: bodyField(req, 'assetId'),
-      uploadId: bodyField(req, 'uploadId'),
-      parts: Array.isArray(parts) ? parts.map(toProcedurePart) : parts,
-    };
-    const { location, key } = await call(req, res, input, restFieldNames, (caller, i) => caller.upload.complete(i));
-    res.json({ success: true, location, key });
-  });
-
-  rest.get('/download', async (req, res) => {
-    const input = {
-      workspaceId: queryParam(req, 'workspaceId'),
-      key: queryParam(req, 'key'),
-      range: parseRangeHeader(req.headers.range),
-    };
-    const object = await call(req, res, input, {}, (caller, i) => caller.download.open(i));
-    await sendObject(res, object, deps.logger);
-  });
-
-  rest.delete('/delete', async (req, res) => {
-    const input = { workspaceId: queryParam(req, 'workspaceId'), key: queryParam(req, 'key') };
-    await call(req, res, input, {}, (caller, i) => caller.object.delete(i));
-    res.json({ success: true });
-  });
-
-  // Added paths (the spec allows additions): resume and cancel for callers without tRPC.
-  rest.get('/list-parts', async (req, res) => {
-    const input = {
-      workspaceId: queryParam(req, 'workspaceId'),
-      assetId: queryParam(req, 'assetId'),
-      uploadId: queryParam(req, 'UploadId'),
-    };
-    const { parts } = await call(req, res, input, queryFieldNames, (caller, i) => caller.upload.listParts(i));
-    res.json({ parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag, Size: part.size })) });
-  });
-
-  rest.delete('/abort-upload', async (req, res) => {
-    const input = {
-      workspaceId: queryParam(req, 'workspaceId'),
-      assetId: queryParam(req, 'assetId'),
-      uploadId: queryParam(req, 'UploadId'),
-    };
-    await call(req, res, input, queryFieldNames, (caller, i) => caller.upload.abort(i));
-    res.json({ success: true });
-  });
-
-  return rest;
+/** Built on first use from the route table; it depends on nothing that changes at run time. */
+export function restDocument(): OpenApiDocument {
+  document ??= buildOpenApiDocument({ routes: restRoutes, basePath: REST_BASE_PATH });
+  return document;
 }
 
-/** `{ ETag, PartNumber }` as documented, to the procedure's `{ etag, partNumber }`. */
-function toProcedurePart(part: unknown): unknown {
-  if (typeof part !== 'object' || part === null) return part;
-  const { ETag, PartNumber } = part as Record<string, unknown>;
-  return { etag: ETag, partNumber: PartNumber };
+/** The /s3 paths. Each handler only translates HTTP to a procedure call and back. */
+export function createRestRouter(deps: AppDependencies): Router {
+  const router = Router();
+  for (const route of restRoutes) mountRoute(router, route, deps);
+  return router;
 }

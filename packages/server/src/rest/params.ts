@@ -1,21 +1,72 @@
 import type { Request } from 'express';
+import type { z } from 'zod';
+import { AppError } from '../errors.js';
+import { parseRangeHeader } from './range.js';
+import type { RestParameter } from './route.js';
 
-/** A query parameter as sent; repeated parameters stay arrays so validation refuses them. */
-export function queryParam(req: Request, name: string): unknown {
-  return req.query[name];
+interface ParameterOptions {
+  /** The procedure's field, when REST spells it differently (`UploadId` fills `uploadId`). */
+  field?: string;
+  example?: string;
+  /** Every documented query parameter is required unless said otherwise. */
+  required?: boolean;
+}
+
+/** A query parameter passed on as sent; repeated parameters stay arrays so validation refuses them. */
+export function stringQuery(name: string, schema: z.ZodType, description: string, options: ParameterOptions = {}): RestParameter {
+  return {
+    in: 'query',
+    name,
+    field: options.field ?? name,
+    schema,
+    required: options.required ?? true,
+    description,
+    example: options.example,
+    read: (raw) => raw,
+  };
 }
 
 /**
- * Digits only become numbers; anything else (`1.5`, `1e3`, ` 1`, `Infinity`) is passed on as
- * text so that validation reports it as malformed instead of coercing it.
+ * Digits only become numbers; anything else (`1.5`, `1e3`, ` 1`, `Infinity`) is passed on as text
+ * so that validation reports it as malformed instead of coercing it.
  */
-export function integerParam(req: Request, name: string): unknown {
-  const value = req.query[name];
-  return typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : value;
+export function integerQuery(name: string, schema: z.ZodType, description: string, options: ParameterOptions = {}): RestParameter {
+  return {
+    ...stringQuery(name, schema, description, options),
+    read: (raw) => (typeof raw === 'string' && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : raw),
+  };
 }
 
-/** JSON bodies: a missing or non-object body reads as no fields at all. */
-export function bodyField(req: Request, name: string): unknown {
+/** The optional `Range` header of a download; what it cannot parse is ignored (whole object). */
+export function rangeHeader(schema: z.ZodType, description: string): RestParameter {
+  return {
+    in: 'header',
+    name: 'Range',
+    field: 'range',
+    schema,
+    required: false,
+    description,
+    example: 'bytes=0-1023',
+    read: (raw) => parseRangeHeader(typeof raw === 'string' ? raw : undefined),
+  };
+}
+
+/** The raw value of a parameter in the request: query values as Express parsed them, headers by name. */
+export function rawParameter(req: Request, parameter: RestParameter): unknown {
+  return parameter.in === 'query' ? req.query[parameter.name] : req.headers[parameter.name.toLowerCase()];
+}
+
+/**
+ * JSON bodies: no body reads as no fields at all (updateBucketConfig's documented form), but a
+ * body that is not a JSON object cannot be read as named fields and is refused as malformed,
+ * rather than silently taken for no body (schemathesis caught `[{}]` applying the default rules).
+ */
+export function bodyFields(req: Request): (name: string) => unknown {
   const body: unknown = req.body;
-  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+  if (body === undefined) return () => undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new AppError('INVALID_PARAMETER', 'request body must be a JSON object');
+  }
+  const fields = body as Record<string, unknown>;
+  return (name) => (Object.hasOwn(fields, name) ? fields[name] : undefined);
 }

@@ -1,5 +1,6 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
+import { AppError } from '../errors.js';
 import { corsRule, type CorsRule } from '../schemas.js';
 import { adminProcedure } from '../trpc.js';
 
@@ -35,14 +36,34 @@ const customCorsRules = z
     }
   });
 
+/** S3 counts lifecycle days from the upload's start; a day is the smallest step it knows. */
+const uploadExpiryDays = z
+  .number({ error: 'must be a whole number of days from 1 to 3650' })
+  .int({ error: 'must be a whole number of days from 1 to 3650' })
+  .min(1, { error: 'must be a whole number of days from 1 to 3650' })
+  .max(3650, { error: 'must be a whole number of days from 1 to 3650' });
+
 export const bucketRouter = {
   getCors: adminProcedure.query(async ({ ctx }) => ({ CORSRules: await ctx.store.getCorsRules() })),
 
-  /** Without rules, applies the documented defaults. */
+  /**
+   * Without rules, applies the documented defaults. With `abortIncompleteUploadsAfterDays`, also
+   * has S3 abort abandoned multipart uploads that many days after they started (a lifecycle rule
+   * of its own ID; the bucket's other lifecycle rules are kept). Without it, lifecycle is untouched.
+   */
   updateCors: adminProcedure
-    .input(z.object({ rules: customCorsRules.optional() }).optional())
+    .input(z.object({ rules: customCorsRules.optional(), abortIncompleteUploadsAfterDays: uploadExpiryDays.optional() }).optional())
     .mutation(async ({ ctx, input }) => {
+      const days = input?.abortIncompleteUploadsAfterDays;
+      // Refused before anything changes, so a request either applies whole or not at all here.
+      if (days !== undefined && !ctx.store.abortIncompleteUploadsAfter) {
+        throw new AppError(
+          'INVALID_PARAMETER',
+          'abortIncompleteUploadsAfterDays: this store has no lifecycle rules; run the cleanup (UPLOAD_CLEANUP_INTERVAL_MINUTES) instead',
+        );
+      }
       await ctx.store.putCorsRules(input?.rules ?? DEFAULT_CORS_RULES);
+      if (days !== undefined) await ctx.store.abortIncompleteUploadsAfter?.(days);
       return { success: true as const };
     }),
 } satisfies TRPCRouterRecord;

@@ -54,6 +54,18 @@ export interface GetObjectOptions {
   signal?: AbortSignal;
 }
 
+/** An unfinished multipart upload, as the cleanup of abandoned uploads sees it. */
+export interface PendingUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
+export interface CheckReadyOptions {
+  /** Ends the check early (a probe's deadline). */
+  signal?: AbortSignal;
+}
+
 export interface SignPartOptions {
   /** Byte length each part's PUT must have, in the order of the part numbers. */
   contentLengths?: readonly number[];
@@ -100,6 +112,19 @@ export interface ObjectStore {
 
   getCorsRules(): Promise<CorsRule[]>;
   putCorsRules(rules: readonly CorsRule[]): Promise<void>;
+
+  /**
+   * A cheap proof that the store can serve: S3 HEADs the bucket, the local store checks its data
+   * folder. Throws StoreNotReadyError saying why (missing bucket or folder, unreachable, denied).
+   */
+  checkReady(options?: CheckReadyOptions): Promise<void>;
+  /** Unfinished multipart uploads started before `initiatedBefore`: candidates for abortMultipartUpload. */
+  listPendingUploads(options: { initiatedBefore: Date }): AsyncIterable<PendingUpload>;
+  /**
+   * Has the store itself abort uploads `days` after they started (S3: a bucket lifecycle rule).
+   * Absent on stores without such rules (local disk): there the cleanup job does it.
+   */
+  abortIncompleteUploadsAfter?(days: number): Promise<void>;
 
   /** Drivers that sign URLs pointing at this server (local disk) serve them with this router. */
   readonly signedUrlRoutes?: Router;

@@ -30,6 +30,8 @@ import { KeyedLock } from './keyed-lock.js';
 import { checkUploadId, createLayout } from './layout.js';
 import { listObjects } from './listing.js';
 import { deleteObject, getObject, headObject } from './objects.js';
+import { listPendingUploads } from './pending-uploads.js';
+import { checkLocalReady } from './readiness.js';
 import { createSignedUrlRoutes } from './routes.js';
 import { loadSigningSecret } from './signing-secret.js';
 import { abortUpload, createUpload, listParts, readOpenUpload } from './uploads.js';
@@ -101,6 +103,8 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Obje
 
     getCorsRules: () => readCorsRules(layout),
     putCorsRules: (rules) => writeCorsRules(layout, rules),
+    checkReady: () => checkLocalReady(layout),
+    listPendingUploads: ({ initiatedBefore }) => listPendingUploads(context, initiatedBefore),
 
     signedUrlRoutes: createSignedUrlRoutes({ context, signer, ...(options.logger ? { logger: options.logger } : {}) }),
   };

@@ -26,9 +26,9 @@ const BUCKET_LEVEL_ERRORS = new Set(['NoSuchBucket', 'AccessDenied', 'InvalidAcc
 
 /**
  * The one place where SDK exceptions become AppErrors. Expected answers (a missing upload, an
- * unsatisfiable range) keep their meaning; everything else, including refused connections, DNS
- * failures and timeouts, is an S3_ERROR whose message names the S3 error, status and request id
- * so an operator can look the request up on the S3 side.
+ * unsatisfiable range) keep their meaning; a call that timed out is STORE_TIMEOUT; everything
+ * else, including refused connections and DNS failures, is an S3_ERROR. Messages name the S3
+ * error, status and request id so an operator can look the request up on the S3 side.
  */
 export function toStoreError(error: unknown, operation: string, expected: ExpectedFailures = {}): AppError {
   if (isAppError(error)) return error;
@@ -42,7 +42,16 @@ export function toStoreError(error: unknown, operation: string, expected: Expect
   if (match) {
     return new AppError(match.code, `${match.message} (S3 ${name}: ${reason})`, { cause: error });
   }
-  return new AppError('S3_ERROR', `S3 ${operation} failed: ${describeFailure(failure, name, status, reason)}`, { cause: error });
+  const code: ErrorCode = isTimeout(failure, name, status) ? 'STORE_TIMEOUT' : 'S3_ERROR';
+  return new AppError(code, `S3 ${operation} failed: ${describeFailure(failure, name, status, reason)}`, { cause: error });
+}
+
+/**
+ * The client's own limits (connect, response, socket idle) fired: no HTTP answer came in time.
+ * The SDK also names ECONNRESET and EPIPE `TimeoutError`; those are broken connections, not slowness.
+ */
+function isTimeout(failure: SdkFailure, name: string, status: number | undefined): boolean {
+  return status === undefined && name === 'TimeoutError' && failure.code !== 'ECONNRESET' && failure.code !== 'EPIPE';
 }
 
 /** Own keys only: an error named `constructor` must not match Object.prototype. */

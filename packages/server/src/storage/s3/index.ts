@@ -7,7 +7,10 @@ import { getCorsRules, putCorsRules } from './cors.js';
 import { abortMultipartUpload, assertUploadOpen, completeMultipartUpload, createMultipartUpload, listParts } from './multipart.js';
 import { listObjects } from './listing.js';
 import { deleteObject, getObject, headObject } from './objects.js';
+import { putAbortIncompleteUploadsRule } from './lifecycle.js';
+import { listPendingUploads } from './pending-uploads.js';
 import { signGetUrl, signPartUrls } from './presign.js';
+import { checkS3Ready } from './readiness.js';
 
 export { DEFAULT_S3_TIMEOUTS, type S3Timeouts } from './client.js';
 
@@ -44,6 +47,9 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     listObjects: (prefix, options) => listObjects(s3, prefix, options),
     getCorsRules: () => getCorsRules(s3),
     putCorsRules: (rules) => putCorsRules(s3, rules),
+    checkReady: (checkOptions) => checkS3Ready(s3, checkOptions),
+    listPendingUploads: ({ initiatedBefore }) => listPendingUploads(s3, initiatedBefore),
+    abortIncompleteUploadsAfter: (days) => putAbortIncompleteUploadsRule(s3, days),
     // Releases the keep-alive sockets of the client's agent so the process can exit.
     close: async () => {
       if (ownsClient) s3.client.destroy();

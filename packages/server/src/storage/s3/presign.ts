@@ -1,15 +1,20 @@
-import { GetObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { SignPartOptions } from '../store.js';
 import type { S3Context } from './context.js';
 import { toStoreError } from './errors.js';
+import { PartUrlSigner } from './part-url-signer.js';
 import { assertPlausibleUploadId } from './upload-id.js';
+
+/** One part signer per client: it caches the requests of recent uploads, and lives as long as the client. */
+const partSigners = new WeakMap<S3Client, PartUrlSigner>();
 
 /**
  * Presigned UploadPart URLs for a browser to PUT part bytes to S3 directly. Signing is local
  * (credentials and HMAC, no request to S3), so many parts cost one upload check, done by the
  * caller with `assertUploadOpen`. The store's clock is the signing date so tests can mint
- * URLs that are already expired.
+ * URLs that are already expired. The URLs are the SDK's own (see part-url-signer.ts for how
+ * 10,000 of them take milliseconds instead of seconds).
  */
 export async function signPartUrls(
   s3: S3Context,
@@ -20,18 +25,21 @@ export async function signPartUrls(
   options: SignPartOptions = {},
 ): Promise<string[]> {
   assertPlausibleUploadId(uploadId);
-  const signingDate = new Date(s3.now());
-  const lengths = options.contentLengths;
+  let signer = partSigners.get(s3.client);
+  if (!signer) {
+    signer = new PartUrlSigner(s3.client);
+    partSigners.set(s3.client, signer);
+  }
   try {
-    return await Promise.all(
-      partNumbers.map((partNumber, index) => {
-        const contentLength = lengths?.[index];
-        const command = new UploadPartCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentLength: contentLength });
-        // A signed content-length makes S3 refuse a body of any other size (SignatureDoesNotMatch).
-        const pin = contentLength === undefined ? {} : { signableHeaders: new Set(['content-length']) };
-        return getSignedUrl(s3.client, command, { expiresIn, signingDate, ...pin });
-      }),
-    );
+    return await signer.sign({
+      bucket: s3.bucket,
+      key,
+      uploadId,
+      partNumbers,
+      contentLengths: options.contentLengths,
+      expiresIn,
+      signingDate: new Date(s3.now()),
+    });
   } catch (error) {
     throw toStoreError(error, 'presign UploadPart');
   }

@@ -1,0 +1,36 @@
+import { parseArgs } from 'node:util';
+import { abortStaleUploads, createLogger, createStore, loadConfig } from '@s3-service/server';
+
+/**
+ * Aborts multipart uploads older than UPLOAD_TTL_HOURS, once, and exits; for cron or a scheduled
+ * job when the API's own interval (UPLOAD_CLEANUP_INTERVAL_MINUTES) is off:
+ *   pnpm cleanup-uploads [-- --dry-run] [--ttl-hours 48]
+ * Exits 1 when an upload could not be aborted, so a scheduler notices.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((arg) => arg !== '--'),
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      'ttl-hours': { type: 'string' },
+    },
+  });
+  const config = loadConfig();
+  const ttlHours = values['ttl-hours'] === undefined ? config.uploadCleanup.ttlHours : Number(values['ttl-hours']);
+  if (!Number.isInteger(ttlHours) || ttlHours < 1) throw new Error('--ttl-hours must be a whole number of hours, at least 1');
+  const logger = createLogger({ level: config.logLevel });
+  // Signed URLs are never made here, so the local store needs no real base URL.
+  const store = await createStore(config.storage, { publicUrl: 'http://127.0.0.1' });
+  try {
+    const report = await abortStaleUploads(store, { ttlHours, logger, dryRun: values['dry-run'] });
+    logger.info({ ...report, ttlHours, dryRun: values['dry-run'] }, 'abandoned upload cleanup finished');
+    process.exitCode = report.failed > 0 ? 1 : 0;
+  } finally {
+    await store.close?.();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('cleanup-uploads failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

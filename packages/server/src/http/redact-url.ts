@@ -1,0 +1,29 @@
+/** Query parameters that grant access by themselves: whoever reads them can use the URL. */
+const SECRET_PARAMETERS = new Set(['signature', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token']);
+
+/**
+ * The URL with the values of signing parameters replaced, for logs. Signed part and download URLs
+ * of the local store come back to this server; a log reader must not be able to replay them.
+ */
+export function redactUrl(url: string): string {
+  const query = url.indexOf('?');
+  if (query === -1) return url;
+  const redacted = url
+    .slice(query + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals === -1 ? pair : pair.slice(0, equals);
+      return SECRET_PARAMETERS.has(safeDecode(name).toLowerCase()) ? `${name}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, query)}?${redacted}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

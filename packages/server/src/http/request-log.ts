@@ -1,0 +1,81 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request, RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../logger.js';
+import { requestFacts } from './request-facts.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
+import { redactUrl } from './redact-url.js';
+
+/** Probes run every few seconds; a healthy answer is not worth a line at info. */
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+
+/**
+ * One JSON line per request when its response ends (or its connection drops): request id,
+ * method, URL without secrets, route, status, latency, workspace and, on failures, the error code
+ * and S3's request id. `req.log` gives handlers a logger that carries the request id.
+ */
+export function requestLogger(logger: Logger): RequestHandler {
+  const middleware = pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const id = requestIdFor(req);
+      res.setHeader(REQUEST_ID_HEADER, id);
+      return id;
+    },
+    // Lines logged during the request carry only the id; the closing line carries the rest.
+    quietReqLogger: true,
+    quietResLogger: true,
+    customAttributeKeys: { responseTime: 'latencyMs' },
+    customLogLevel: (req, res, error) => {
+      if (error || res.statusCode >= 500) return 'error';
+      if (PROBE_PATHS.has(pathOf(req)) && res.statusCode < 400) return 'debug';
+      return 'info';
+    },
+    customSuccessObject: (req, res, value: { latencyMs: number }) => describeExchange(req, res, value.latencyMs),
+    customErrorObject: (req, res, error, value: { latencyMs: number }) => ({ ...describeExchange(req, res, value.latencyMs), err: error }),
+    customSuccessMessage: (req, res) => `${req.method} ${routeOf(req, res)} ${res.statusCode}`,
+    customErrorMessage: (req, res) => `${req.method} ${routeOf(req, res)} ${res.statusCode} failed`,
+  });
+  return middleware as unknown as RequestHandler;
+}
+
+function describeExchange(req: IncomingMessage, res: ServerResponse, latencyMs: number): Record<string, unknown> {
+  const facts = requestFacts(res);
+  const fields: Record<string, unknown> = {
+    method: req.method,
+    url: redactUrl((req as Request).originalUrl ?? req.url ?? ''),
+    route: routeOf(req, res),
+    status: res.statusCode,
+    latencyMs,
+    // A response cut before its end (client gone, download stalled) is not a success whatever its status.
+    completed: res.writableFinished,
+  };
+  if (facts.workspaces.size > 0) fields.workspace = [...facts.workspaces].join(',');
+  if (facts.code) fields.code = facts.code;
+  if (facts.error) fields.error = facts.error;
+  if (facts.storeRequestId) fields.storeRequestId = facts.storeRequestId;
+  return fields;
+}
+
+/**
+ * The route pattern, so that lines group by endpoint: Express's matched route, or the tRPC
+ * procedure path. Paths that matched nothing are not echoed, which keeps their number bounded.
+ */
+function routeOf(req: IncomingMessage, res: ServerResponse): string {
+  const express = req as Partial<Request>;
+  const path = pathOf(req);
+  if (express.route && typeof express.route.path === 'string') {
+    // A fixed route is its own path (the router's prefix may already be popped after an error);
+    // a pattern (`/*key`) must not echo the keys it matched.
+    return /[:*]/.test(express.route.path) ? `${express.baseUrl ?? ''}${express.route.path}` : path;
+  }
+  if (path.startsWith('/trpc/')) return path.slice(0, 200);
+  if (PROBE_PATHS.has(path)) return path;
+  return res.statusCode === 404 ? '(unmatched)' : path.slice(0, 200);
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = (req as Partial<Request>).originalUrl ?? req.url ?? '';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}

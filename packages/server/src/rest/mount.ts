@@ -1,0 +1,44 @@
+import express, { type RequestHandler, type Router } from 'express';
+import { toAppError } from '../errors.js';
+import { createRequestContext, type AppDependencies } from '../http/context.js';
+import { createServerCaller } from '../router/index.js';
+import { bodyFields, rawParameter } from './params.js';
+import { restFieldNames, type RestExchange, type RestRoute } from './route.js';
+
+/** Complete-upload with 10,000 parts is about 700 KB of JSON. */
+const JSON_BODY_LIMIT = '2mb';
+
+/**
+ * Adds one route of the table to the router. The handler reads exactly the parameters the route
+ * declares (the document lists the same ones), renames them to the procedure's fields and leaves
+ * validation to the procedure.
+ */
+export function mountRoute(router: Router, route: RestRoute, deps: AppDependencies): void {
+  const fieldNames = restFieldNames(route);
+  const handlers: RequestHandler[] = route.body ? [express.json({ limit: JSON_BODY_LIMIT })] : [];
+
+  handlers.push(async (req, res) => {
+    const input: Record<string, unknown> = route.body ? route.body.toInput(bodyFields(req)) : {};
+    for (const parameter of route.parameters) input[parameter.field] = parameter.read(rawParameter(req, parameter));
+
+    const exchange: RestExchange = {
+      req,
+      res,
+      input,
+      logger: deps.logger,
+      call: async (procedure) => {
+        const caller = createServerCaller(createRequestContext(deps, req, res));
+        try {
+          return await procedure(caller, input as never);
+        } catch (error) {
+          throw toAppError(error, { input, fieldNames });
+        }
+      },
+    };
+
+    if (route.kind === 'json') res.json(await route.handle(exchange));
+    else await route.handle(exchange);
+  });
+
+  router[route.method](route.path, ...handlers);
+}

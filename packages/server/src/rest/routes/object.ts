@@ -1,0 +1,61 @@
+import { sendObject } from '../download.js';
+import { rangeHeader } from '../params.js';
+import { jsonRoute, streamRoute } from '../route.js';
+import { inputErrors, storeRouteErrors } from '../route-errors.js';
+import { downloadHeaders, rangeHeaderValue, successResponse } from '../wire.js';
+import { keyParameter, workspaceParameter } from './parameters.js';
+
+export const download = streamRoute({
+  method: 'get',
+  path: '/download',
+  operationId: 'download',
+  tag: 'object',
+  summary: 'Download an object as a byte stream',
+  description:
+    'Streams the object with its stored content type and length, always as an attachment. One `Range: bytes=` range ' +
+    'answers 206 with Content-Range; a range that starts past the end answers 416. Several ranges, other units or a ' +
+    'malformed Range are ignored and the whole object is sent, as RFC 9110 allows.',
+  access: 'workspace',
+  parameters: [
+    keyParameter,
+    workspaceParameter,
+    rangeHeader(rangeHeaderValue, 'One byte range: `bytes=first-last`, `bytes=first-` or `bytes=-suffixLength`.'),
+  ],
+  errors: storeRouteErrors(...inputErrors, 'NOT_FOUND', 'RANGE_NOT_SATISFIABLE'),
+  response: {
+    description: "The object's bytes, with the Content-Type it was uploaded with.",
+    headers: {
+      'Content-Length': { description: 'Bytes in this answer.', schema: downloadHeaders.contentLength },
+      ETag: { description: "The object's ETag, quoted; multipart objects end in `-<part count>`.", schema: downloadHeaders.etag },
+      'Last-Modified': { description: 'When the object was completed (HTTP date).', schema: downloadHeaders.lastModified },
+      'Accept-Ranges': { description: 'Single byte ranges are served.', schema: downloadHeaders.acceptRanges },
+      'Content-Disposition': { description: 'Always an attachment named after the asset id.', schema: downloadHeaders.contentDisposition },
+      'Content-Range': {
+        description: 'The range served: `bytes first-last/size`.',
+        schema: downloadHeaders.contentRange,
+        partialOnly: true,
+      },
+    },
+  },
+  handle: async ({ res, call, logger }) => {
+    const object = await call((caller, input) => caller.download.open(input));
+    await sendObject(res, object, logger);
+  },
+});
+
+export const deleteObject = jsonRoute({
+  method: 'delete',
+  path: '/delete',
+  operationId: 'deleteObject',
+  tag: 'object',
+  summary: 'Delete an object',
+  description: 'Deleting a key that holds no object also succeeds, as in S3.',
+  access: 'workspace',
+  parameters: [keyParameter, workspaceParameter],
+  errors: storeRouteErrors(...inputErrors),
+  response: { description: 'No object is at the key any more.', schema: successResponse },
+  handle: async ({ call }) => {
+    await call((caller, input) => caller.object.delete(input));
+    return { success: true as const };
+  },
+});

@@ -1,0 +1,159 @@
+import { fileType } from '../../schemas.js';
+import { stringQuery } from '../params.js';
+import { jsonRoute } from '../route.js';
+import { inputErrors, storeRouteErrors } from '../route-errors.js';
+import { completeUploadBody, completeUploadResponse, listPartsResponse, partUrlResponse, startUploadResponse, successResponse } from '../wire.js';
+import { assetParameter, partNumberParameter, uploadIdParameter, workspaceParameter } from './parameters.js';
+
+/** The ids an open upload is named by, taken from start-upload's answer. */
+const openUploadQuery = {
+  'query.UploadId': '$response.body#/uploadId',
+  'query.assetId': '$response.body#/assetId',
+  'query.workspaceId': '$request.query.workspaceId',
+};
+
+export const startUpload = jsonRoute({
+  method: 'get',
+  path: '/start-upload',
+  operationId: 'startUpload',
+  tag: 'upload',
+  summary: 'Start a multipart upload',
+  description:
+    'Creates an upload of a new asset in the workspace. The server picks the assetId; the object will live at ' +
+    '`{workspaceId}/digital_assets/{assetId}`. The fileType must be on the server\'s allowlist (ALLOWED_FILE_TYPES).',
+  access: 'workspace',
+  parameters: [
+    workspaceParameter,
+    stringQuery('fileType', fileType, 'The MIME type of the file, stored as its Content-Type.', { example: 'image/png' }),
+  ],
+  errors: storeRouteErrors(...inputErrors, 'FILE_TYPE_NOT_ALLOWED'),
+  response: {
+    description: 'The upload was created.',
+    schema: startUploadResponse,
+    links: {
+      GetUploadUrl: { operationId: 'getUploadUrl', description: 'Sign a part URL of this upload.', parameters: openUploadQuery },
+      ListParts: { operationId: 'listParts', description: 'List the parts stored so far.', parameters: openUploadQuery },
+      AbortUpload: { operationId: 'abortUpload', description: 'Cancel this upload.', parameters: openUploadQuery },
+      CompleteUpload: {
+        operationId: 'completeUpload',
+        description: 'Assemble the uploaded parts.',
+        requestBody: { uploadId: '$response.body#/uploadId', assetId: '$response.body#/assetId', workspaceId: '$request.query.workspaceId' },
+      },
+    },
+  },
+  handle: async ({ call }) => {
+    const { uploadId, assetId } = await call((caller, input) => caller.upload.start(input));
+    return { uploadId, assetId };
+  },
+});
+
+export const getUploadUrl = jsonRoute({
+  method: 'get',
+  path: '/get-upload-url',
+  operationId: 'getUploadUrl',
+  tag: 'upload',
+  summary: 'Sign the PUT URL of one part',
+  description:
+    'A presigned URL that accepts the part\'s bytes with `PUT` for one hour; the answer to that PUT carries the part\'s ' +
+    '`ETag` header, which complete-upload needs. Parts other than the last must be at least 5 MiB.',
+  access: 'workspace',
+  parameters: [partNumberParameter, uploadIdParameter, assetParameter, workspaceParameter],
+  errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID'),
+  response: { description: 'The signed URL.', schema: partUrlResponse },
+  handle: async ({ call }) => {
+    const { url, expiresIn } = await call((caller, input) => caller.upload.signPart(input));
+    return { url, expiresIn };
+  },
+});
+
+export const completeUpload = jsonRoute({
+  method: 'post',
+  path: '/complete-upload',
+  operationId: 'completeUpload',
+  tag: 'upload',
+  summary: 'Assemble the uploaded parts into the object',
+  description:
+    'Lists every part with the ETag its PUT returned. The object appears at the key whole or not at all. A retried ' +
+    'complete of an upload that already completed with the same parts answers the same.',
+  access: 'workspace',
+  parameters: [],
+  body: {
+    schema: completeUploadBody,
+    required: true,
+    description: 'The upload and its parts, as `{ ETag, PartNumber }` pairs.',
+    fieldNames: { partNumber: 'PartNumber', etag: 'ETag' },
+    toInput: (field) => {
+      const parts = field('parts');
+      return {
+        workspaceId: field('workspaceId'),
+        assetId: field('assetId'),
+        uploadId: field('uploadId'),
+        parts: Array.isArray(parts) ? parts.map(toProcedurePart) : parts,
+      };
+    },
+  },
+  errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID', 'UPLOAD_FAILED', 'PAYLOAD_TOO_LARGE'),
+  response: {
+    description: 'The object exists at `key`.',
+    schema: completeUploadResponse,
+    links: {
+      Download: {
+        operationId: 'download',
+        description: 'Download the object.',
+        parameters: { 'query.key': '$response.body#/key', 'query.workspaceId': '$request.body#/workspaceId' },
+      },
+      Delete: {
+        operationId: 'deleteObject',
+        description: 'Delete the object.',
+        parameters: { 'query.key': '$response.body#/key', 'query.workspaceId': '$request.body#/workspaceId' },
+      },
+    },
+  },
+  handle: async ({ call }) => {
+    const { location, key } = await call((caller, input) => caller.upload.complete(input));
+    return { success: true as const, location, key };
+  },
+});
+
+/** `{ ETag, PartNumber }` as documented, to the procedure's `{ etag, partNumber }`. */
+function toProcedurePart(part: unknown): unknown {
+  if (typeof part !== 'object' || part === null) return part;
+  const { ETag, PartNumber } = part as Record<string, unknown>;
+  return { etag: ETag, partNumber: PartNumber };
+}
+
+// Added paths (the contract allows additions): resume and cancel for callers without tRPC.
+
+export const listParts = jsonRoute({
+  method: 'get',
+  path: '/list-parts',
+  operationId: 'listParts',
+  tag: 'upload',
+  summary: 'List the parts stored for an open upload',
+  description: 'To resume an interrupted upload: the parts the store already holds, with their ETags and sizes.',
+  access: 'workspace',
+  parameters: [uploadIdParameter, assetParameter, workspaceParameter],
+  errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID'),
+  response: { description: 'The stored parts, by part number.', schema: listPartsResponse },
+  handle: async ({ call }) => {
+    const { parts } = await call((caller, input) => caller.upload.listParts(input));
+    return { parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag, Size: part.size })) };
+  },
+});
+
+export const abortUpload = jsonRoute({
+  method: 'delete',
+  path: '/abort-upload',
+  operationId: 'abortUpload',
+  tag: 'upload',
+  summary: 'Cancel an open upload',
+  description: 'Drops the upload and the parts stored for it; its id is then unknown.',
+  access: 'workspace',
+  parameters: [uploadIdParameter, assetParameter, workspaceParameter],
+  errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID'),
+  response: { description: 'The upload is gone.', schema: successResponse },
+  handle: async ({ call }) => {
+    await call((caller, input) => caller.upload.abort(input));
+    return { success: true as const };
+  },
+});

@@ -1,0 +1,126 @@
+import { createHash, createHmac, type Hash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { formatUrl } from '@aws-sdk/core/util';
+import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
+import { HttpRequest } from '@smithy/core/protocols';
+import {
+  ALGORITHM_IDENTIFIER,
+  AMZ_DATE_QUERY_PARAM,
+  createScope,
+  getCanonicalHeaders,
+  getPayloadHash,
+  getSigningKey,
+  SIGNATURE_QUERY_PARAM,
+  SignatureV4,
+} from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, HeaderBag, HttpRequest as HttpRequestShape } from '@smithy/types';
+import { compileTemplate, fillAfterHead, fillTemplate, type TextTemplate } from './text-template.js';
+import type { UploadPartRequest } from './upload-part-request.js';
+
+/**
+ * Signs one part's URL: synchronous, a few microseconds. A plan compiled for a pinned request
+ * needs every part's content length; one compiled without, none.
+ */
+export type PartUrlPlan = (partNumber: number, contentLength?: number) => string;
+
+export interface PlanOptions {
+  credentials: AwsCredentialIdentity;
+  signingDate: Date;
+  expiresIn: number;
+}
+
+/** Slots shared by the canonical-request and URL templates. */
+const PART_NUMBER = 0;
+const CONTENT_LENGTH = 1;
+const SIGNATURE = 2;
+
+/**
+ * The two steps of SigV4 presigning that are protected in SignatureV4, opened up so they can
+ * run once per batch. S3 signs paths as they are (no second escaping), as the SDK's presigner does.
+ */
+class CanonicalForms extends SignatureV4 {
+  canonicalRequestOf(request: HttpRequestShape, headers: HeaderBag, payloadHash: string): string {
+    return this.createCanonicalRequest(request, headers, payloadHash);
+  }
+
+  stringToSignOf(longDate: string, scope: string, canonicalRequest: string): Promise<string> {
+    return this.createStringToSign(longDate, scope, canonicalRequest, ALGORITHM_IDENTIFIER);
+  }
+}
+
+/**
+ * Prepares the signing of many parts of one upload with one identity and signing time.
+ *
+ * The SDK presigns the request once, with sentinel digits for the part number (and content
+ * length). Its URL and its canonical request are then cut at those sentinels. Per part what is
+ * left is what SigV4 cannot share between parts: SHA-256 of the canonical request (continued
+ * from a copy of the hash state after the long constant head: path, credential, session token)
+ * and the HMAC of the string to sign with the signing key the SDK derived.
+ *
+ * Before the plan is used it must reproduce the SDK's own signature of the sentinel request;
+ * when it cannot (a future SDK that canonicalizes differently, a sentinel found twice), the
+ * answer is undefined and the caller lets the SDK sign every part.
+ */
+export async function compilePartUrlPlan(
+  client: S3Client,
+  template: UploadPartRequest,
+  options: PlanOptions,
+): Promise<PartUrlPlan | undefined> {
+  const { credentials, signingDate, expiresIn } = options;
+  const { signingRegion, signingName } = template;
+  const pinned = template.contentLengthSentinel !== undefined;
+  const sentinels = [template.partNumberSentinel, template.contentLengthSentinel];
+
+  // What getSignedUrl does per part, done once: the SDK's presigner with the resolved identity.
+  const presigner = new S3RequestPresigner({ ...client.config, credentials, signingName, region: signingRegion });
+  const unsignableHeaders = new Set<string>();
+  const signableHeaders = pinned ? new Set(['content-length']) : undefined;
+  const sentinelRequest = HttpRequest.clone(template.request);
+  const presigned = await presigner.presign(sentinelRequest, {
+    expiresIn,
+    signingDate,
+    signingRegion,
+    signingService: signingName,
+    unsignableHeaders,
+    ...(signableHeaders ? { signableHeaders } : {}),
+  });
+  const sdkSignature = presigned.query?.[SIGNATURE_QUERY_PARAM];
+  const longDate = presigned.query?.[AMZ_DATE_QUERY_PARAM];
+  if (typeof sdkSignature !== 'string' || typeof longDate !== 'string') return undefined;
+
+  // The canonical request and string to sign the SDK just signed, rebuilt from its own parts:
+  // the presigner filled `unsignableHeaders` and the payload-hash header on the way.
+  const forms = new CanonicalForms({ ...client.config, credentials, region: signingRegion, service: signingName, uriEscapePath: false });
+  const payloadHash = await getPayloadHash(sentinelRequest, client.config.sha256);
+  const canonicalHeaders = getCanonicalHeaders(presigned, unsignableHeaders, signableHeaders);
+  const canonicalRequest = forms.canonicalRequestOf(presigned, canonicalHeaders, payloadHash);
+  const shortDate = longDate.slice(0, 8);
+  const stringToSign = await forms.stringToSignOf(longDate, createScope(shortDate, signingRegion, signingName), canonicalRequest);
+  const signingKey = await getSigningKey(client.config.sha256, credentials, shortDate, signingRegion, signingName);
+  if (hmacHex(signingKey, stringToSign) !== sdkSignature) return undefined;
+
+  const canonical = compileTemplate(canonicalRequest, sentinels);
+  const sentinelUrl = formatUrl(presigned);
+  // The content length travels as a signed header, not in the URL; should an SDK ever hoist it, it is filled there too.
+  const lengthInUrl = template.contentLengthSentinel !== undefined && sentinelUrl.includes(template.contentLengthSentinel);
+  const url = compileTemplate(sentinelUrl, [template.partNumberSentinel, lengthInUrl ? template.contentLengthSentinel : undefined, sdkSignature]);
+  if (!canonical || !url) return undefined;
+  const stringToSignHead = stringToSign.slice(0, stringToSign.lastIndexOf('\n') + 1);
+  return planFrom(canonical, url, stringToSignHead, signingKey);
+}
+
+function planFrom(canonical: TextTemplate, url: TextTemplate, stringToSignHead: string, signingKey: Uint8Array): PartUrlPlan {
+  const head: Hash = createHash('sha256').update(canonical.pieces[0]!);
+  const values = ['', '', ''];
+  return (partNumber, contentLength) => {
+    values[PART_NUMBER] = String(partNumber);
+    values[CONTENT_LENGTH] = contentLength === undefined ? '' : String(contentLength);
+    const canonicalHash = head.copy().update(fillAfterHead(canonical, values)).digest('hex');
+    values[SIGNATURE] = hmacHex(signingKey, stringToSignHead + canonicalHash);
+    return fillTemplate(url, values);
+  };
+}
+
+function hmacHex(key: Uint8Array, text: string): string {
+  return createHmac('sha256', key).update(text).digest('hex');
+}

@@ -1,0 +1,81 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { compilePartUrlPlan } from './part-url-plan.js';
+import { UnsupportedSigningError, UploadPartRequestCache } from './upload-part-request.js';
+
+export interface PartUrlBatch {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  partNumbers: readonly number[];
+  /** Per part number, the exact body size its URL accepts (a signed content-length header). */
+  contentLengths?: readonly number[] | undefined;
+  expiresIn: number;
+  signingDate: Date;
+}
+
+/** A compiled plan answers at once; the SDK's fallback answers with a promise. */
+type AnyPartUrlPlan = (partNumber: number, contentLength?: number) => string | Promise<string>;
+
+/** Parts signed between two turns of the event loop: about 4 ms of work, so other requests are not held up. */
+const PARTS_PER_TURN = 1024;
+
+/**
+ * Presigned UploadPart URLs, byte for byte what `getSignedUrl` returns for the same signing time
+ * and credentials, at a few microseconds per URL instead of hundreds.
+ *
+ * Per batch: the credentials are resolved once through the client's own provider (which
+ * refreshes expiring session credentials, so nothing here outlives a batch), the SDK builds the
+ * request once per upload (cached) and presigns it once (see part-url-plan.ts). Per part only
+ * the SHA-256 and HMAC that SigV4 requires remain. Requests the plan cannot reproduce are signed
+ * by `getSignedUrl`, part by part, as before.
+ */
+export class PartUrlSigner {
+  readonly #requests = new UploadPartRequestCache();
+
+  constructor(private readonly client: S3Client) {}
+
+  async sign(batch: PartUrlBatch): Promise<string[]> {
+    const credentials = await this.client.config.credentials();
+    const lengths = batch.contentLengths;
+    // At most two plans: parts with a pinned size and parts without (their requests differ by a header).
+    const kinds = new Set(batch.partNumbers.map((_, index) => lengths?.[index] !== undefined));
+    const plans = new Map(await Promise.all([...kinds].map(async (pinned) => [pinned, await this.#plan(batch, pinned, credentials)] as const)));
+
+    const urls: Array<string | Promise<string>> = [];
+    let pending = false;
+    for (const [index, partNumber] of batch.partNumbers.entries()) {
+      if (index > 0 && index % PARTS_PER_TURN === 0) await nextTurn();
+      const contentLength = lengths?.[index];
+      const url = plans.get(contentLength !== undefined)!(partNumber, contentLength);
+      pending ||= typeof url !== 'string';
+      urls.push(url);
+    }
+    return pending ? Promise.all(urls) : (urls as string[]);
+  }
+
+  async #plan(batch: PartUrlBatch, pinned: boolean, credentials: AwsCredentialIdentity): Promise<AnyPartUrlPlan> {
+    const { bucket, key, uploadId, signingDate, expiresIn } = batch;
+    try {
+      const request = await this.#requests.get(this.client, { bucket, key, uploadId, pinned });
+      const plan = await compilePartUrlPlan(this.client, request, { credentials, signingDate, expiresIn });
+      if (plan) return plan;
+    } catch (error) {
+      if (!(error instanceof UnsupportedSigningError)) throw error;
+    }
+    return sdkPlan(this.client, batch);
+  }
+}
+
+/** The SDK's whole presigning path for each part: slow, but right for anything it supports. */
+function sdkPlan(client: S3Client, batch: PartUrlBatch): AnyPartUrlPlan {
+  const { bucket, key, uploadId, signingDate, expiresIn } = batch;
+  return (partNumber, contentLength) => {
+    const command = new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentLength: contentLength });
+    // A signed content-length makes S3 refuse a body of any other size (SignatureDoesNotMatch).
+    const pin = contentLength === undefined ? {} : { signableHeaders: new Set(['content-length']) };
+    return getSignedUrl(client, command, { expiresIn, signingDate, ...pin });
+  };
+}

@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const serverPackage = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = resolve(serverPackage, '../..');
+const tsx = join(serverPackage, 'node_modules/.bin/tsx');
+
+/** `pnpm start`'s entry point and the cleanup command, run as separate processes like in production. */
+export const API_MAIN = join(repoRoot, 'apps/api/src/main.ts');
+export const CLEANUP_COMMAND = join(repoRoot, 'apps/api/src/cleanup-uploads.ts');
+
+export interface ApiProcess {
+  child: ChildProcess;
+  /** Where it listens; empty if it exited before listening. */
+  url: string;
+  /** JSON log lines so far (stdout); other lines are kept as `{ text }`. */
+  logs: Array<Record<string, unknown>>;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first log line that matches. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Only the variables a test names reach the child, plus PATH and HOME: settings of the machine
+ * running the tests (an AWS_BUCKET, a REDIS_URL) must not change what is tested.
+ */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', ...env };
+}
+
+/** Runs `script` under tsx and collects its output. */
+export function runScript(script: string, env: Record<string, string>, args: string[] = []): ApiProcess {
+  const child = spawn(tsx, [script, ...args], { cwd: repoRoot, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  const waiters = new Set<() => void>();
+  let stderr = '';
+  let pending = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines.filter(Boolean)) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ text: line });
+      }
+    }
+    for (const wake of waiters) wake();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-16_384);
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  // A test that fails half-way must not leave its server running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => {
+    process.off('exit', killOnExit);
+    for (const wake of waiters) wake();
+  });
+
+  const api: ApiProcess = {
+    child,
+    url: '',
+    logs,
+    stderr: () => stderr,
+    exited,
+    waitForLog: (match, timeoutMs = 20_000) =>
+      new Promise((resolveLine, reject) => {
+        const check = () => {
+          const found = logs.find(match);
+          if (found) return finish(() => resolveLine(found));
+          if (child.exitCode !== null || child.signalCode !== null) {
+            finish(() => reject(new Error(`process exited (${child.exitCode ?? child.signalCode}) before the log line: ${stderr}`)));
+          }
+        };
+        const timer = setTimeout(() => finish(() => reject(new Error(`no such log line within ${timeoutMs} ms: ${stderr}`))), timeoutMs);
+        const finish = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      }),
+  };
+  return api;
+}
+
+/** Starts the API and waits until it listens. */
+export async function startApi(env: Record<string, string>): Promise<ApiProcess> {
+  const api = runScript(API_MAIN, env);
+  const line = await api.waitForLog((entry) => typeof entry.url === 'string' && entry.msg !== undefined);
+  api.url = line.url as string;
+  return api;
+}
+
+/** SIGKILL and wait, for cleanups. */
+export async function killApi(api: ApiProcess): Promise<void> {
+  if (api.child.exitCode === null && api.child.signalCode === null) api.child.kill('SIGKILL');
+  await api.exited;
+}
