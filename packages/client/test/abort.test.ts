@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { TRPCClientError } from '@trpc/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createS3ServiceClient, S3ServiceError, type S3ServiceClient } from '../src/index.js';
 import { MiB, randomData } from './support/data.js';
 import type { FetchSpy } from './support/fetch-spy.js';
-import { spiedClient, startLocalServer, type TestServer } from './support/client.js';
+import { spiedClient, withLocalServer, type TestServer } from './support/client.js';
 
 const workspaceId = 'client-abort';
 const partSize = 5 * MiB;
@@ -12,13 +12,9 @@ const partSize = 5 * MiB;
 describe('aborting an upload', () => {
   let server: TestServer;
   let client: S3ServiceClient;
-
-  beforeAll(async () => {
-    server = await startLocalServer();
-    client = createS3ServiceClient({ url: server.url });
-  });
-  afterAll(async () => {
-    await server?.close();
+  withLocalServer((started, plain) => {
+    server = started;
+    client = plain;
   });
 
   /** Nothing of the upload is left: no open upload, no object. */

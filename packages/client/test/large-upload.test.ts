@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3ServiceClient, type S3ServiceClient } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { S3ServiceClient } from '../src/index.js';
 import { generatedStream, hashBody, MiB } from './support/data.js';
-import { progressRecorder, startLocalServer, type TestServer } from './support/client.js';
+import { progressRecorder, withLocalServer, type TestServer } from './support/client.js';
 
 const workspaceId = 'client-large';
 
@@ -16,13 +16,9 @@ function liveMemory(): NodeJS.MemoryUsage {
 describe('a 200 MiB stream upload', () => {
   let server: TestServer;
   let client: S3ServiceClient;
-
-  beforeAll(async () => {
-    server = await startLocalServer();
-    client = createS3ServiceClient({ url: server.url });
-  });
-  afterAll(async () => {
-    await server?.close();
+  withLocalServer((started, plain) => {
+    server = started;
+    client = plain;
   });
 
   it('never holds the file in memory: growth stays near concurrency x partSize', async () => {

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3ServiceClient, UploadError, type S3ServiceClient } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { UploadError, type S3ServiceClient } from '../src/index.js';
 import { MiB, randomData } from './support/data.js';
-import { downloadedHash, expectedHash, progressRecorder, spiedClient, startLocalServer, type TestServer } from './support/client.js';
+import { downloadedHash, expectedHash, progressRecorder, spiedClient, withLocalServer, type TestServer } from './support/client.js';
 
 const workspaceId = 'client-resume';
 const partSize = 5 * MiB;
@@ -10,13 +10,9 @@ const partSize = 5 * MiB;
 describe('resuming an upload', () => {
   let server: TestServer;
   let client: S3ServiceClient;
-
-  beforeAll(async () => {
-    server = await startLocalServer();
-    client = createS3ServiceClient({ url: server.url });
-  });
-  afterAll(async () => {
-    await server?.close();
+  withLocalServer((started, plain) => {
+    server = started;
+    client = plain;
   });
 
   it('after a crash, sends only the parts the server does not have', async () => {

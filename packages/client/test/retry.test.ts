@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3ServiceClient, S3ServiceError, UploadError, type S3ServiceClient } from '../src/index.js';
 import { MiB, randomData } from './support/data.js';
 import { countProcedures } from './support/fetch-spy.js';
-import { downloadedHash, expectedHash, progressRecorder, spiedClient, startLocalServer, type TestServer } from './support/client.js';
+import { downloadedHash, expectedHash, progressRecorder, spiedClient, startLocalServer, withLocalServer, type TestServer } from './support/client.js';
 
 const workspaceId = 'client-retry';
 const partSize = 5 * MiB;
@@ -12,13 +12,9 @@ const retryDelay = { initialMs: 5, maxMs: 20 };
 describe('part PUT failures', () => {
   let server: TestServer;
   let client: S3ServiceClient;
-
-  beforeAll(async () => {
-    server = await startLocalServer();
-    client = createS3ServiceClient({ url: server.url });
-  });
-  afterAll(async () => {
-    await server?.close();
+  withLocalServer((started, plain) => {
+    server = started;
+    client = plain;
   });
 
   it('retries network errors and recovers, with progress still monotone and exact', async () => {

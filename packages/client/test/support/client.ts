@@ -1,9 +1,25 @@
+import { afterAll, beforeAll } from 'vitest';
 import { startLocalServer, type TestServer } from '../../../server/test/support/server.js';
 import { createS3ServiceClient, type S3ServiceClient, type UploadProgress, type UploadResult } from '../../src/index.js';
 import { createFetchSpy, type FetchSpy, type PutFault, type PartPut } from './fetch-spy.js';
 import { hashBody, sha256 } from './data.js';
 
 export { startLocalServer, type TestServer };
+
+/**
+ * Starts the API on a fresh local-disk store before the suite and stops it after, handing the
+ * server and a plain client to `ready`.
+ */
+export function withLocalServer(ready: (server: TestServer, client: S3ServiceClient) => void): void {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startLocalServer();
+    ready(server, createS3ServiceClient({ url: server.url }));
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+}
 
 /** A client on `server` whose fetch is a spy (optionally breaking some part PUTs). */
 export function spiedClient(server: TestServer, faultFor?: (put: PartPut) => PutFault | undefined): { client: S3ServiceClient; spy: FetchSpy } {
