@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiB, putPart, randomData, sha256, splitParts } from './support/bytes.js';
+import { rest, type RestAnswer, type RestInit } from './support/rest-client.js';
 import type { TestServer } from './support/server.js';
 
-interface Json {
-  status: number;
-  body: any;
-  headers: Headers;
-}
+type Json = RestAnswer;
 
 /**
  * The documented /s3 contract, run against the real HTTP server over any store: the flow of
@@ -24,23 +21,7 @@ export function describeRestApi(name: string, start: () => Promise<TestServer>) 
       await server?.close();
     });
 
-    const request = async (method: string, path: string, init: { query?: Record<string, string>; json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Json> => {
-      const url = new URL(`/s3${path}`, server.url);
-      for (const [key, value] of Object.entries(init.query ?? {})) url.searchParams.append(key, value);
-      const headers: Record<string, string> = { ...init.headers };
-      let body = init.body;
-      if (init.json !== undefined) {
-        headers['content-type'] = 'application/json';
-        body = JSON.stringify(init.json);
-      }
-      const response = await fetch(url, { method, headers, body });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {}
-      return { status: response.status, body: parsed, headers: response.headers };
-    };
+    const request = (method: string, path: string, init: RestInit = {}): Promise<Json> => rest(server.url, method, `/s3${path}`, init);
 
     const expectError = (response: Json, status: number, code: string) => {
       expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });

@@ -8,6 +8,7 @@ import { mintToken } from '../src/auth/mint-token.js';
 import { ConfigError, loadConfig, type AuthConfig } from '../src/config.js';
 import { AppError } from '../src/errors.js';
 import { putPart, randomData } from './support/bytes.js';
+import { rest, type RestAnswer, type RestInit } from './support/rest-client.js';
 import { startLocalServer, type TestServer } from './support/server.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
@@ -22,11 +23,7 @@ const jwtConfig: Extract<AuthConfig, { mode: 'jwt' }> = {
 const A = 'tenant-a';
 const B = 'tenant-b';
 
-interface Answer {
-  status: number;
-  body: any;
-  headers: Headers;
-}
+type Answer = RestAnswer;
 
 describe('workspace authorization and a hardened edge', () => {
   let server: TestServer;
@@ -40,20 +37,8 @@ describe('workspace authorization and a hardened edge', () => {
   let bUpload: { uploadId: string; assetId: string };
   let aUpload: { uploadId: string; assetId: string };
 
-  const call = async (method: string, path: string, token?: string, init: { query?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> => {
-    const url = new URL(path, server.url);
-    for (const [key, value] of Object.entries(init.query ?? {})) url.searchParams.append(key, value);
-    const headers: Record<string, string> = { ...init.headers };
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (init.json !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(url, { method, headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: response.status, body, headers: response.headers };
-  };
+  const call = (method: string, path: string, token?: string, init: RestInit = {}): Promise<Answer> =>
+    rest(server.url, method, path, { ...init, headers: { ...init.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
 
   /** tRPC over HTTP without the client: a query (GET) or mutation (POST) of one procedure. */
   const trpc = (kind: 'query' | 'mutation', path: string, input: unknown, token?: string) => {

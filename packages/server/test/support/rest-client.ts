@@ -3,8 +3,18 @@ import { putPart } from './bytes.js';
 
 export interface RestAnswer {
   status: number;
+  /** The JSON body, or the text when it is not JSON. */
   body: any;
+  text: string;
   headers: Headers;
+}
+
+export interface RestInit {
+  query?: Record<string, string>;
+  json?: unknown;
+  /** A raw body, for bodies that are not valid JSON. */
+  body?: string;
+  headers?: Record<string, string>;
 }
 
 /** One call to the documented /s3 paths (or any path): JSON in, JSON (or text) out. */
@@ -12,12 +22,12 @@ export async function rest(
   baseUrl: string,
   method: string,
   path: string,
-  init: { query?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {},
+  init: RestInit = {},
 ): Promise<RestAnswer> {
   const url = new URL(path, baseUrl);
   for (const [name, value] of Object.entries(init.query ?? {})) url.searchParams.append(name, value);
   const headers: Record<string, string> = { ...init.headers };
-  let body: string | undefined;
+  let body = init.body;
   if (init.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(init.json);
@@ -28,7 +38,7 @@ export async function rest(
   try {
     parsed = JSON.parse(text);
   } catch {}
-  return { status: response.status, body: parsed, headers: response.headers };
+  return { status: response.status, body: parsed, text, headers: response.headers };
 }
 
 export interface StartedUpload {
