@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 const serverPackage = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const repoRoot = resolve(serverPackage, '../..');
-const tsx = join(serverPackage, 'node_modules/.bin/tsx');
+/** tsx as a loader inside the one node process: a signal sent to `child` reaches the server itself (the tsx CLI would put a second process in between, which a SIGKILL orphans). */
+const TSX_LOADER = ['--import', 'tsx'];
 
 /** `pnpm start`'s entry point and the cleanup command, run as separate processes like in production. */
 export const API_MAIN = join(repoRoot, 'apps/api/src/main.ts');
@@ -33,7 +34,7 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Runs `script` under tsx and collects its output. */
 export function runScript(script: string, env: Record<string, string>, args: string[] = []): ApiProcess {
-  const child = spawn(tsx, [script, ...args], { cwd: repoRoot, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TSX_LOADER, script, ...args], { cwd: repoRoot, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   let stderr = '';
