@@ -92,7 +92,7 @@ function sentinelDigits(): string {
 
 /**
  * Remembers the requests of recently signed uploads: a client signs an upload's parts in many
- * batches (the SDK client asks for 100 at a time), and each would otherwise rebuild the same request.
+ * batches (@s3-service/client asks for 100 at a time), and each would otherwise rebuild the same request.
  * Oldest entries go first; an entry is a few hundred bytes.
  */
 export class UploadPartRequestCache {

@@ -1,0 +1,22 @@
+/**
+ * The control plane's baseline: one Express route answering a JSON body of the size and shape of
+ * `GET /s3/get-upload-url`'s, on the same `listen` as the service, with nothing else in the way.
+ */
+import { listen } from '@s3-service/server';
+import express from 'express';
+import { send, serveBenchmarkQueries } from './ipc.js';
+
+const app = express();
+app.disable('x-powered-by');
+const answer = {
+  url:
+    'http://127.0.0.1:40000/storage/objects/bench/digital_assets/N2JkYzQ0YjQ3ZWU0NDBjNDlmMmE?uploadId=7bdc44b47ee440c49f2a0e6c1b9d3f21' +
+    '&partNumber=1&expires=1893456000&signature=9c3f8d0e1b2a4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5',
+  expiresIn: 3600,
+};
+app.get('/bare', (_req, res) => {
+  res.json(answer);
+});
+const running = await listen(app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });
+serveBenchmarkQueries(() => []);
+send({ type: 'ready', url: running.url });

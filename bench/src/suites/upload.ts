@@ -1,0 +1,140 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { createS3ServiceClient } from '@s3-service/client';
+import type { Figure } from '../report/figures.js';
+import { startChildServer } from '../support/child-server.js';
+import type { S3Emulator } from '../support/emulator.js';
+import { MiB, mibPerSecond, timed } from '../support/timing.js';
+import type { SuiteContext } from './context.js';
+
+const CONCURRENCY = 4;
+const WORKSPACE = 'bench';
+
+/**
+ * The upload data plane: `client.upload` of the data file through the service, to the local-disk
+ * store against `fs` writing the same bytes to the same disk, and to the S3 driver on versitygw
+ * against @aws-sdk/lib-storage's Upload of the same bytes to the same endpoint.
+ */
+export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
+  const { settings } = context;
+  const data = await context.dataFile();
+  const size = settings.transferBytes;
+  const sizeText = `${size / MiB} MiB`;
+
+  const fsMs = await measureFsWrite(context, data);
+  const localMs = await measureClientUploadLocal(context, data);
+  console.log(`  fs write: ${mibPerSecond(size, fsMs).toFixed(0)} MiB/s; client.upload (local): ${mibPerSecond(size, localMs).toFixed(0)} MiB/s`);
+  const figures: Figure[] = [
+    {
+      id: 'upload.local',
+      suite: 'upload',
+      name: `\`client.upload\` of ${sizeText}, local-disk store, concurrency ${CONCURRENCY}, ${settings.partSize / MiB} MiB parts`,
+      value: mibPerSecond(size, localMs),
+      unit: 'MiB/s',
+      better: 'higher',
+      baseline: { name: 'fs stream copy of the same file to the same disk', value: mibPerSecond(size, fsMs) },
+      bars: [{ kind: 'ratio', atLeast: 0.8 }],
+      detail: `start to complete, ${(localMs / 1000).toFixed(1)} s (the store writes the parts, then assembles them into the object); fs: ${(fsMs / 1000).toFixed(1)} s`,
+    },
+  ];
+
+  const emulator = await context.emulator();
+  if (!emulator) {
+    context.notes.push('upload: the S3 comparison was skipped: no S3 server (versitygw) was available.');
+    return figures;
+  }
+  const libStorageMs = await measureLibStorage(emulator, data, settings.partSize);
+  const s3Ms = await measureClientUploadS3(context, emulator, data);
+  console.log(`  lib-storage: ${mibPerSecond(size, libStorageMs).toFixed(0)} MiB/s; client.upload (S3): ${mibPerSecond(size, s3Ms).toFixed(0)} MiB/s`);
+  figures.push({
+    id: 'upload.s3',
+    suite: 'upload',
+    name: `\`client.upload\` of ${sizeText}, S3 driver on versitygw, concurrency ${CONCURRENCY}`,
+    value: mibPerSecond(size, s3Ms),
+    unit: 'MiB/s',
+    better: 'higher',
+    baseline: { name: `lib-storage \`Upload\`, queueSize ${CONCURRENCY}, same part size and endpoint`, value: mibPerSecond(size, libStorageMs) },
+    bars: [{ kind: 'ratio', atLeast: 1 }],
+    detail: `${(s3Ms / 1000).toFixed(1)} s vs ${(libStorageMs / 1000).toFixed(1)} s; both with the driver's checksum setting (WHEN_REQUIRED), parts PUT straight to versitygw`,
+  });
+  return figures;
+}
+
+async function measureFsWrite(context: SuiteContext, data: string): Promise<number> {
+  const target = join(context.scratch, 'fs-copy.bin');
+  try {
+    return (await timed(() => pipeline(createReadStream(data), createWriteStream(target)))).ms;
+  } finally {
+    await rm(target, { force: true });
+  }
+}
+
+async function measureClientUploadLocal(context: SuiteContext, data: string): Promise<number> {
+  const dir = await mkdtemp(join(context.scratch, 'upload-local-'));
+  const server = await startChildServer('api-server', {
+    env: { BENCH_SERVER_CONFIG: JSON.stringify({ store: { kind: 'local', dir } }) },
+  });
+  try {
+    return await context.profiled('upload', 'client-upload-local', server, () => uploadThroughService(server.url, data, context.settings));
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureClientUploadS3(context: SuiteContext, emulator: S3Emulator, data: string): Promise<number> {
+  const server = await startChildServer('api-server', {
+    env: { BENCH_SERVER_CONFIG: JSON.stringify({ store: { kind: 's3', ...s3Options(emulator) } }) },
+  });
+  try {
+    return await uploadThroughService(server.url, data, context.settings);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function uploadThroughService(url: string, data: string, settings: SuiteContext['settings']): Promise<number> {
+  const client = createS3ServiceClient({ url });
+  const { result, ms } = await timed(() =>
+    client.upload(data, { workspaceId: WORKSPACE, concurrency: CONCURRENCY, partSize: settings.partSize, fileType: 'application/octet-stream' }),
+  );
+  if (result.size !== settings.transferBytes) throw new Error(`client.upload stored ${result.size} bytes, not ${settings.transferBytes}`);
+  await client.delete({ workspaceId: WORKSPACE, key: result.key });
+  return ms;
+}
+
+async function measureLibStorage(emulator: S3Emulator, data: string, partSize: number): Promise<number> {
+  const client = new S3Client({
+    ...s3Options(emulator),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const key = `${WORKSPACE}/digital_assets/lib-storage-baseline`;
+  try {
+    const upload = new Upload({
+      client,
+      params: { Bucket: emulator.bucket, Key: key, Body: createReadStream(data), ContentType: 'application/octet-stream' },
+      queueSize: CONCURRENCY,
+      partSize,
+    });
+    const { ms } = await timed(() => upload.done());
+    await client.send(new DeleteObjectCommand({ Bucket: emulator.bucket, Key: key }));
+    return ms;
+  } finally {
+    client.destroy();
+  }
+}
+
+export function s3Options(emulator: S3Emulator) {
+  return {
+    bucket: emulator.bucket,
+    region: emulator.region,
+    endpoint: emulator.endpoint,
+    forcePathStyle: emulator.forcePathStyle,
+    credentials: { accessKeyId: emulator.accessKeyId, secretAccessKey: emulator.secretAccessKey },
+  };
+}
