@@ -49,7 +49,7 @@ const context: SuiteContext = {
       await writeRandomFile(path, settings.transferBytes);
       return path;
     })()),
-  profiled: (suite, label, server, run) => (settings.profileSuite === suite ? profiled(`${suite}-${label}`, server, run) : run()),
+  profiled: (suite, label, profiler, run) => (settings.profileSuite === suite ? profiled(`${suite}-${label}`, profiler, run) : run()),
 };
 
 /** The emulator and the scratch folder (gigabytes) go whichever way the run ends. */
@@ -102,13 +102,13 @@ async function startEmulator(): Promise<S3Emulator | undefined> {
 }
 
 /** Kept where a flame-graph viewer (Chrome DevTools, speedscope) can open them; not committed. */
-async function profiled<T>(name: string, server: Profiler | undefined, run: () => Promise<T>): Promise<T> {
+async function profiled<T>(name: string, profiler: Profiler | undefined, run: () => Promise<T>): Promise<T> {
   const dir = join(import.meta.dirname, '..', 'profiles');
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${name}.cpuprofile`);
   let result: T;
-  if (server) {
-    result = await server.profile(run, file);
+  if (profiler) {
+    result = await profiler.profile(run, file);
   } else {
     const profiledRun = await profileInProcess(run);
     await writeFile(file, JSON.stringify(profiledRun.profile));
