@@ -6,12 +6,9 @@ import type { OpenApiDocument, ResponseObject } from '../src/openapi/types.js';
 import { restDocument } from '../src/rest/index.js';
 import { putPart, randomData } from './support/bytes.js';
 import { startLocalServer, type TestServer } from './support/server.js';
+import { rest, type RestAnswer, type RestInit } from './support/rest-client.js';
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
+type Answer = RestAnswer;
 
 /**
  * Every answer of the live server, held against the document it serves: a documented status, a
@@ -46,17 +43,8 @@ function expectConforms(document: OpenApiDocument, method: string, path: string,
   expect(answer.text).not.toMatch(/\n\s+at |\.(ts|js):\d+:\d+/);
 }
 
-async function call(server: TestServer, method: string, path: string, init: { query?: Record<string, string>; json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const url = new URL(path, server.url);
-  for (const [key, value] of Object.entries(init.query ?? {})) url.searchParams.append(key, value);
-  const headers: Record<string, string> = { ...init.headers };
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(init.json);
-  }
-  const response = await fetch(url, { method, headers, body });
-  return { status: response.status, headers: response.headers, text: await response.text() };
+function call(server: TestServer, method: string, path: string, init: RestInit = {}): Promise<Answer> {
+  return rest(server.url, method, path, init);
 }
 
 describe('the live /s3 answers conform to the served OpenAPI document', () => {

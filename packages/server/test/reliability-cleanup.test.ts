@@ -11,7 +11,7 @@ import { startCleanupJob } from '../src/uploads-cleanup/schedule.js';
 import { CLEANUP_COMMAND, killApi, runScript } from './support/api-process.js';
 import { rest } from './support/rest-client.js';
 import { isSkipped, startS3Emulator, type S3Emulator } from './support/s3-emulator.js';
-import { answerXml, startFakeS3 } from './support/s3-fake-server.js';
+import { answerXml, startFakeS3, fakeS3Store } from './support/s3-fake-server.js';
 import { s3StoreOptions, uniqueAssetKey } from './support/s3-harness.js';
 import { startServer } from './support/server.js';
 
@@ -175,13 +175,7 @@ describe("S3's own cleanup: the lifecycle rule updateBucketConfig can set", () =
     });
     cleanups.push(() => fake.close());
     const server = await startServer(async () => ({
-      store: createS3Store({
-        bucket: 'fault-bucket',
-        region: 'us-east-1',
-        endpoint: fake.endpoint,
-        forcePathStyle: true,
-        credentials: { accessKeyId: 'AKIALIFECYCLE', secretAccessKey: 'lifecycle-test-secret' },
-      }),
+      store: fakeS3Store(fake.endpoint),
     }));
     cleanups.push(() => server.close());
     return { seen, server };

@@ -14,7 +14,7 @@ import type { ObjectStore } from '../src/storage/store.js';
 import { MiB, randomData, sha256 } from './support/bytes.js';
 import { completeUpload, downloadUrl, openDownload, uploadParts } from './support/rest-client.js';
 import { isSkipped, startS3Emulator, type S3Emulator } from './support/s3-emulator.js';
-import { startFakeS3 } from './support/s3-fake-server.js';
+import { startFakeS3, fakeS3Store } from './support/s3-fake-server.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -221,13 +221,7 @@ describe('slow and stalled readers', () => {
     cleanups.push(() => fake.close());
     const server = await startServer(
       async () => ({
-        store: createS3Store({
-          bucket: 'fault-bucket',
-          region: 'us-east-1',
-          endpoint: fake.endpoint,
-          forcePathStyle: true,
-          credentials: { accessKeyId: 'AKIAFAULTTEST', secretAccessKey: 'fault-test-secret' },
-        }),
+        store: fakeS3Store(fake.endpoint),
       }),
       { downloadIdleTimeoutMs: 400 },
     );

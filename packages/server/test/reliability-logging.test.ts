@@ -1,10 +1,9 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, wantsPrettyLogs } from '../src/logger.js';
-import { createS3Store } from '../src/storage/s3/index.js';
 import { putPart, randomData } from './support/bytes.js';
 import { rest } from './support/rest-client.js';
-import { answerS3Error, startFakeS3 } from './support/s3-fake-server.js';
+import { answerS3Error, startFakeS3, fakeS3Store } from './support/s3-fake-server.js';
 import { startLocalServer, startServer, type TestServer } from './support/server.js';
 
 type Line = Record<string, unknown>;
@@ -130,13 +129,7 @@ describe('request logs', () => {
     const { logger, lines, raw } = capturedLogger();
     const server = await startServer(
       async () => ({
-        store: createS3Store({
-          bucket: 'fault-bucket',
-          region: 'us-east-1',
-          endpoint: fake.endpoint,
-          forcePathStyle: true,
-          credentials: { accessKeyId: 'AKIALOGTEST', secretAccessKey: 'log-test-secret-never-logged' },
-        }),
+        store: fakeS3Store(fake.endpoint, { credentials: { accessKeyId: 'AKIALOGTEST', secretAccessKey: 'log-test-secret-never-logged' } }),
       }),
       { logger },
     );

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalStore } from '../src/storage/local/index.js';
-import { createS3Store, type S3Timeouts } from '../src/storage/s3/index.js';
+import type { S3Timeouts } from '../src/storage/s3/index.js';
 import { rest, type RestAnswer } from './support/rest-client.js';
-import { answerS3Error, closedPortEndpoint, startFakeS3, type FakeHandler } from './support/s3-fake-server.js';
+import { answerS3Error, closedPortEndpoint, startFakeS3, type FakeHandler, fakeS3Store } from './support/s3-fake-server.js';
 import { startServer, type TestServer } from './support/server.js';
 
 /** Every test here ends well within this, whatever the store does. */
@@ -21,14 +21,7 @@ afterEach(async () => {
 async function apiOnS3(endpoint: string, timeouts: Partial<S3Timeouts> = {}): Promise<TestServer> {
   const server = await startServer(
     async () => ({
-      store: createS3Store({
-        bucket: 'fault-bucket',
-        region: 'us-east-1',
-        endpoint,
-        forcePathStyle: true,
-        credentials: { accessKeyId: 'AKIAFAULTTEST', secretAccessKey: 'fault-test-secret' },
-        timeouts,
-      }),
+      store: fakeS3Store(endpoint, { timeouts }),
     }),
     { readinessTimeoutMs: 1_000 },
   );

@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
-import { createS3Store, type S3Timeouts } from '../src/storage/s3/index.js';
+import type { S3Timeouts } from '../src/storage/s3/index.js';
 import type { ObjectStore } from '../src/storage/store.js';
-import { answerS3Error, answerXml, closedPortEndpoint, startFakeS3, type FakeS3 } from './support/s3-fake-server.js';
+import { answerS3Error, answerXml, closedPortEndpoint, startFakeS3, type FakeS3, fakeS3Store } from './support/s3-fake-server.js';
 import { readAll } from './support/s3-harness.js';
 
 /** Every test here must end well within this, hang or not. */
@@ -23,14 +23,7 @@ async function fakeS3(handler: Parameters<typeof startFakeS3>[0]): Promise<FakeS
 
 /** A store on the given endpoint. Static credentials: the default chain would probe the network. */
 function storeAt(endpoint: string, timeouts?: Partial<S3Timeouts>): ObjectStore {
-  const store = createS3Store({
-    bucket: 'fault-bucket',
-    region: 'us-east-1',
-    endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'AKIAFAULTTEST', secretAccessKey: 'fault-test-secret' },
-    timeouts,
-  });
+  const store = fakeS3Store(endpoint, { timeouts });
   cleanups.push(async () => store.close?.());
   return store;
 }

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
+import { createS3Store, type S3StoreOptions } from '../../src/storage/s3/index.js';
+import type { ObjectStore } from '../../src/storage/store.js';
 
 /** One request the fake server saw. */
 export interface SeenRequest {
@@ -67,4 +69,19 @@ export function answerS3Error(response: ServerResponse, status: number, code: st
 export function answerXml(response: ServerResponse, body: string, status = 200): void {
   response.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': 'fake-ok' });
   response.end(body);
+}
+
+/** Test credentials of the fake S3: it checks no signature, but the SDK needs some to sign with. */
+export const FAKE_S3_CREDENTIALS = { accessKeyId: 'AKIAFAULTTEST', secretAccessKey: 'fault-test-secret' };
+
+/** The production S3 driver pointed at a fake (or closed) endpoint on loopback. */
+export function fakeS3Store(endpoint: string, options: Partial<S3StoreOptions> = {}): ObjectStore {
+  return createS3Store({
+    bucket: 'fault-bucket',
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: FAKE_S3_CREDENTIALS,
+    ...options,
+  });
 }
