@@ -1,5 +1,4 @@
 import { initTRPC } from '@trpc/server';
-import superjson from 'superjson';
 import { z } from 'zod';
 import type { AccessPolicy, CallerInfo } from './auth/policy.js';
 import type { UploadRules } from './config.js';
@@ -7,6 +6,7 @@ import { toAppError } from './errors.js';
 import type { Logger } from './logger.js';
 import { workspaceId } from './schemas.js';
 import type { ObjectStore } from './storage/store.js';
+import { wireTransformer } from './wire-transformer.js';
 
 export interface AppContext {
   store: ObjectStore;
@@ -24,7 +24,7 @@ export function createContextInner(context: AppContext): AppContext {
 }
 
 const t = initTRPC.context<AppContext>().create({
-  transformer: superjson,
+  transformer: wireTransformer,
   isDev: false,
   errorFormatter({ shape, error, input, ctx }) {
     const appError = toAppError(error, { input });

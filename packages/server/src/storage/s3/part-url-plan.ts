@@ -1,4 +1,4 @@
-import { createHash, createHmac, type Hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { formatUrl } from '@aws-sdk/core/util';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
@@ -14,7 +14,8 @@ import {
   SignatureV4,
 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, HeaderBag, HttpRequest as HttpRequestShape } from '@smithy/types';
-import { compileTemplate, fillAfterHead, fillTemplate, type TextTemplate } from './text-template.js';
+import { prefixedHmacSha256 } from './hmac-sha256.js';
+import { compileTemplate, fillTemplate, type TextTemplate } from './text-template.js';
 import type { UploadPartRequest } from './upload-part-request.js';
 
 /**
@@ -33,6 +34,8 @@ export interface PlanOptions {
 const PART_NUMBER = 0;
 const CONTENT_LENGTH = 1;
 const SIGNATURE = 2;
+
+const SHA256_HEX_LENGTH = 64;
 
 /**
  * The two steps of SigV4 presigning that are protected in SignatureV4, opened up so they can
@@ -53,9 +56,9 @@ class CanonicalForms extends SignatureV4 {
  *
  * The SDK presigns the request once, with sentinel digits for the part number (and content
  * length). Its URL and its canonical request are then cut at those sentinels. Per part what is
- * left is what SigV4 cannot share between parts: SHA-256 of the canonical request (continued
- * from a copy of the hash state after the long constant head: path, credential, session token)
- * and the HMAC of the string to sign with the signing key the SDK derived.
+ * left is what SigV4 cannot share between parts: SHA-256 of the canonical request and the HMAC
+ * of the string to sign with the signing key the SDK derived (its key blocks and the constant
+ * head of the string to sign prepared once, see hmac-sha256.ts).
  *
  * Before the plan is used it must reproduce the SDK's own signature of the sentinel request;
  * when it cannot (a future SDK that canonicalizes differently, a sentinel found twice), the
@@ -97,7 +100,10 @@ export async function compilePartUrlPlan(
   const shortDate = longDate.slice(0, 8);
   const stringToSign = await forms.stringToSignOf(longDate, createScope(shortDate, signingRegion, signingName), canonicalRequest);
   const signingKey = await getSigningKey(client.config.sha256, credentials, shortDate, signingRegion, signingName);
-  if (hmacHex(signingKey, stringToSign) !== sdkSignature) return undefined;
+  // The string to sign ends in the canonical request's hash; all before it is the same for every part.
+  const stringToSignHead = stringToSign.slice(0, stringToSign.lastIndexOf('\n') + 1);
+  const sign = prefixedHmacSha256(signingKey, stringToSignHead, SHA256_HEX_LENGTH);
+  if (sign(stringToSign.slice(stringToSignHead.length)) !== sdkSignature) return undefined;
 
   const canonical = compileTemplate(canonicalRequest, sentinels);
   const sentinelUrl = formatUrl(presigned);
@@ -105,22 +111,16 @@ export async function compilePartUrlPlan(
   const lengthInUrl = template.contentLengthSentinel !== undefined && sentinelUrl.includes(template.contentLengthSentinel);
   const url = compileTemplate(sentinelUrl, [template.partNumberSentinel, lengthInUrl ? template.contentLengthSentinel : undefined, sdkSignature]);
   if (!canonical || !url) return undefined;
-  const stringToSignHead = stringToSign.slice(0, stringToSign.lastIndexOf('\n') + 1);
-  return planFrom(canonical, url, stringToSignHead, signingKey);
+  return planFrom(canonical, url, sign);
 }
 
-function planFrom(canonical: TextTemplate, url: TextTemplate, stringToSignHead: string, signingKey: Uint8Array): PartUrlPlan {
-  const head: Hash = createHash('sha256').update(canonical.pieces[0]!);
+/** One-shot hashing: for a canonical request of a few hundred bytes it beats copying a hash state. */
+function planFrom(canonical: TextTemplate, url: TextTemplate, sign: (canonicalHash: string) => string): PartUrlPlan {
   const values = ['', '', ''];
   return (partNumber, contentLength) => {
     values[PART_NUMBER] = String(partNumber);
     values[CONTENT_LENGTH] = contentLength === undefined ? '' : String(contentLength);
-    const canonicalHash = head.copy().update(fillAfterHead(canonical, values)).digest('hex');
-    values[SIGNATURE] = hmacHex(signingKey, stringToSignHead + canonicalHash);
+    values[SIGNATURE] = sign(hash('sha256', fillTemplate(canonical, values), 'hex'));
     return fillTemplate(url, values);
   };
-}
-
-function hmacHex(key: Uint8Array, text: string): string {
-  return createHmac('sha256', key).update(text).digest('hex');
 }

@@ -38,16 +38,8 @@ export function compileTemplate(text: string, sentinels: ReadonlyArray<string | 
 
 /** The text with each hole filled from `values[slot]`. */
 export function fillTemplate(template: TextTemplate, values: readonly string[]): string {
-  return template.pieces[0]! + fillAfterHead(template, values);
-}
-
-/**
- * The filled text without its first piece, for a caller that has already fed that constant
- * piece to a hash and continues from a copy of the hash state.
- */
-export function fillAfterHead(template: TextTemplate, values: readonly string[]): string {
   const { pieces, holes } = template;
-  let text = '';
+  let text = pieces[0]!;
   for (let index = 0; index < holes.length; index++) text += values[holes[index]!]! + pieces[index + 1]!;
   return text;
 }
