@@ -87,11 +87,7 @@ export function createApp(options: CreateAppOptions): Express {
       maxBodySize: TRPC_MAX_BODY_BYTES,
       createContext: ({ req, res }) => createRequestContext(deps, req, res),
       // The request log's closing line reports the code, and the error itself for 5xx.
-      onError: ({ error, req }) => {
-        const appError = toAppError(error);
-        noteError(req.res!, appError);
-        if (appError.status >= 500) req.res!.err = appError;
-      },
+      onError: ({ error, req }) => noteError(req.res!, toAppError(error)),
     }),
   );
 

@@ -21,7 +21,6 @@ export function errorResponder(): ErrorRequestHandler {
   return (error, _req, res, _next) => {
     const appError = fromBodyParser(error) ?? toAppError(error);
     noteError(res, appError);
-    if (appError.status >= 500) res.err = appError;
     if (res.headersSent) {
       res.destroy();
       return;

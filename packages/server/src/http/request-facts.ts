@@ -13,6 +13,8 @@ export interface RequestFacts {
   error?: string;
   /** S3's `x-amz-request-id` of a failed store call, to look the request up on the S3 side. */
   storeRequestId?: string;
+  /** A 5xx's error with its cause, for the request log's closing line (never for the caller). */
+  failure?: AppError;
   /** Set by the per-IP limit; each API surface refuses the request in its own error format. */
   rateLimited?: AppError;
 }
@@ -34,6 +36,7 @@ export function noteError(res: ServerResponse, error: AppError): void {
   const facts = requestFacts(res);
   facts.code = error.appCode;
   facts.error = error.message;
+  if (error.status >= 500) facts.failure = error;
   const requestId = storeRequestId(error);
   if (requestId) facts.storeRequestId = requestId;
 }

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logger.js';
 import { requestFacts } from './request-facts.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
@@ -9,34 +8,51 @@ import { redactUrl } from './redact-url.js';
 /** Probes run every few seconds; a healthy answer is not worth a line at info. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
+const requestLoggers = new WeakMap<IncomingMessage, Logger>();
+
 /**
  * One JSON line per request when its response ends (or its connection drops): request id,
  * method, URL without secrets, route, status, latency, workspace and, on failures, the error code
- * and S3's request id. `req.log` gives handlers a logger that carries the request id.
+ * and S3's request id. `loggerOf(req)` gives handlers a logger that carries the request id.
+ *
+ * Written on pino directly rather than through pino-http: that middleware serializes every
+ * request into a child logger it then does not use (with the quiet options wanted here), which
+ * cost more CPU per control-plane request than the request itself (BENCHMARKS.md).
  */
 export function requestLogger(logger: Logger): RequestHandler {
-  const middleware = pinoHttp({
-    logger,
-    genReqId: (req, res) => {
-      const id = requestIdFor(req);
-      res.setHeader(REQUEST_ID_HEADER, id);
-      return id;
-    },
-    // Lines logged during the request carry only the id; the closing line carries the rest.
-    quietReqLogger: true,
-    quietResLogger: true,
-    customAttributeKeys: { responseTime: 'latencyMs' },
-    customLogLevel: (req, res, error) => {
-      if (error || res.statusCode >= 500) return 'error';
-      if (PROBE_PATHS.has(pathOf(req)) && res.statusCode < 400) return 'debug';
-      return 'info';
-    },
-    customSuccessObject: (req, res, value: { latencyMs: number }) => describeExchange(req, res, value.latencyMs),
-    customErrorObject: (req, res, error, value: { latencyMs: number }) => ({ ...describeExchange(req, res, value.latencyMs), err: error }),
-    customSuccessMessage: (req, res) => `${req.method} ${routeOf(req, res)} ${res.statusCode}`,
-    customErrorMessage: (req, res) => `${req.method} ${routeOf(req, res)} ${res.statusCode} failed`,
-  });
-  return middleware as unknown as RequestHandler;
+  return (req, res, next) => {
+    const startedAt = performance.now();
+    const reqId = requestIdFor(req);
+    res.setHeader(REQUEST_ID_HEADER, reqId);
+    const log = logger.child({ reqId });
+    requestLoggers.set(req, log);
+
+    const onEnd = () => {
+      res.off('finish', onEnd);
+      res.off('close', onEnd);
+      logExchange(log, req, res, Math.round(performance.now() - startedAt));
+    };
+    res.on('finish', onEnd);
+    res.on('close', onEnd);
+    next();
+  };
+}
+
+/** The request's logger (carrying its id), or `fallback` outside a logged request. */
+export function loggerOf(req: IncomingMessage, fallback: Logger): Logger {
+  return requestLoggers.get(req) ?? fallback;
+}
+
+function logExchange(log: Logger, req: IncomingMessage, res: ServerResponse, latencyMs: number): void {
+  const failure = requestFacts(res).failure ?? (res.statusCode >= 500 ? new Error(`failed with status code ${res.statusCode}`) : undefined);
+  const route = routeOf(req, res);
+  if (failure) {
+    log.error({ ...describeExchange(req, res, latencyMs), err: failure }, `${req.method} ${route} ${res.statusCode} failed`);
+    return;
+  }
+  const level = PROBE_PATHS.has(pathOf(req)) && res.statusCode < 400 ? 'debug' : 'info';
+  if (!log.isLevelEnabled(level)) return;
+  log[level](describeExchange(req, res, latencyMs), `${req.method} ${route} ${res.statusCode}`);
 }
 
 function describeExchange(req: IncomingMessage, res: ServerResponse, latencyMs: number): Record<string, unknown> {
