@@ -29,7 +29,10 @@ export function createRequestContext(deps: AppDependencies, req: Request, res: R
     store: deps.store,
     policy: requestPolicy(deps, res),
     uploads: deps.uploads,
-    logger: loggerOf(req, deps.logger),
+    // Made on first use, like the signal: most calls never log.
+    get logger() {
+      return loggerOf(req, deps.logger);
+    },
     caller: { headers: req.headers, ip: req.ip },
     get signal() {
       return close();

@@ -8,7 +8,8 @@ import { redactUrl } from './redact-url.js';
 /** Probes run every few seconds; a healthy answer is not worth a line at info. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
-const requestLoggers = new WeakMap<IncomingMessage, Logger>();
+/** Per request: its id, and its logger once somebody asked for one. */
+const loggedRequests = new WeakMap<IncomingMessage, { reqId: string; logger?: Logger }>();
 
 /**
  * One JSON line per request when its response ends (or its connection drops): request id,
@@ -17,20 +18,20 @@ const requestLoggers = new WeakMap<IncomingMessage, Logger>();
  *
  * Written on pino directly rather than through pino-http: that middleware serializes every
  * request into a child logger it then does not use (with the quiet options wanted here), which
- * cost more CPU per control-plane request than the request itself (BENCHMARKS.md).
+ * cost more CPU per control-plane request than the request itself (BENCHMARKS.md). The child
+ * logger here is made only when a line is written.
  */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const startedAt = performance.now();
     const reqId = requestIdFor(req);
     res.setHeader(REQUEST_ID_HEADER, reqId);
-    const log = logger.child({ reqId });
-    requestLoggers.set(req, log);
+    loggedRequests.set(req, { reqId });
 
     const onEnd = () => {
       res.off('finish', onEnd);
       res.off('close', onEnd);
-      logExchange(log, req, res, Math.round(performance.now() - startedAt));
+      logExchange(logger, req, res, Math.round(performance.now() - startedAt));
     };
     res.on('finish', onEnd);
     res.on('close', onEnd);
@@ -40,19 +41,20 @@ export function requestLogger(logger: Logger): RequestHandler {
 
 /** The request's logger (carrying its id), or `fallback` outside a logged request. */
 export function loggerOf(req: IncomingMessage, fallback: Logger): Logger {
-  return requestLoggers.get(req) ?? fallback;
+  const entry = loggedRequests.get(req);
+  if (!entry) return fallback;
+  entry.logger ??= fallback.child({ reqId: entry.reqId });
+  return entry.logger;
 }
 
-function logExchange(log: Logger, req: IncomingMessage, res: ServerResponse, latencyMs: number): void {
+function logExchange(logger: Logger, req: IncomingMessage, res: ServerResponse, latencyMs: number): void {
   const failure = requestFacts(res).failure ?? (res.statusCode >= 500 ? new Error(`failed with status code ${res.statusCode}`) : undefined);
+  const level = failure ? 'error' : PROBE_PATHS.has(pathOf(req)) && res.statusCode < 400 ? 'debug' : 'info';
+  if (!logger.isLevelEnabled(level)) return;
+  const log = loggerOf(req, logger);
   const route = routeOf(req, res);
-  if (failure) {
-    log.error({ ...describeExchange(req, res, latencyMs), err: failure }, `${req.method} ${route} ${res.statusCode} failed`);
-    return;
-  }
-  const level = PROBE_PATHS.has(pathOf(req)) && res.statusCode < 400 ? 'debug' : 'info';
-  if (!log.isLevelEnabled(level)) return;
-  log[level](describeExchange(req, res, latencyMs), `${req.method} ${route} ${res.statusCode}`);
+  if (failure) log.error({ ...describeExchange(req, res, latencyMs), err: failure }, `${req.method} ${route} ${res.statusCode} failed`);
+  else log[level](describeExchange(req, res, latencyMs), `${req.method} ${route} ${res.statusCode}`);
 }
 
 function describeExchange(req: IncomingMessage, res: ServerResponse, latencyMs: number): Record<string, unknown> {
