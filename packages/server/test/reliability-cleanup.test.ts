@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import { createLocalStore } from '../src/storage/local/index.js';
 import { createS3Store } from '../src/storage/s3/index.js';
@@ -10,7 +10,7 @@ import { abortStaleUploads } from '../src/uploads-cleanup/abort-stale.js';
 import { startCleanupJob } from '../src/uploads-cleanup/schedule.js';
 import { CLEANUP_COMMAND, killApi, runScript } from './support/api-process.js';
 import { rest } from './support/rest-client.js';
-import { isSkipped, startS3Emulator, type S3Emulator } from './support/s3-emulator.js';
+import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { answerXml, startFakeS3, fakeS3Store } from './support/s3-fake-server.js';
 import { s3StoreOptions, uniqueAssetKey } from './support/s3-harness.js';
 import { startServer } from './support/server.js';
@@ -122,18 +122,11 @@ describe('abandoned uploads on the local store', () => {
 });
 
 describe('abandoned uploads on the S3 store', () => {
-  let emulator: S3Emulator | undefined;
-  let skipped = '';
-  beforeAll(async () => {
-    const result = await startS3Emulator();
-    if (isSkipped(result)) skipped = result.skipped;
-    else emulator = result;
-  }, 60_000);
-  afterAll(async () => emulator?.stop());
+  const s3 = useS3Emulator();
 
   it('aborts every upload older than the TTL, also when several instances run at once', { timeout: 60_000 }, async (context) => {
-    if (skipped) context.skip(skipped);
-    const store = createS3Store(s3StoreOptions(emulator!));
+    s3.skipUnlessRunning(context);
+    const store = createS3Store(s3StoreOptions(s3.emulator));
     cleanups.push(async () => store.close?.());
     const started = [];
     for (let index = 0; index < 5; index += 1) {
@@ -146,7 +139,7 @@ describe('abandoned uploads on the S3 store', () => {
     expect(fresh.stale).toBe(0);
 
     // Two instances clean up at the same time: each upload is aborted once, the other finds it gone.
-    const other = createS3Store(s3StoreOptions(emulator!));
+    const other = createS3Store(s3StoreOptions(s3.emulator));
     cleanups.push(async () => other.close?.());
     const reports = await Promise.all(
       [store, other].map((instance) => abortStaleUploads(instance, { ttlHours: 24, logger: silentLogger, now: inTwoDays })),

@@ -13,7 +13,7 @@ import { createS3Store } from '../src/storage/s3/index.js';
 import type { ObjectStore } from '../src/storage/store.js';
 import { MiB, randomData, sha256 } from './support/bytes.js';
 import { completeUpload, downloadUrl, openDownload, uploadParts } from './support/rest-client.js';
-import { isSkipped, startS3Emulator, type S3Emulator } from './support/s3-emulator.js';
+import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { startFakeS3, fakeS3Store } from './support/s3-fake-server.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -125,23 +125,13 @@ function describeDisconnects(name: string, factory: () => StoreFactory) {
 describeDisconnects('local disk', () => localStore);
 
 describe('downloads through the S3 driver', () => {
-  let emulator: S3Emulator | undefined;
-  let skipped = '';
-  beforeAll(async () => {
-    const started = await startS3Emulator();
-    if (isSkipped(started)) skipped = started.skipped;
-    else emulator = started;
-  }, 60_000);
-  afterAll(async () => emulator?.stop());
+  const s3 = useS3Emulator();
 
   it('runs against a real S3 server', (context) => {
-    if (skipped) context.skip(skipped);
+    s3.skipUnlessRunning(context);
   });
 
-  describeDisconnects('S3 driver on versitygw', () => async () => {
-    if (!emulator) throw new Error(skipped);
-    return { store: createS3Store(s3StoreOptions(emulator)) };
-  });
+  describeDisconnects('S3 driver on versitygw', () => async () => ({ store: createS3Store(s3StoreOptions(s3.emulator)) }));
 });
 
 describe('slow and stalled readers', () => {

@@ -2,12 +2,12 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createS3Store } from '../src/storage/s3/index.js';
 import { API_MAIN, killApi, runScript, startApi, type ApiProcess } from './support/api-process.js';
 import { MiB, randomData, sha256 } from './support/bytes.js';
 import { completeUpload, downloadUrl, uploadParts, type StartedUpload } from './support/rest-client.js';
-import { isSkipped, startS3Emulator, type S3Emulator } from './support/s3-emulator.js';
+import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { closedPortEndpoint } from './support/s3-fake-server.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 
@@ -28,17 +28,10 @@ async function started(env: Record<string, string>): Promise<ApiProcess> {
   return api;
 }
 
-let emulator: S3Emulator | undefined;
-let skipped = '';
-beforeAll(async () => {
-  const result = await startS3Emulator();
-  if (isSkipped(result)) skipped = result.skipped;
-  else emulator = result;
-}, 60_000);
-afterAll(async () => emulator?.stop());
+const s3 = useS3Emulator();
 
 function s3Env(overrides: Record<string, string> = {}): Record<string, string> {
-  if (!emulator) throw new Error(skipped);
+  const { emulator } = s3;
   return {
     AWS_BUCKET: emulator.bucket,
     AWS_ENDPOINT_URL: emulator.endpoint,
@@ -51,7 +44,7 @@ function s3Env(overrides: Record<string, string> = {}): Record<string, string> {
 
 describe('start-up against a store that cannot serve', () => {
   it('refuses to start on a bucket that does not exist, naming AWS_BUCKET', { timeout: 30_000 }, async (context) => {
-    if (skipped) context.skip(skipped);
+    s3.skipUnlessRunning(context);
     const api = runScript(API_MAIN, s3Env({ AWS_BUCKET: 'no-such-bucket-here' }));
     cleanups.push(() => killApi(api));
     expect(await api.exited).toEqual({ code: 1, signal: null });
@@ -129,7 +122,7 @@ describe('a complete cut short by SIGKILL, then retried', () => {
   });
 
   it('succeeds on the S3 store after a kill mid-complete', { timeout: 60_000 }, async (context) => {
-    if (skipped) context.skip(skipped);
+    s3.skipUnlessRunning(context);
     const workspaceId = `ws-crash-${Date.now().toString(36)}`;
     const first = await started(s3Env());
     const upload = await uploadParts(first.url, workspaceId, parts);
@@ -147,7 +140,7 @@ describe('a complete cut short by SIGKILL, then retried', () => {
     const listed = await fetch(`${second.url}/trpc/object.list?input=${encodeURIComponent(JSON.stringify({ json: { workspaceId } }))}`);
     const objects = ((await listed.json()) as { result: { data: { json: { objects: Array<{ key: string }> } } } }).result.data.json.objects;
     expect(objects.map((object) => object.key)).toEqual([upload.key]);
-    const store = createS3Store(s3StoreOptions(emulator!));
+    const store = createS3Store(s3StoreOptions(s3.emulator));
     cleanups.push(async () => store.close?.());
     const pending = [];
     for await (const open of store.listPendingUploads({ initiatedBefore: new Date(Date.now() + 3_600_000) })) {

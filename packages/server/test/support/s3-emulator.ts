@@ -49,6 +49,7 @@ export function isSkipped(result: S3EmulatorResult): result is { skipped: string
   return 'skipped' in result;
 }
 
+
 function externalEndpoint(): S3Emulator | undefined {
   const env = process.env;
   if (!env.S3_TEST_ENDPOINT) return undefined;
