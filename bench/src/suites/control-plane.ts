@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import type { Figure } from '../report/figures.js';
+import { formatNumber, type Figure } from '../report/figures.js';
 import { startChildServer } from '../support/child-server.js';
 import { callJson } from '../support/http.js';
 import type { SuiteContext } from './context.js';
@@ -49,6 +49,7 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
     });
     const query = new URLSearchParams({ workspaceId, assetId: ref.assetId, UploadId: ref.uploadId, PartNumber: '1' });
     const bareTarget: Target = { name: 'bare route', url: `${bare.url}/bare` };
+    const floorTarget: Target = { name: 'tRPC floor (constant answer)', url: `${bare.url}/trpc/signParts`, method: 'POST', body: JSON.stringify({ json: {} }) };
 
     const bareBefore = await measure(bareTarget, settings);
     const restLoad = await context.profiled('control-plane', 'get-upload-url', api, () =>
@@ -56,6 +57,7 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
     );
     const trpcLoad = await context.profiled('control-plane', 'trpc-sign-parts-1', api, () => measure(signParts(1), settings));
     const batchLoad = await measure(signParts(100), settings);
+    const floorLoad = await measure(floorTarget, settings);
     const bareAfter = await measure(bareTarget, settings);
 
     const bareRate = (bareBefore.requestsPerSecond + bareAfter.requestsPerSecond) / 2;
@@ -80,6 +82,14 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
         value: trpcLoad.requestsPerSecond,
         bars: [{ kind: 'ratio', atLeast: 0.5 }],
         detail: describe(trpcLoad),
+      },
+      {
+        ...common,
+        id: 'control.trpc-floor',
+        name: `tRPC floor: a procedure answering a constant through @trpc/server's Express adapter and superjson, ${settings.connections} connections`,
+        value: floorLoad.requestsPerSecond,
+        bars: [],
+        detail: `what the adapter itself allows (no store, no validation, no headers or log); upload.signParts (1 part) is ${formatNumber(trpcLoad.requestsPerSecond / floorLoad.requestsPerSecond)}× of it; ${describe(floorLoad)}`,
       },
       {
         ...common,
