@@ -1,11 +1,11 @@
 import type { AppRouter } from '@s3-service/server';
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
-import superjson from 'superjson';
 import { downloadObject, type DownloadInput } from './download.js';
 import { createHttpContext, type HeadersOption } from './http.js';
 import { callService } from './service-call.js';
 import { uploadData, type UploadOptions, type UploadResult } from './upload.js';
+import { wireTransformer } from './wire-transformer.js';
 import type { UploadData } from './upload/open-source.js';
 
 export interface S3ServiceClientOptions {
@@ -42,7 +42,7 @@ export interface S3ServiceClient {
 export function createS3ServiceClient(options: S3ServiceClientOptions): S3ServiceClient {
   const http = createHttpContext(options);
   const trpc = createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${http.baseUrl}/trpc`, transformer: superjson, fetch: http.fetch, headers: http.headers })],
+    links: [httpBatchLink({ url: `${http.baseUrl}/trpc`, transformer: wireTransformer, fetch: http.fetch, headers: http.headers })],
   });
 
   return {
