@@ -1,18 +1,26 @@
-import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { AppError } from '../../errors.js';
+import { linkSync, renameSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError, isAppError } from '../../errors.js';
 import { multipartEtag } from '../multipart-etag.js';
 import type { CompletedPart } from '../store.js';
+import { forEachInSlices } from './slices.js';
 import type { LocalContext } from './context.js';
-import { retireFolder, streamToNewFile, type Chunks } from './files.js';
-import { translateFsErrors } from './fs-errors.js';
-import { commitObject } from './objects.js';
-import { readOpenUpload, readPartFiles, withUploadLock, type PartFile } from './uploads.js';
+import { fsErrorCode, translateFsErrors } from './fs-errors.js';
+import { segmentFileName } from './layout.js';
+import { commitObject, type StagedData } from './objects.js';
+import { readOpenUpload, readPartFiles, retireUploadFolder, withUploadLock, type PartFile } from './uploads.js';
 
 /**
- * Assembles an upload into its object. Runs under the upload's lock, so of two racing completes
- * the second finds the upload gone (INVALID_UPLOAD_ID). The assembled file stays in tmp/ until
- * `commitObject` makes it visible in one step; the upload folder goes only after that.
+ * Turns an upload into its object without copying a byte: the chosen part files become the
+ * object's segments. Runs under the upload's lock, so of two racing completes the second finds the
+ * upload gone (INVALID_UPLOAD_ID).
+ *
+ * Each part is hard-linked (not moved) into a folder in tmp/, which `commitObject` turns into the
+ * object in one step. Until then the upload keeps every part, so a complete that fails or is cut
+ * by a crash leaves it as it was, ready to be completed again (the staged folder is swept as a
+ * temp leftover). The upload folder goes only after the commit, and removing it drops just the
+ * upload's names of the files: the object's own names keep the data.
  */
 export async function completeUpload(
   context: LocalContext,
@@ -28,16 +36,47 @@ export async function completeUpload(
     // Unreachable: part names only ever carry MD5 hex; the check keeps the type honest.
     if (etag === undefined) throw new AppError('S3_ERROR', 'storage failed: a part file name holds no MD5');
     const size = parts.reduce((total, part) => total + part.size, 0);
-    const dataFile = layout.tempFile();
+    const staged: StagedData = {
+      folder: layout.tempFile(),
+      segments: parts.map((part) => ({ file: segmentFileName(part.partNumber), size: part.size })),
+    };
     try {
-      await translateFsErrors('assembling the object', () => streamToNewFile(dataFile, concatenate(parts)));
-      await commitObject(context, key, dataFile, { contentType: manifest.contentType, etag, size });
+      await translateFsErrors('assembling the object', () => stageSegments(staged.folder, parts));
+      await commitObject(context, key, staged, { contentType: manifest.contentType, etag, size });
     } finally {
-      await rm(dataFile, { force: true });
+      // Gone already after a commit (it became the blob); a leftover of a failure otherwise.
+      await rm(staged.folder, { recursive: true, force: true });
     }
-    await translateFsErrors('closing the upload', () => retireFolder(layout, layout.uploadFolder(uploadId)));
+    await translateFsErrors('closing the upload', () =>
+      // Another process removing the folder after the commit changes nothing: the object stands.
+      retireUploadFolder(context, uploadId).catch((error: unknown) => {
+        if (!isAppError(error) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
+      }),
+    );
     return { etag };
   });
+}
+
+async function stageSegments(folder: string, parts: readonly PartFile[]): Promise<void> {
+  await mkdir(folder);
+  await forEachInSlices(parts, (part) => adoptPart(part.path, join(folder, segmentFileName(part.partNumber))));
+}
+
+/** File systems without hard links (FAT, some network shares) refuse them with these codes. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * A second name for a part file, in O(1) whatever its size. Where hard links are unsupported the
+ * part is moved instead, which is as cheap but leaves the upload without it if the complete then
+ * fails: a retried complete names a missing part (InvalidPart) and the client uploads it again.
+ */
+function adoptPart(partFile: string, segmentFile: string): void {
+  try {
+    linkSync(partFile, segmentFile);
+  } catch (error) {
+    if (!NO_HARD_LINKS.has(fsErrorCode(error) ?? '')) throw error;
+    renameSync(partFile, segmentFile);
+  }
 }
 
 /**
@@ -78,10 +117,6 @@ export function checkCompletedParts(
 /** Callers may send ETags as S3 returns them (quoted) or bare. */
 function bareEtag(etag: string): string {
   return etag.trim().replace(/^"(.*)"$/, '$1').toLowerCase();
-}
-
-async function* concatenate(parts: readonly PartFile[]): Chunks {
-  for (const part of parts) yield* createReadStream(part.path) as AsyncIterable<Buffer>;
 }
 
 function uploadFailed(reason: string): AppError {

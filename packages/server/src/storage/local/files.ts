@@ -1,7 +1,10 @@
+import { rmSync, unlinkSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { forEachInSlices } from './slices.js';
+import { fsErrorCode } from './fs-errors.js';
 import type { Layout } from './layout.js';
 
 export type Chunks = AsyncIterable<Buffer>;
@@ -49,7 +52,33 @@ export async function streamToNewFile(
 export async function retireFolder(layout: Layout, folder: string): Promise<void> {
   const graveyard = layout.tempFile();
   await rename(folder, graveyard);
-  await rm(graveyard, { recursive: true, force: true });
+  await removeFlatFolder(graveyard);
+}
+
+/**
+ * Removes a folder of plain files (an upload's parts, an object's segments: up to 10,000), or a
+ * single file. fs.rm's recursive walk stats every entry before removing it; this unlinks each
+ * name straight away and leaves anything unexpected (a subfolder) to fs.rm.
+ */
+export async function removeFlatFolder(path: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(path);
+  } catch (error) {
+    const code = fsErrorCode(error);
+    if (code === 'ENOENT') return;
+    if (code !== 'ENOTDIR') throw error;
+    names = [];
+  }
+  await forEachInSlices(names, (name) => {
+    const entry = join(path, name);
+    try {
+      unlinkSync(entry);
+    } catch {
+      rmSync(entry, { recursive: true, force: true });
+    }
+  });
+  await rm(path, { recursive: true, force: true });
 }
 
 /**

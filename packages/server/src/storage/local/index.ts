@@ -3,18 +3,24 @@
  * service. Layout of the data folder:
  *
  *   meta/<key>.json                   object metadata {key, contentType, etag, size, lastModified,
- *                                     blob}; renaming it into place is the commit point of an object
- *   blobs/<blobId>                    object bytes (blobId: 32 random hex), complete before any
- *                                     metadata names them, so no partial object is ever visible
+ *                                     blob, segments: [{file, size}]}; renaming it into place is
+ *                                     the commit point of an object
+ *   blobs/<blobId>/<nnnnn>            object bytes (blobId: 32 random hex): the segment files whose
+ *                                     concatenation is the object, one per completed part (a hard
+ *                                     link to the part file, so completing copies nothing); the
+ *                                     folder is whole before any metadata names it, so no partial
+ *                                     object is ever visible. Metadata written before segments has
+ *                                     no `segments`, and then blobs/<blobId> is one data file.
  *   uploads/<uploadId>/upload.json    an open multipart upload {key, contentType, createdAt}
- *   uploads/<uploadId>/<nnnnn>-<md5>.part   its parts; the name carries number and ETag
+ *   uploads/<uploadId>/<nnnnn>-<md5>-<size>.part   its parts; the name carries number, ETag, size
  *   tmp/                              writes in progress (same filesystem, so renames are atomic)
  *   bucket/cors.json                  the bucket CORS rules
  *   .signing-secret                   HMAC key of signed URLs, when none is configured (mode 0600)
  *
  * Upload ids are 32 random hex characters minted here; no other shape ever becomes a path.
  * Completed and aborted uploads lose their folder, so they read as unknown ids. Concurrency is
- * handled with in-process locks: one process per folder (several processes are not a goal).
+ * handled with in-process locks: one server process per folder (several are not a goal); the
+ * cleanup-uploads command may remove upload folders from another process (see OpenUploads).
  */
 import { mkdir } from 'node:fs/promises';
 import { AppError } from '../../errors.js';
@@ -22,6 +28,7 @@ import type { Logger } from '../../logger.js';
 import { MAX_PARTS } from '../../schemas.js';
 import type { ObjectStore } from '../store.js';
 import { readCorsRules, writeCorsRules } from './bucket-config.js';
+import { BlobPins } from './blob-pins.js';
 import { completeUpload } from './complete.js';
 import type { LocalContext } from './context.js';
 import { sweepStaleTemp } from './files.js';
@@ -30,11 +37,12 @@ import { KeyedLock } from './keyed-lock.js';
 import { checkUploadId, createLayout } from './layout.js';
 import { listObjects } from './listing.js';
 import { deleteObject, getObject, headObject } from './objects.js';
+import { OpenUploads } from './open-uploads.js';
 import { listPendingUploads } from './pending-uploads.js';
 import { checkLocalReady } from './readiness.js';
 import { createSignedUrlRoutes } from './routes.js';
 import { loadSigningSecret } from './signing-secret.js';
-import { abortUpload, createUpload, listParts, readOpenUpload } from './uploads.js';
+import { abortUpload, assertUploadOpen, createUpload, listParts } from './uploads.js';
 import { UrlSigner } from './url-signer.js';
 
 export { MAX_PART_SIZE } from './part-receiver.js';
@@ -64,6 +72,8 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Obje
   const context: LocalContext = {
     layout,
     locks: new KeyedLock(),
+    openUploads: new OpenUploads(),
+    pins: new BlobPins(),
     now,
     minPartSize: options.minPartSize ?? DEFAULT_MIN_PART_SIZE,
   };
@@ -80,9 +90,7 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Obje
     bucket: 'local',
 
     createMultipartUpload: (key, contentType) => createUpload(context, key, contentType),
-    assertUploadOpen: async (key, uploadId) => {
-      await readOpenUpload(context, key, uploadId);
-    },
+    assertUploadOpen: (key, uploadId) => assertUploadOpen(context, key, uploadId),
     signPartUrls: async (key, uploadId, partNumbers, expiresIn, signOptions) => {
       checkUploadId(uploadId);
       checkExpiresIn(expiresIn);

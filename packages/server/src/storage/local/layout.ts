@@ -22,17 +22,37 @@ export function checkUploadId(uploadId: string): string {
   return uploadId;
 }
 
-/** Parts are zero-padded so a plain directory listing sorts them. */
-const PART_FILE = /^(\d{5})-([0-9a-f]{32})\.part$/;
+/**
+ * Parts are zero-padded so a plain directory listing sorts them. The name carries the size too, so
+ * listing an upload's parts needs no stat per part; names without it (written before the size was
+ * added) are still read, and their size is then taken from the file.
+ */
+const PART_FILE = /^(\d{5})-([0-9a-f]{32})(?:-(\d{1,15}))?\.part$/;
 
-export function partFileName(partNumber: number, md5: string): string {
-  return `${String(partNumber).padStart(5, '0')}-${md5}.part`;
+export function partFileName(partNumber: number, md5: string, size: number): string {
+  return `${fiveDigits(partNumber)}-${md5}-${size}.part`;
 }
 
-export function parsePartFileName(name: string): { partNumber: number; md5: string } | undefined {
+export function parsePartFileName(name: string): { partNumber: number; md5: string; size?: number } | undefined {
   const match = PART_FILE.exec(name);
   if (!match) return undefined;
-  return { partNumber: Number(match[1]), md5: match[2]! };
+  const parsed = { partNumber: Number(match[1]), md5: match[2]! };
+  return match[3] === undefined ? parsed : { ...parsed, size: Number(match[3]) };
+}
+
+/** A segment file inside an object's blob folder is named by the part number it came from. */
+const SEGMENT_FILE = /^\d{5}$/;
+
+export function segmentFileName(partNumber: number): string {
+  return fiveDigits(partNumber);
+}
+
+export function isSegmentFileName(name: string): boolean {
+  return SEGMENT_FILE.test(name);
+}
+
+function fiveDigits(partNumber: number): string {
+  return String(partNumber).padStart(5, '0');
 }
 
 /** Where everything lives under the data folder; see the layout comment in index.ts. */
@@ -46,10 +66,11 @@ export interface Layout {
   metaFile(key: string): string;
   /** The folder of metadata files for keys under `prefix` (which ends in `/`). */
   metaFolder(prefix: string): string;
+  /** An object's data: its folder of segment files, or (objects written before segments) one file. */
   blobFile(blobId: string): string;
   uploadFolder(uploadId: string): string;
   manifestFile(uploadId: string): string;
-  partFile(uploadId: string, partNumber: number, md5: string): string;
+  partFile(uploadId: string, partNumber: number, md5: string, size: number): string;
 }
 
 export function createLayout(dir: string): Layout {
@@ -77,7 +98,7 @@ export function createLayout(dir: string): Layout {
     },
     uploadFolder,
     manifestFile: (uploadId) => join(uploadFolder(uploadId), 'upload.json'),
-    partFile: (uploadId, partNumber, md5) => join(uploadFolder(uploadId), partFileName(partNumber, md5)),
+    partFile: (uploadId, partNumber, md5, size) => join(uploadFolder(uploadId), partFileName(partNumber, md5, size)),
   };
 }
 

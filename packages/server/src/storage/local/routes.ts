@@ -42,10 +42,10 @@ export function createSignedUrlRoutes({ context, signer, logger }: SignedUrlRout
     await readOpenUpload(context, key, uploadId);
     const file = context.layout.tempFile();
     try {
-      const { md5, size } = await receivePart(req, file, contentLength);
-      if (contentLength !== undefined && size !== contentLength) throw lengthMismatch(contentLength);
-      await savePart(context, key, uploadId, partNumber, file, md5);
-      res.status(200).set('ETag', `"${md5}"`).end();
+      const received = await receivePart(req, file, contentLength);
+      if (contentLength !== undefined && received.size !== contentLength) throw lengthMismatch(contentLength);
+      await savePart(context, key, uploadId, partNumber, file, received);
+      res.status(200).set('ETag', `"${received.md5}"`).end();
     } finally {
       await rm(file, { force: true });
     }

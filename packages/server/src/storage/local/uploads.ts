@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
@@ -8,6 +8,8 @@ import { retireFolder, writeFileAtomic } from './files.js';
 import { isMissing, translateFsErrors } from './fs-errors.js';
 import { readJsonFile } from './json-file.js';
 import { newRandomId, parsePartFileName } from './layout.js';
+import type { OpenUpload } from './open-uploads.js';
+import { PartNumberSet } from './part-number-set.js';
 
 const uploadManifest = z.object({
   key: z.string(),
@@ -40,46 +42,102 @@ export async function createUpload(context: LocalContext, key: string, contentTy
     await mkdir(layout.uploadFolder(uploadId));
     await writeFileAtomic(layout, layout.manifestFile(uploadId), JSON.stringify(manifest));
   });
+  // A new folder has no parts, so its first part commit needs no listing either.
+  context.openUploads.remember(uploadId, { manifest, partNumbers: new PartNumberSet() });
   return { uploadId };
 }
 
 /**
  * The upload's record when `uploadId` is an unfinished upload of exactly `key`. Completed and
- * aborted uploads have no folder any more, so they are as unknown as ids never issued.
+ * aborted uploads have no folder any more, so they are as unknown as ids never issued. Served from
+ * memory when this process has seen the upload (see OpenUploads for why that stays correct).
  */
 export async function readOpenUpload(context: LocalContext, key: string, uploadId: string): Promise<UploadManifest> {
-  const manifest = await readJsonFile(context.layout.manifestFile(uploadId), uploadManifest, 'the upload record');
-  if (!manifest || manifest.key !== key) throw new AppError('INVALID_UPLOAD_ID', 'upload not found');
-  return manifest;
+  return (await openUpload(context, key, uploadId)).manifest;
 }
 
 /**
- * The upload's parts by number. A part number normally has one file; after a crash between a
- * re-upload's rename and the removal of the old file there may be two, and the newer one counts.
+ * For callers that act on the answer alone (signing part URLs): a cached record may outlive its
+ * folder when another process (the cleanup-uploads command) removed it, so the folder is checked
+ * too, with one access call rather than a read and parse of the record.
+ */
+export async function assertUploadOpen(context: LocalContext, key: string, uploadId: string): Promise<void> {
+  await openUpload(context, key, uploadId);
+  await translateFsErrors('checking the upload', async () => {
+    try {
+      await access(context.layout.manifestFile(uploadId));
+    } catch (error) {
+      if (isMissing(error)) throw closedUpload(context, uploadId);
+      throw error;
+    }
+  });
+}
+
+async function openUpload(context: LocalContext, key: string, uploadId: string): Promise<OpenUpload> {
+  const manifestFile = context.layout.manifestFile(uploadId);
+  const entry = await context.openUploads.get(uploadId, async () => {
+    const manifest = await readJsonFile(manifestFile, uploadManifest, 'the upload record');
+    return manifest && { manifest };
+  });
+  if (!entry || entry.manifest.key !== key) throw unknownUpload();
+  return entry;
+}
+
+/** The upload's folder is gone (completed, aborted, or removed by another process). */
+function closedUpload(context: LocalContext, uploadId: string): AppError {
+  context.openUploads.forget(uploadId);
+  return unknownUpload();
+}
+
+function unknownUpload(): AppError {
+  return new AppError('INVALID_UPLOAD_ID', 'upload not found');
+}
+
+/** The folder's entries; INVALID_UPLOAD_ID when the folder is gone. */
+async function listUploadFolder(context: LocalContext, uploadId: string): Promise<string[]> {
+  try {
+    return await readdir(context.layout.uploadFolder(uploadId));
+  } catch (error) {
+    if (isMissing(error)) throw closedUpload(context, uploadId);
+    throw error;
+  }
+}
+
+/**
+ * The upload's parts by number, always read from the folder so that they are right after a crash
+ * or a restart. Names carry size and ETag, so only these files are looked at: a part number with
+ * two files (a crash between a re-upload's rename and the removal of the old file; the newer one
+ * counts), and files named before sizes were part of the name.
  */
 export async function readPartFiles(context: LocalContext, uploadId: string): Promise<PartFile[]> {
   const folder = context.layout.uploadFolder(uploadId);
   return translateFsErrors('listing parts', async () => {
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch (error) {
-      if (isMissing(error)) throw new AppError('INVALID_UPLOAD_ID', 'upload not found');
-      throw error;
-    }
-    const newest = new Map<number, { part: PartFile; mtimeMs: number }>();
-    for (const name of names) {
+    const byNumber = new Map<number, PartFile[]>();
+    for (const name of await listUploadFolder(context, uploadId)) {
       const parsed = parsePartFileName(name);
       if (!parsed) continue;
-      const path = join(folder, name);
-      const info = await stat(path);
-      const seen = newest.get(parsed.partNumber);
-      if (seen && seen.mtimeMs > info.mtimeMs) continue;
-      const part = { partNumber: parsed.partNumber, etag: `"${parsed.md5}"`, size: info.size, md5: parsed.md5, path };
-      newest.set(parsed.partNumber, { part, mtimeMs: info.mtimeMs });
+      const part = { partNumber: parsed.partNumber, etag: `"${parsed.md5}"`, size: parsed.size ?? -1, md5: parsed.md5, path: join(folder, name) };
+      const files = byNumber.get(parsed.partNumber);
+      if (files) files.push(part);
+      else byNumber.set(parsed.partNumber, [part]);
     }
-    return [...newest.values()].map(({ part }) => part).sort((a, b) => a.partNumber - b.partNumber);
+    const parts: PartFile[] = [];
+    for (const files of byNumber.values()) {
+      const part = files.length === 1 ? files[0]! : await newestOf(files);
+      if (part.size < 0) part.size = (await stat(part.path)).size;
+      parts.push(part);
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
   });
+}
+
+async function newestOf(files: PartFile[]): Promise<PartFile> {
+  const times = await Promise.all(files.map(async (file) => (await stat(file.path)).mtimeMs));
+  let newest = 0;
+  times.forEach((time, index) => {
+    if (time >= times[newest]!) newest = index;
+  });
+  return files[newest]!;
 }
 
 export async function listParts(context: LocalContext, key: string, uploadId: string): Promise<StoredPart[]> {
@@ -94,6 +152,11 @@ export async function listParts(context: LocalContext, key: string, uploadId: st
  * Moves a fully received part from tmp/ into the upload, replacing any earlier upload of the same
  * part number. The upload is checked again under its lock: it may have been completed or aborted
  * while the body was arriving, and then the part is refused rather than left in a dead folder.
+ * When another process removed the folder, the rename into it fails, with the same answer.
+ *
+ * The part numbers already in the folder are remembered per upload (listed once per upload when
+ * this process did not create it), so only re-uploading a part number lists the folder to find
+ * the older file: not every part, which would make an upload of n parts cost n² reads.
  */
 export async function savePart(
   context: LocalContext,
@@ -101,27 +164,57 @@ export async function savePart(
   uploadId: string,
   partNumber: number,
   receivedFile: string,
-  md5: string,
+  received: { md5: string; size: number },
 ): Promise<void> {
   const { layout } = context;
   await withUploadLock(context, uploadId, async () => {
-    await readOpenUpload(context, key, uploadId);
-    const target = layout.partFile(uploadId, partNumber, md5);
+    const upload = await openUpload(context, key, uploadId);
+    const target = layout.partFile(uploadId, partNumber, received.md5, received.size);
     await translateFsErrors('storing the part', async () => {
-      await rename(receivedFile, target);
-      const folder = layout.uploadFolder(uploadId);
-      for (const name of await readdir(folder)) {
-        if (name !== basename(target) && parsePartFileName(name)?.partNumber === partNumber) {
-          await rm(join(folder, name), { force: true });
-        }
+      const partNumbers = upload.partNumbers ?? (await partNumbersOnDisk(context, uploadId));
+      upload.partNumbers = partNumbers;
+      try {
+        await rename(receivedFile, target);
+      } catch (error) {
+        if (isMissing(error)) throw closedUpload(context, uploadId);
+        throw error;
       }
+      if (partNumbers.has(partNumber)) await removeOlderFiles(context, uploadId, partNumber, basename(target));
+      partNumbers.add(partNumber);
     });
   });
+}
+
+async function partNumbersOnDisk(context: LocalContext, uploadId: string): Promise<PartNumberSet> {
+  const numbers = new PartNumberSet();
+  for (const name of await listUploadFolder(context, uploadId)) {
+    const parsed = parsePartFileName(name);
+    if (parsed) numbers.add(parsed.partNumber);
+  }
+  return numbers;
+}
+
+async function removeOlderFiles(context: LocalContext, uploadId: string, partNumber: number, keep: string): Promise<void> {
+  const folder = context.layout.uploadFolder(uploadId);
+  for (const name of await listUploadFolder(context, uploadId)) {
+    if (name !== keep && parsePartFileName(name)?.partNumber === partNumber) await rm(join(folder, name), { force: true });
+  }
 }
 
 export async function abortUpload(context: LocalContext, key: string, uploadId: string): Promise<void> {
   await withUploadLock(context, uploadId, async () => {
     await readOpenUpload(context, key, uploadId);
-    await translateFsErrors('aborting the upload', () => retireFolder(context.layout, context.layout.uploadFolder(uploadId)));
+    await translateFsErrors('aborting the upload', () => retireUploadFolder(context, uploadId));
   });
+}
+
+/** Removes a completed or aborted upload; INVALID_UPLOAD_ID when another process did already. */
+export async function retireUploadFolder(context: LocalContext, uploadId: string): Promise<void> {
+  context.openUploads.forget(uploadId);
+  try {
+    await retireFolder(context.layout, context.layout.uploadFolder(uploadId));
+  } catch (error) {
+    if (isMissing(error)) throw unknownUpload();
+    throw error;
+  }
 }

@@ -1,0 +1,181 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assetKey, newAssetId } from '../src/storage/keys.js';
+import type { ObjectStore } from '../src/storage/store.js';
+import { putPart } from './support/bytes.js';
+import { startLocalHarness, type LocalHarness } from './support/local-harness.js';
+
+/**
+ * Open uploads on the local store: their records are served from memory, which must not outlive
+ * a folder that another process (the cleanup-uploads command) removed, and a part commit finds an
+ * earlier file of its part number without listing the folder, while listings still come from disk.
+ */
+
+const newKey = () => assetKey('local-uploads', newAssetId());
+
+function md5Hex(bytes: Uint8Array): string {
+  return createHash('md5').update(bytes).digest('hex');
+}
+
+async function signPart(store: ObjectStore, key: string, uploadId: string, partNumber = 1): Promise<string> {
+  const [url] = await store.signPartUrls(key, uploadId, [partNumber], 3600);
+  return url!;
+}
+
+/** What another process's abort does: the folder vanishes without this store being told. */
+async function removeBehindTheCache(dir: string, uploadId: string): Promise<void> {
+  await rename(join(dir, 'uploads', uploadId), join(dir, 'tmp', `removed-${uploadId}`));
+  await rm(join(dir, 'tmp', `removed-${uploadId}`), { recursive: true });
+}
+
+async function partFiles(dir: string, uploadId: string): Promise<string[]> {
+  return (await readdir(join(dir, 'uploads', uploadId))).filter((name) => name.endsWith('.part')).sort();
+}
+
+describe('local store: open uploads', () => {
+  let harness: LocalHarness;
+  let store: ObjectStore;
+
+  beforeAll(async () => {
+    harness = await startLocalHarness({ minPartSize: 1 });
+    store = harness.store;
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  describe('an upload whose folder another process removed', () => {
+    let key: string;
+    let uploadId: string;
+    let url: string;
+
+    beforeAll(async () => {
+      key = newKey();
+      ({ uploadId } = await store.createMultipartUpload(key, 'text/plain'));
+      url = await signPart(store, key, uploadId);
+      // Used once, so the store has the upload in memory with its parts.
+      expect((await putPart(url, Buffer.from('first'))).status).toBe(200);
+      await removeBehindTheCache(harness.dir, uploadId);
+    });
+
+    it('refuses a part PUT with 404 INVALID_UPLOAD_ID and leaves no temp file', async () => {
+      const response = await fetch(url, { method: 'PUT', body: 'late part' });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ code: 'INVALID_UPLOAD_ID' });
+      expect(await readdir(join(harness.dir, 'tmp'))).toEqual([]);
+      expect(await readdir(join(harness.dir, 'uploads'))).not.toContain(uploadId);
+    });
+
+    it('answers INVALID_UPLOAD_ID to listParts, complete, abort and the check before signing', async () => {
+      await expect(store.listParts(key, uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
+      await expect(store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag: md5Hex(Buffer.from('first')) }])).rejects.toMatchObject({
+        appCode: 'INVALID_UPLOAD_ID',
+      });
+      await expect(store.abortMultipartUpload(key, uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
+      await expect(store.assertUploadOpen(key, uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
+    });
+  });
+
+  it('refuses each operation once the folder is gone, also when it is the first one after the removal', async () => {
+    const operations: Array<(key: string, uploadId: string) => Promise<unknown>> = [
+      (key, uploadId) => store.assertUploadOpen(key, uploadId),
+      (key, uploadId) => store.listParts(key, uploadId),
+      (key, uploadId) => store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag: 'a'.repeat(32) }]),
+      (key, uploadId) => store.abortMultipartUpload(key, uploadId),
+    ];
+    for (const operation of operations) {
+      const key = newKey();
+      const { uploadId } = await store.createMultipartUpload(key, 'text/plain');
+      await store.assertUploadOpen(key, uploadId);
+      await removeBehindTheCache(harness.dir, uploadId);
+      await expect(operation(key, uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
+    }
+  });
+
+  it('still refuses an upload of another key, from memory as from disk', async () => {
+    const key = newKey();
+    const { uploadId } = await store.createMultipartUpload(key, 'text/plain');
+    await expect(store.assertUploadOpen(newKey(), uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
+    await expect(store.listParts(newKey(), uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
+    await store.assertUploadOpen(key, uploadId);
+  });
+
+  it('replaces a re-uploaded part: one file per part number, the newer bytes win', async () => {
+    const key = newKey();
+    const { uploadId } = await store.createMultipartUpload(key, 'text/plain');
+    const urls = await store.signPartUrls(key, uploadId, [1, 2, 3], 3600);
+    for (const [index, text] of ['one', 'two', 'three'].entries()) await putPart(urls[index]!, Buffer.from(text));
+    const again = await putPart(urls[1]!, Buffer.from('TWO, again'));
+    expect(await partFiles(harness.dir, uploadId)).toHaveLength(3);
+    expect(await store.listParts(key, uploadId)).toEqual([
+      { partNumber: 1, etag: `"${md5Hex(Buffer.from('one'))}"`, size: 3 },
+      { partNumber: 2, etag: again.etag, size: 10 },
+      { partNumber: 3, etag: `"${md5Hex(Buffer.from('three'))}"`, size: 5 },
+    ]);
+  });
+
+  it('replaces a part uploaded before a restart, through a store that has not seen the upload', async () => {
+    const key = newKey();
+    const { uploadId } = await store.createMultipartUpload(key, 'text/plain');
+    await putPart(await signPart(store, key, uploadId, 4), Buffer.from('before the restart'));
+    const restarted = await startLocalHarness({ dir: harness.dir, minPartSize: 1 });
+    try {
+      const url = await signPart(restarted.store, key, uploadId, 4);
+      const reply = await putPart(url, Buffer.from('after'));
+      expect(reply.status).toBe(200);
+      expect(await partFiles(harness.dir, uploadId)).toHaveLength(1);
+      expect(await restarted.store.listParts(key, uploadId)).toEqual([{ partNumber: 4, etag: reply.etag, size: 5 }]);
+      await restarted.store.completeMultipartUpload(key, uploadId, [{ partNumber: 4, etag: reply.etag! }]);
+      expect((await buffer((await restarted.store.getObject(key)).body)).toString()).toBe('after');
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('lists parts from disk: the newer of two files of one part number (a crash mid-replace) counts', async () => {
+    const key = newKey();
+    const { uploadId } = await store.createMultipartUpload(key, 'text/plain');
+    const folder = join(harness.dir, 'uploads', uploadId);
+    const older = Buffer.from('older bytes');
+    const newer = Buffer.from('newer');
+    await writeFile(join(folder, `00001-${md5Hex(older)}-${older.length}.part`), older);
+    await utimes(join(folder, `00001-${md5Hex(older)}-${older.length}.part`), new Date(1_000_000), new Date(1_000_000));
+    await writeFile(join(folder, `00001-${md5Hex(newer)}-${newer.length}.part`), newer);
+    expect(await store.listParts(key, uploadId)).toEqual([{ partNumber: 1, etag: `"${md5Hex(newer)}"`, size: 5 }]);
+    await store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag: md5Hex(newer) }]);
+    expect((await buffer((await store.getObject(key)).body)).toString()).toBe('newer');
+  });
+
+  it('reads part files named before sizes were in the name (<nnnnn>-<md5>.part)', async () => {
+    const key = newKey();
+    const { uploadId } = await store.createMultipartUpload(key, 'text/plain');
+    const folder = join(harness.dir, 'uploads', uploadId);
+    const parts = [randomBytes(3000), randomBytes(700)];
+    for (const [index, part] of parts.entries()) await writeFile(join(folder, `0000${index + 1}-${md5Hex(part)}.part`), part);
+    expect(await store.listParts(key, uploadId)).toEqual([
+      { partNumber: 1, etag: `"${md5Hex(parts[0]!)}"`, size: 3000 },
+      { partNumber: 2, etag: `"${md5Hex(parts[1]!)}"`, size: 700 },
+    ]);
+    await store.completeMultipartUpload(
+      key,
+      uploadId,
+      parts.map((part, index) => ({ partNumber: index + 1, etag: md5Hex(part) })),
+    );
+    expect((await buffer((await store.getObject(key)).body)).equals(Buffer.concat(parts))).toBe(true);
+  });
+
+  it('forgets a completed or aborted upload: its part URLs answer 404 INVALID_UPLOAD_ID', async () => {
+    const key = newKey();
+    const { uploadId } = await store.createMultipartUpload(key, 'text/plain');
+    const url = await signPart(store, key, uploadId);
+    await putPart(url, Buffer.from('x'));
+    await store.abortMultipartUpload(key, uploadId);
+    const reply = await putPart(url, Buffer.from('y'));
+    expect(reply.status).toBe(404);
+    await expect(store.assertUploadOpen(key, uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
+    await expect(store.abortMultipartUpload(key, uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
+  });
+});
