@@ -3,9 +3,10 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promi
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { forEachInSlices } from './slices.js';
+import { BatchingFileWriter } from './batched-writes.js';
 import { fsErrorCode } from './fs-errors.js';
 import type { Layout } from './layout.js';
+import { forEachInSlices } from './slices.js';
 
 export type Chunks = AsyncIterable<Buffer>;
 
@@ -27,8 +28,9 @@ export async function writeFileAtomic(layout: Layout, path: string, data: string
 
 /**
  * Streams `source` (through `through`, which may inspect or refuse chunks) into a new file at
- * `path`. The file is opened before the pipeline starts, so when the pipeline fails (a client gone
- * mid-body, a size limit) the file surely exists to be removed: nothing half-written stays behind.
+ * `path`, in batched writes. The file is opened before the pipeline starts, so when the pipeline
+ * fails (a client gone mid-body, a size limit) the file surely exists to be removed: nothing
+ * half-written stays behind.
  */
 export async function streamToNewFile(
   path: string,
@@ -37,7 +39,8 @@ export async function streamToNewFile(
 ): Promise<void> {
   const handle = await open(path, 'wx');
   try {
-    await pipeline(source, through, handle.createWriteStream());
+    await pipeline(source, through, new BatchingFileWriter(handle));
+    await handle.close();
   } catch (error) {
     await handle.close().catch(() => undefined);
     await rm(path, { force: true });
