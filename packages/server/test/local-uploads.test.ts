@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assetKey, newAssetId } from '../src/storage/keys.js';
+import { LruMap } from '../src/storage/local/lru-map.js';
+import { OpenUploads } from '../src/storage/local/open-uploads.js';
+import { PartNumberSet } from '../src/storage/local/part-number-set.js';
 import type { ObjectStore } from '../src/storage/store.js';
 import { putPart } from './support/bytes.js';
 import { startLocalHarness, type LocalHarness } from './support/local-harness.js';
@@ -177,5 +180,48 @@ describe('local store: open uploads', () => {
     expect(reply.status).toBe(404);
     await expect(store.assertUploadOpen(key, uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
     await expect(store.abortMultipartUpload(key, uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
+  });
+});
+
+describe('local store: the open-upload cache', () => {
+  const manifest = { key: 'ws/digital_assets/a', contentType: 'text/plain', createdAt: '2026-01-01T00:00:00.000Z' };
+
+  it('keeps at most its capacity, dropping the least recently used', () => {
+    const map = new LruMap<string, number>(2);
+    map.set('a', 1);
+    map.set('b', 2);
+    expect(map.get('a')).toBe(1);
+    map.set('c', 3);
+    expect(map.get('b')).toBeUndefined();
+    expect(map.get('a')).toBe(1);
+    expect(map.get('c')).toBe(3);
+    expect(map.size).toBe(2);
+  });
+
+  it('reads a record once, and does not cache one read while the upload was being forgotten', async () => {
+    const uploads = new OpenUploads(10);
+    let reads = 0;
+    const load = async () => {
+      reads += 1;
+      return { manifest };
+    };
+    await uploads.get('u1', load);
+    await uploads.get('u1', load);
+    expect(reads).toBe(1);
+
+    let finishRead!: () => void;
+    const slowLoad = () => new Promise<{ manifest: typeof manifest }>((resolve) => (finishRead = () => resolve({ manifest })));
+    const racing = uploads.get('u2', slowLoad);
+    uploads.forget('u2');
+    finishRead();
+    expect(await racing).toEqual({ manifest });
+    await uploads.get('u2', load);
+    expect(reads).toBe(2);
+  });
+
+  it('remembers part numbers 1 to 10,000 in a bitset', () => {
+    const numbers = new PartNumberSet();
+    for (const partNumber of [1, 7, 8, 9_999, 10_000]) numbers.add(partNumber);
+    expect([1, 2, 7, 8, 9, 9_999, 10_000].map((partNumber) => numbers.has(partNumber))).toEqual([true, false, true, true, false, true, true]);
   });
 });

@@ -116,17 +116,15 @@ export async function readPartFiles(context: LocalContext, uploadId: string): Pr
     for (const name of await listUploadFolder(context, uploadId)) {
       const parsed = parsePartFileName(name);
       if (!parsed) continue;
-      const part = { partNumber: parsed.partNumber, etag: `"${parsed.md5}"`, size: parsed.size ?? -1, md5: parsed.md5, path: join(folder, name) };
+      const path = join(folder, name);
+      const size = parsed.size ?? (await stat(path)).size;
+      const part = { partNumber: parsed.partNumber, etag: `"${parsed.md5}"`, size, md5: parsed.md5, path };
       const files = byNumber.get(parsed.partNumber);
       if (files) files.push(part);
       else byNumber.set(parsed.partNumber, [part]);
     }
     const parts: PartFile[] = [];
-    for (const files of byNumber.values()) {
-      const part = files.length === 1 ? files[0]! : await newestOf(files);
-      if (part.size < 0) part.size = (await stat(part.path)).size;
-      parts.push(part);
-    }
+    for (const files of byNumber.values()) parts.push(files.length === 1 ? files[0]! : await newestOf(files));
     return parts.sort((a, b) => a.partNumber - b.partNumber);
   });
 }
