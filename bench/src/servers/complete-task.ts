@@ -47,7 +47,7 @@ try {
   const urls = await store.signPartUrls(key, uploadId, Array.from({ length: task.parts }, (_, index) => index + 1), 3600);
   const etags = await putParts(urls, task.partBytes);
 
-  // The store keeps an upload's parts as files named <nnnnn>-<md5>.part in uploads/<uploadId>/.
+  // The store keeps an upload's parts as files named <nnnnn>-<md5>-<size>.part in uploads/<uploadId>/.
   const catMs = await catParts(join(dir, 'uploads', uploadId), catOutput);
   const parts = etags.map((etag, index) => ({ partNumber: index + 1, etag }));
   const complete = () => timed(() => store.completeMultipartUpload(key, uploadId, parts));

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createS3ServiceClient } from '@s3-service/client';
 import type { Figure } from '../report/figures.js';
@@ -23,7 +23,8 @@ interface Measured {
 
 /**
  * `GET /s3/download` (local-disk store, service in its own process) against a plain node:http
- * server piping fs.createReadStream of the same file (the object's data file in the store), each
+ * server piping fs.createReadStream of the same bytes (the source file: the store keeps an object
+ * as segment files, which the plain server could not serve as one), each
  * server's RSS sampled in its own process: one big download, many parallel ones, and a slow reader.
  */
 export async function downloadSuite(context: SuiteContext): Promise<Figure[]> {
@@ -37,13 +38,12 @@ export async function downloadSuite(context: SuiteContext): Promise<Figure[]> {
   try {
     const client = createS3ServiceClient({ url: api.url });
     const upload = (path: string) => client.upload(path, { workspaceId: WORKSPACE, partSize: 64 * MiB, fileType: 'application/octet-stream' });
-    const big = await upload(await context.dataFile());
-    const bigBlob = await largestFile(join(dir, 'blobs'));
+    const bigFile = await context.dataFile();
+    const big = await upload(bigFile);
     const small = await upload(smallFile);
     const objectUrl = (key: string) => `${api.url}/s3/download?${new URLSearchParams({ workspaceId: WORKSPACE, key })}`;
 
-    const smallBlob = await otherFile(join(dir, 'blobs'), bigBlob);
-    const plain = await startChildServer('file-server', { env: { BENCH_FILES: JSON.stringify({ big: bigBlob, small: smallBlob }) } });
+    const plain = await startChildServer('file-server', { env: { BENCH_FILES: JSON.stringify({ big: bigFile, small: smallFile }) } });
     const { single, parallel, slow } = await measureAll(
       context,
       { server: api, big: objectUrl(big.key), small: objectUrl(small.key) },
@@ -162,23 +162,4 @@ async function measureRss(server: ChildServer, run: () => Promise<{ status: numb
 async function measureRssTimed<T>(server: ChildServer, run: () => Promise<T>): Promise<{ result: T; ms: number; growth: number }> {
   const { result: timedRun, before, peak } = await server.measureRss(() => timed(run));
   return { result: timedRun.result, ms: timedRun.ms, growth: Math.max(RSS_RESOLUTION_MIB, (peak - before) / MiB) };
-}
-
-/** The data file of the object just stored: the store keeps each object's bytes as one file under blobs/. */
-async function largestFile(folder: string): Promise<string> {
-  let best: { path: string; size: number } | undefined;
-  for (const name of await readdir(folder)) {
-    const path = join(folder, name);
-    const { size } = await stat(path);
-    if (!best || size > best.size) best = { path, size };
-  }
-  if (!best) throw new Error(`no data file under ${folder}`);
-  return best.path;
-}
-
-/** The other data file under blobs/: the small object's. */
-async function otherFile(folder: string, known: string): Promise<string> {
-  const other = (await readdir(folder)).map((name) => join(folder, name)).find((path) => path !== known);
-  if (!other) throw new Error(`no second data file under ${folder}`);
-  return other;
 }
