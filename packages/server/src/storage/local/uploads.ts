@@ -1,4 +1,5 @@
-import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { accessSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
@@ -59,13 +60,15 @@ export async function readOpenUpload(context: LocalContext, key: string, uploadI
 /**
  * For callers that act on the answer alone (signing part URLs): a cached record may outlive its
  * folder when another process (the cleanup-uploads command) removed it, so the folder is checked
- * too, with one access call rather than a read and parse of the record.
+ * too, with one access call rather than a read and parse of the record. The call is synchronous:
+ * one metadata syscall on a local disk takes microseconds, while a trip through the thread pool
+ * and its promise cost this hot path (every part URL signed) more than the rest of the check.
  */
 export async function assertUploadOpen(context: LocalContext, key: string, uploadId: string): Promise<void> {
   await openUpload(context, key, uploadId);
   await translateFsErrors('checking the upload', async () => {
     try {
-      await access(context.layout.manifestFile(uploadId));
+      accessSync(context.layout.manifestFile(uploadId));
     } catch (error) {
       if (isMissing(error)) throw closedUpload(context, uploadId);
       throw error;
