@@ -3,11 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assetKey, newAssetId } from '../src/storage/keys.js';
 import type { ByteRange, CompletedPart, ObjectStore } from '../src/storage/store.js';
 import { putPart } from './support/bytes.js';
-import { startLocalHarness, type LocalHarness } from './support/local-harness.js';
+import { useLocalHarness } from './support/local-harness-fixture.js';
 
 /**
  * The local store keeps a completed upload's parts as the object's segments (completing copies
@@ -81,15 +81,10 @@ async function bytesUnder(folder: string): Promise<number> {
 }
 
 describe('local store: parts become the object segments', () => {
-  let harness: LocalHarness;
+  const harness = useLocalHarness({ minPartSize: 1 });
   let store: ObjectStore;
-
-  beforeAll(async () => {
-    harness = await startLocalHarness({ minPartSize: 1 });
+  beforeAll(() => {
     store = harness.store;
-  });
-  afterAll(async () => {
-    await harness.close();
   });
 
   describe('an object of 37 parts of varied sizes', () => {
@@ -300,18 +295,14 @@ describe('local store: parts become the object segments', () => {
 });
 
 describe('local store: objects written before segments (one blob file)', () => {
-  let harness: LocalHarness;
+  const harness = useLocalHarness();
   let store: ObjectStore;
   const bytes = randomBytes(70_000);
   const key = newKey();
   const blob = randomBytes(16).toString('hex');
 
-  beforeAll(async () => {
-    harness = await startLocalHarness();
+  beforeAll(() => {
     store = harness.store;
-  });
-  afterAll(async () => {
-    await harness.close();
   });
 
   /** The metadata file exactly as the previous version of the driver wrote it. */

@@ -2,14 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assetKey, newAssetId } from '../src/storage/keys.js';
 import { LruMap } from '../src/storage/local/lru-map.js';
 import { OpenUploads } from '../src/storage/local/open-uploads.js';
 import { PartNumberSet } from '../src/storage/local/part-number-set.js';
 import type { ObjectStore } from '../src/storage/store.js';
 import { putPart } from './support/bytes.js';
-import { startLocalHarness, type LocalHarness } from './support/local-harness.js';
+import { startLocalHarness } from './support/local-harness.js';
+import { useLocalHarness } from './support/local-harness-fixture.js';
 
 /**
  * Open uploads on the local store: their records are served from memory, which must not outlive
@@ -39,15 +40,10 @@ async function partFiles(dir: string, uploadId: string): Promise<string[]> {
 }
 
 describe('local store: open uploads', () => {
-  let harness: LocalHarness;
+  const harness = useLocalHarness({ minPartSize: 1 });
   let store: ObjectStore;
-
-  beforeAll(async () => {
-    harness = await startLocalHarness({ minPartSize: 1 });
+  beforeAll(() => {
     store = harness.store;
-  });
-  afterAll(async () => {
-    await harness.close();
   });
 
   describe('an upload whose folder another process removed', () => {
