@@ -30,7 +30,7 @@ export async function completeSuite(context: SuiteContext): Promise<Figure[]> {
       better: 'lower',
       baseline: { name: '`cat` of the same part files into one file', value: catMs },
       bars: [],
-      detail: 'store.completeMultipartUpload, in a process of its own: lists and checks the parts, links them into the object's segment folder, commits it, removes the upload',
+      detail: 'store.completeMultipartUpload, in a process of its own: lists and checks the parts, links them into the segment folder of the object, commits it, removes the upload',
     },
   ];
 }
