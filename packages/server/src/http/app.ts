@@ -1,4 +1,3 @@
-import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { allowAllPolicy, type AccessPolicy } from '../auth/policy.js';
@@ -18,6 +17,7 @@ import { healthRoutes } from './health.js';
 import { createWorkspaceLimiter, ipRateLimit, refuseWhenRateLimited, type RateLimitOptions } from './rate-limit.js';
 import { noteError } from './request-facts.js';
 import { requestLogger } from './request-log.js';
+import { trpcHandler } from './trpc-handler.js';
 import { createWebAppRouter } from './web-app.js';
 
 export interface CreateAppOptions {
@@ -82,10 +82,10 @@ export function createApp(options: CreateAppOptions): Express {
     '/trpc',
     apiHeaders,
     perIpLimit,
-    createExpressMiddleware({
+    trpcHandler({
       router: appRouter,
       maxBodySize: TRPC_MAX_BODY_BYTES,
-      createContext: ({ req, res }) => createRequestContext(deps, req, res),
+      createContext: (req, res) => createRequestContext(deps, req, res),
       // The request log's closing line reports the code, and the error itself for 5xx.
       onError: ({ error, req }) => noteError(req.res!, toAppError(error)),
     }),
