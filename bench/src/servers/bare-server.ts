@@ -2,12 +2,13 @@
  * The control plane's baseline: one Express route answering a JSON body of the size and shape of
  * `GET /s3/get-upload-url`'s, on the same `listen` as the service, with nothing else in the way.
  *
- * Beside it, tRPC's own floor: one procedure that returns the same body through @trpc/server's
- * Express adapter and superjson, as the service mounts tRPC, doing nothing else. Whatever the
- * adapter costs per request (it turns each Node request into a fetch Request and back), the
- * service's tRPC procedures cannot go below it.
+ * Beside it, tRPC's floors: one procedure that returns the same body with superjson, doing nothing
+ * else, served once through @trpc/server's Express adapter and once through the service's own
+ * handler (`trpcHandler`, tRPC's `resolveResponse` behind a lighter Node bridge). Whatever the
+ * handler costs per request (tRPC answers fetch Requests with fetch Responses), the service's
+ * tRPC procedures cannot go below it.
  */
-import { listen } from '@s3-service/server';
+import { listen, trpcHandler } from '@s3-service/server';
 import { initTRPC } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express from 'express';
@@ -29,6 +30,7 @@ app.get('/bare', (_req, res) => {
 const t = initTRPC.create({ transformer: superjson });
 const floorRouter = t.router({ signParts: t.procedure.mutation(() => ({ parts: [{ partNumber: 1, url: answer.url }], expiresIn: answer.expiresIn })) });
 app.use('/trpc', createExpressMiddleware({ router: floorRouter }));
+app.use('/service-trpc', trpcHandler({ router: floorRouter, createContext: () => ({}), maxBodySize: 1024 * 1024 }));
 const running = await listen(app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });
 serveBenchmarkQueries(() => []);
 send({ type: 'ready', url: running.url });

@@ -7,12 +7,14 @@ export type ToChild =
   | { id: number; type: 'rss-start' }
   | { id: number; type: 'rss-stop' }
   | { id: number; type: 'timings' }
+  | { id: number; type: 'cpu' }
   | { id: number; type: 'profile-start' }
   | { id: number; type: 'profile-stop'; file: string };
 export type FromChild =
   | { type: 'ready'; url: string }
   | { id: number; type: 'rss'; before: number; peak: number; after: number }
   | { id: number; type: 'timings'; requests: RequestTiming[] }
+  | { id: number; type: 'cpu'; micros: number }
   | { id: number; type: 'ok' }
   | { type: 'result'; value: unknown };
 
@@ -49,6 +51,9 @@ export function serveBenchmarkQueries(recorded: () => RequestTiming[]): void {
       sampler = undefined;
     } else if (message.type === 'timings') {
       send({ id: message.id, type: 'timings', requests: recorded().splice(0) });
+    } else if (message.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send({ id: message.id, type: 'cpu', micros: user + system });
     } else if (message.type === 'profile-start') {
       profiler = new Session();
       profiler.connect();

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { formatNumber, type Figure } from '../report/figures.js';
-import { startChildServer } from '../support/child-server.js';
+import { startChildServer, type ChildServer } from '../support/child-server.js';
 import { callJson } from '../support/http.js';
 import type { SuiteContext } from './context.js';
 
@@ -10,6 +10,8 @@ const WARM_UP_SECONDS = 2;
 
 interface Target {
   name: string;
+  /** The process that answers, whose CPU time per request is reported beside the rate. */
+  server: ChildServer;
   url: string;
   method?: 'GET' | 'POST';
   body?: string;
@@ -20,6 +22,8 @@ interface Load {
   p50: number;
   p99: number;
   failures: number;
+  /** Server CPU (user + system) per answered request: what the request costs, whatever else ran. */
+  cpuMicrosPerRequest: number;
 }
 
 /**
@@ -43,27 +47,37 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
     const ref = { workspaceId, assetId: upload.assetId, uploadId: upload.uploadId };
     const signParts = (count: number): Target => ({
       name: `upload.signParts ×${count}`,
+      server: api,
       url: `${api.url}/trpc/upload.signParts`,
       method: 'POST',
       body: JSON.stringify({ json: { ...ref, partNumbers: Array.from({ length: count }, (_, index) => index + 1) } }),
     });
     const query = new URLSearchParams({ workspaceId, assetId: ref.assetId, UploadId: ref.uploadId, PartNumber: '1' });
-    const bareTarget: Target = { name: 'bare route', url: `${bare.url}/bare` };
-    const floorTarget: Target = { name: 'tRPC floor (constant answer)', url: `${bare.url}/trpc/signParts`, method: 'POST', body: JSON.stringify({ json: {} }) };
+    const bareTarget: Target = { name: 'bare route', server: bare, url: `${bare.url}/bare` };
+    const floorTarget = (name: string, mount: string): Target => ({
+      name,
+      server: bare,
+      url: `${bare.url}/${mount}/signParts`,
+      method: 'POST',
+      body: JSON.stringify({ json: {} }),
+    });
 
     const bareBefore = await measure(bareTarget, settings);
     const restLoad = await context.profiled('control-plane', 'get-upload-url', api, () =>
-      measure({ name: 'GET /s3/get-upload-url', url: `${api.url}/s3/get-upload-url?${query}` }, settings),
+      measure({ name: 'GET /s3/get-upload-url', server: api, url: `${api.url}/s3/get-upload-url?${query}` }, settings),
     );
     const trpcLoad = await context.profiled('control-plane', 'trpc-sign-parts-1', api, () => measure(signParts(1), settings));
     const batchLoad = await measure(signParts(100), settings);
-    const floorLoad = await measure(floorTarget, settings);
+    const floorLoad = await measure(floorTarget('tRPC floor, Express adapter', 'trpc'), settings);
+    const handlerFloorLoad = await measure(floorTarget('tRPC floor, the service handler', 'service-trpc'), settings);
     const bareAfter = await measure(bareTarget, settings);
 
     const bareRate = (bareBefore.requestsPerSecond + bareAfter.requestsPerSecond) / 2;
     const baseline = { name: 'bare Express route (mean of before and after)', value: bareRate };
     const bareLatency = `bare: p50 ${bareBefore.p50} / p99 ${bareBefore.p99} ms before, ${bareAfter.p50} / ${bareAfter.p99} ms after`;
+    const bareCpu = (bareBefore.cpuMicrosPerRequest + bareAfter.cpuMicrosPerRequest) / 2;
     const describe = (load: Load) =>
+      `server CPU ${formatNumber(load.cpuMicrosPerRequest)} µs/request (bare ${formatNumber(bareCpu)}); ` +
       `p50 ${load.p50} ms, p99 ${load.p99} ms (${bareLatency})${load.failures > 0 ? `; **${load.failures} failed requests**` : ''}`;
     const common = { suite: 'control-plane' as const, unit: 'req/s', better: 'higher' as const, baseline };
     return [
@@ -85,11 +99,19 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
       },
       {
         ...common,
+        id: 'control.trpc-handler-floor',
+        name: `tRPC floor of the service: a procedure answering a constant through its handler (\`trpcHandler\`) and superjson, ${settings.connections} connections`,
+        value: handlerFloorLoad.requestsPerSecond,
+        bars: [],
+        detail: `what tRPC itself allows here (no store, no validation, no headers or log); upload.signParts (1 part) is ${formatNumber(trpcLoad.requestsPerSecond / handlerFloorLoad.requestsPerSecond)}× of it; ${describe(handlerFloorLoad)}`,
+      },
+      {
+        ...common,
         id: 'control.trpc-floor',
-        name: `tRPC floor: a procedure answering a constant through @trpc/server's Express adapter and superjson, ${settings.connections} connections`,
+        name: `tRPC floor through @trpc/server's own Express adapter (which the service no longer uses), ${settings.connections} connections`,
         value: floorLoad.requestsPerSecond,
         bars: [],
-        detail: `what the adapter itself allows (no store, no validation, no headers or log); upload.signParts (1 part) is ${formatNumber(trpcLoad.requestsPerSecond / floorLoad.requestsPerSecond)}× of it; ${describe(floorLoad)}`,
+        detail: `the same procedure; the service's handler is ${formatNumber(handlerFloorLoad.requestsPerSecond / floorLoad.requestsPerSecond)}× of it; ${describe(floorLoad)}`,
       },
       {
         ...common,
@@ -115,13 +137,16 @@ async function measure(target: Target, settings: SuiteContext['settings']): Prom
     ...(target.body === undefined ? {} : { body: target.body, headers: { 'content-type': 'application/json' } }),
   };
   await autocannon({ ...options, duration: WARM_UP_SECONDS });
+  const cpuBefore = await target.server.cpuMicros();
   const result = await autocannon({ ...options, duration: settings.loadSeconds });
+  const cpuUsed = (await target.server.cpuMicros()) - cpuBefore;
   const load = {
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.non2xx + result.errors + result.timeouts,
+    cpuMicrosPerRequest: cpuUsed / Math.max(1, result.requests.total),
   };
-  console.log(`  ${target.name}: ${Math.round(load.requestsPerSecond)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms${load.failures ? `, ${load.failures} failed` : ''}`);
+  console.log(`  ${target.name}: ${Math.round(load.requestsPerSecond)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, ${Math.round(load.cpuMicrosPerRequest)} µs CPU/request${load.failures ? `, ${load.failures} failed` : ''}`);
   return load;
 }

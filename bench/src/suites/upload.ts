@@ -1,18 +1,30 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createS3ServiceClient } from '@s3-service/client';
-import type { Figure } from '../report/figures.js';
+import { formatNumber, type Figure } from '../report/figures.js';
 import { startChildServer } from '../support/child-server.js';
 import type { S3Emulator } from '../support/emulator.js';
-import { MiB, mibPerSecond, timed } from '../support/timing.js';
+import { median, MiB, mibPerSecond, timed } from '../support/timing.js';
 import type { SuiteContext } from './context.js';
 
 const CONCURRENCY = 4;
 const WORKSPACE = 'bench';
+/**
+ * The local-disk comparison alternates fs and the service this many times and takes medians: on a
+ * shared VM the disk's speed swings by 2-3x within minutes, and one pair of runs caught it apart.
+ */
+const LOCAL_ROUNDS = 3;
+
+/** One transfer: wall time, and the CPU every process of the transfer spent. */
+interface Transfer {
+  ms: number;
+  cpuMs: number;
+}
 
 /**
  * The upload data plane: `client.upload` of the data file through the service, to the local-disk
@@ -25,9 +37,11 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
   const size = settings.transferBytes;
   const sizeText = `${size / MiB} MiB`;
 
-  const fsMs = await measureFsWrite(context, data);
-  const localMs = await measureClientUploadLocal(context, data);
-  console.log(`  fs write: ${mibPerSecond(size, fsMs).toFixed(0)} MiB/s; client.upload (local): ${mibPerSecond(size, localMs).toFixed(0)} MiB/s`);
+  const { fs, local } = await measureLocalAgainstFs(context, data);
+  const fsMs = median(fs.map((run) => run.ms));
+  const localMs = median(local.map((run) => run.ms));
+  const roundRatios = local.map((run, index) => formatNumber(fs[index]!.ms / run.ms)).join(', ');
+  const cpuPerGiB = (runs: Transfer[]) => `${(median(runs.map((run) => run.cpuMs)) / 1000 / (size / 1024 ** 3)).toFixed(1)} s`;
   const figures: Figure[] = [
     {
       id: 'upload.local',
@@ -38,7 +52,10 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
       better: 'higher',
       baseline: { name: 'fs stream copy of the same file to the same disk', value: mibPerSecond(size, fsMs) },
       bars: [{ kind: 'ratio', atLeast: 0.8 }],
-      detail: `start to complete, ${(localMs / 1000).toFixed(1)} s (the store writes and MD5-hashes the parts, which become the object's segments at complete); fs: ${(fsMs / 1000).toFixed(1)} s`,
+      detail:
+        `median of ${LOCAL_ROUNDS} rounds, fs and the service alternating (ratios by round: ${roundRatios}); start to complete, ` +
+        `${(localMs / 1000).toFixed(1)} s (the store writes and MD5-hashes the parts, which become the object's segments at complete); fs: ${(fsMs / 1000).toFixed(1)} s. ` +
+        `CPU per GiB, all processes: ${cpuPerGiB(local)} (client and server) against ${cpuPerGiB(fs)} for fs, on ${availableParallelism()} cores`,
     },
   ];
 
@@ -64,25 +81,40 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
   return figures;
 }
 
-async function measureFsWrite(context: SuiteContext, data: string): Promise<number> {
-  const target = join(context.scratch, 'fs-copy.bin');
-  try {
-    return (await timed(() => pipeline(createReadStream(data), createWriteStream(target)))).ms;
-  } finally {
-    await rm(target, { force: true });
-  }
-}
-
-async function measureClientUploadLocal(context: SuiteContext, data: string): Promise<number> {
+/** fs copies and client.upload to the local store, alternating, one server for all rounds. */
+async function measureLocalAgainstFs(context: SuiteContext, data: string): Promise<{ fs: Transfer[]; local: Transfer[] }> {
   const dir = await mkdtemp(join(context.scratch, 'upload-local-'));
   const server = await startChildServer('api-server', {
     env: { BENCH_SERVER_CONFIG: JSON.stringify({ store: { kind: 'local', dir } }) },
   });
+  const fs: Transfer[] = [];
+  const local: Transfer[] = [];
   try {
-    return await context.profiled('upload', 'client-upload-local', server, () => uploadThroughService(server.url, data, context.settings));
+    for (let round = 0; round < LOCAL_ROUNDS; round++) {
+      fs.push(await measureFsWrite(context, data));
+      const serverCpuBefore = await server.cpuMicros();
+      const run = () => uploadThroughService(server.url, data, context.settings);
+      // One profile is enough to see where the time goes; it would slow the rounds it covers.
+      const upload = round === 0 ? await context.profiled('upload', 'client-upload-local', server, run) : await run();
+      const serverCpuMs = ((await server.cpuMicros()) - serverCpuBefore) / 1000;
+      local.push({ ms: upload.ms, cpuMs: upload.cpuMs + serverCpuMs });
+      const mib = (run: Transfer) => mibPerSecond(context.settings.transferBytes, run.ms).toFixed(0);
+      console.log(`  round ${round + 1}: fs write ${mib(fs.at(-1)!)} MiB/s; client.upload (local) ${mib(local.at(-1)!)} MiB/s`);
+    }
+    return { fs, local };
   } finally {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureFsWrite(context: SuiteContext, data: string): Promise<Transfer> {
+  const target = join(context.scratch, 'fs-copy.bin');
+  try {
+    const { ms, cpuMs } = await timed(() => pipeline(createReadStream(data), createWriteStream(target)));
+    return { ms, cpuMs };
+  } finally {
+    await rm(target, { force: true });
   }
 }
 
@@ -91,20 +123,21 @@ async function measureClientUploadS3(context: SuiteContext, emulator: S3Emulator
     env: { BENCH_SERVER_CONFIG: JSON.stringify({ store: { kind: 's3', ...s3Options(emulator) } }) },
   });
   try {
-    return await uploadThroughService(server.url, data, context.settings);
+    return (await uploadThroughService(server.url, data, context.settings)).ms;
   } finally {
     await server.stop();
   }
 }
 
-async function uploadThroughService(url: string, data: string, settings: SuiteContext['settings']): Promise<number> {
+/** Times `client.upload` of the data file through the service, then removes the object again. */
+async function uploadThroughService(url: string, data: string, settings: SuiteContext['settings']): Promise<Transfer> {
   const client = createS3ServiceClient({ url });
-  const { result, ms } = await timed(() =>
+  const { result, ms, cpuMs } = await timed(() =>
     client.upload(data, { workspaceId: WORKSPACE, concurrency: CONCURRENCY, partSize: settings.partSize, fileType: 'application/octet-stream' }),
   );
   if (result.size !== settings.transferBytes) throw new Error(`client.upload stored ${result.size} bytes, not ${settings.transferBytes}`);
   await client.delete({ workspaceId: WORKSPACE, key: result.key });
-  return ms;
+  return { ms, cpuMs };
 }
 
 async function measureLibStorage(emulator: S3Emulator, data: string, partSize: number): Promise<number> {

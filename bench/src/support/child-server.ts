@@ -14,6 +14,8 @@ export interface ChildServer extends Profiler {
   measureRss<T>(run: () => Promise<T>): Promise<{ result: T; before: number; peak: number; after: number }>;
   /** Wall and CPU time (ms) of each request since the last call, when the server records them. */
   takeTimings(): Promise<RequestTiming[]>;
+  /** CPU time (user + system, µs) the server process has used since it started. */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function startChildServer(name: 'api-server' | 'bare-server' | 'fil
       return { result: outcome.result, before: rss.before, peak: rss.peak, after: rss.after };
     },
     takeTimings: async () => (await ask({ type: 'timings' }, 'timings')).requests,
+    cpuMicros: async () => (await ask({ type: 'cpu' }, 'cpu')).micros,
     profile: async (run, file) => {
       await ask({ type: 'profile-start' }, 'ok');
       try {

@@ -1,6 +1,7 @@
 export { createApp, type CreateAppOptions } from './http/app.js';
 export { listen, type RunningServer, type ListenOptions } from './http/server.js';
 export { createDrainState, type DrainState } from './http/drain.js';
+export { trpcHandler, type TrpcHandlerOptions } from './http/trpc-handler.js';
 export type { RateLimitOptions } from './http/rate-limit.js';
 export { connectRedisLimitStores, type RedisLimitStores } from './http/rate-limit-redis.js';
 export { appRouter, type AppRouter } from './router/index.js';
