@@ -364,6 +364,19 @@ describe('workspace authorization and a hardened edge', () => {
       expect(answer.headers.get('content-security-policy')).toBeTruthy();
       expect(answer.headers.get('x-frame-options')).toBeTruthy();
     });
+
+    it('API answers, which carry signed URLs, may not be cached, and so carry no validator', async () => {
+      const started = await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType: 'image/png' } });
+      const signed = await call('GET', '/s3/get-upload-url', tokenA, {
+        query: { workspaceId: A, assetId: started.body.assetId, UploadId: started.body.uploadId, PartNumber: '1' },
+      });
+      const viaTrpc = await trpc('mutation', 'upload.signParts', { workspaceId: A, assetId: started.body.assetId, uploadId: started.body.uploadId, partNumbers: [1] }, tokenA);
+      for (const answer of [started, signed, viaTrpc]) {
+        expect(answer.status).toBe(200);
+        expect(answer.headers.get('cache-control')).toBe('no-store');
+        expect(answer.headers.get('etag')).toBeNull();
+      }
+    });
   });
 
   describe('property: no input produces a 5xx or a stack trace', () => {

@@ -62,6 +62,10 @@ export function createApp(options: CreateAppOptions): Express {
   };
   const app = express();
   app.disable('x-powered-by');
+  // API answers are not cacheable (see uncacheable below), so a validator would be hashing for
+  // nobody: Express's ETag is a SHA-1 of every JSON body. Static files (the web app) and object
+  // downloads set their own ETags.
+  app.set('etag', false);
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
 
   app.use(requestLogger(logger), closeConnectionsWhileDraining(drain));
@@ -74,7 +78,7 @@ export function createApp(options: CreateAppOptions): Express {
   if (deps.store.signedUrlRoutes) app.use(deps.store.signedUrlRoutes);
 
   // The API is called cross-origin by design; CORP must not stop a page from using its answers.
-  const apiHeaders = [helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }), apiCors(options.corsOrigins ?? '*')];
+  const apiHeaders = [helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }), apiCors(options.corsOrigins ?? '*'), uncacheable];
   // One limiter on both surfaces, so that splitting calls between them buys no extra budget.
   const perIpLimit = options.rateLimits ? ipRateLimit(options.rateLimits, logger) : passThrough;
 
@@ -105,3 +109,12 @@ export function createApp(options: CreateAppOptions): Express {
 }
 
 const passThrough: express.RequestHandler = (_req, _res, next) => next();
+
+/**
+ * API answers carry signed URLs and per-call state: no browser or proxy cache may keep them. A
+ * download overrides this with its own caching headers.
+ */
+const uncacheable: express.RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
