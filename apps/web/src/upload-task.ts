@@ -1,4 +1,4 @@
-import { DEFAULT_PART_SIZE, type S3ServiceClient, type UploadResult } from '@s3-service/client';
+import { DEFAULT_PART_SIZE, type S3ServiceClient, type UploadResult, type UploadStart } from '@s3-service/client';
 import { describeError } from './describe-error.js';
 import { createProgressFetch } from './progress-fetch.js';
 import type { ResumeRecord, ResumeRecords } from './resume-records.js';
@@ -27,9 +27,9 @@ const TICK_MS = 1000;
 
 /**
  * Uploads one file: continues this browser's unfinished upload of the same file when there is
- * one, else starts a new one. The page starts the upload itself (rather than letting the SDK do
- * it) so that its ids are in localStorage before the first byte moves; a reload at any moment
- * can then resume it. Cancelling removes the upload on the server; a failure keeps it for Retry.
+ * one, else starts a new one. The SDK's `onStart` puts a new upload's ids in localStorage before
+ * the first byte moves, so a reload at any moment can resume it. Cancelling removes the upload on
+ * the server; a failure keeps it for Retry.
  */
 export async function uploadFile(file: File, context: UploadTaskContext, events: UploadTaskEvents, signal: AbortSignal): Promise<UploadResult> {
   const meter = new Meter(file.size, events);
@@ -68,58 +68,55 @@ async function startOrResume(file: File, run: Run): Promise<UploadResult> {
   } else {
     run.events.state('starting');
   }
-
-  const record = await startUpload(run.client, file, run.settings);
-  run.records.save(record);
-  if (run.signal.aborted) {
-    // Cancelled while the server was creating the upload: that upload is given up at once.
-    await run.client.abortUpload({ workspaceId: record.workspaceId, uploadId: record.uploadId, assetId: record.assetId }).catch(() => {});
-    run.records.remove(record.uploadId);
-    throw new DOMException('The upload was cancelled', 'AbortError');
-  }
-  return send(file, record, run);
-}
-
-/** Hands an upload the server knows to the SDK, which lists its stored parts and sends the rest. */
-async function send(file: File, record: ResumeRecord, run: Run): Promise<UploadResult> {
-  run.busy.add(record.uploadId);
-  try {
-    const result = await run.client.upload(file, {
-      workspaceId: record.workspaceId,
-      fileType: record.type,
-      partSize: record.partSize,
-      resume: { uploadId: record.uploadId, assetId: record.assetId },
-      signal: run.signal,
-      onProgress: ({ loaded }) => run.meter.stored(loaded),
-    });
-    run.records.remove(record.uploadId);
-    return result;
-  } catch (error) {
-    // An abort also aborted the upload on the server (the SDK does that); nothing is left to resume.
-    if (run.signal.aborted) run.records.remove(record.uploadId);
-    throw error;
-  } finally {
-    run.busy.delete(record.uploadId);
-  }
+  return send(file, undefined, run);
 }
 
 /**
- * upload.start gets no abort signal: cut off half-way it may still create the upload, and its
- * answer is the only way to learn the ids needed to remove it again.
+ * Hands the file to the SDK: with `earlier`, it lists the parts the server has and sends the rest;
+ * without, it starts a new upload, which `onStart` records before any part is sent.
  */
-async function startUpload(client: S3ServiceClient, file: File, settings: Settings): Promise<ResumeRecord> {
-  const type = file.type || FALLBACK_TYPE;
-  const started = await client.trpc.upload.start.mutate({ workspaceId: settings.workspaceId, fileType: type });
+async function send(file: File, earlier: ResumeRecord | undefined, run: Run): Promise<UploadResult> {
+  let record = earlier;
+  if (record) run.busy.add(record.uploadId);
+  const type = earlier?.type ?? (file.type || FALLBACK_TYPE);
+  try {
+    const result = await run.client.upload(file, {
+      workspaceId: earlier?.workspaceId ?? run.settings.workspaceId,
+      fileType: type,
+      partSize: earlier?.partSize ?? DEFAULT_PART_SIZE,
+      ...(earlier ? { resume: { uploadId: earlier.uploadId, assetId: earlier.assetId } } : {}),
+      signal: run.signal,
+      onStart: (started) => {
+        if (started.resumed) return;
+        record = newRecord(file, type, started, run.settings);
+        // A failure to save aborts the new upload (the SDK does that): nothing could resume it.
+        run.records.save(record);
+        run.busy.add(record.uploadId);
+      },
+      onProgress: ({ loaded }) => run.meter.stored(loaded),
+    });
+    if (record) run.records.remove(record.uploadId);
+    return result;
+  } catch (error) {
+    // An abort also aborted the upload on the server (the SDK does that); nothing is left to resume.
+    if (run.signal.aborted && record) run.records.remove(record.uploadId);
+    throw error;
+  } finally {
+    if (record) run.busy.delete(record.uploadId);
+  }
+}
+
+function newRecord(file: File, type: string, started: UploadStart, settings: Settings): ResumeRecord {
   return {
     uploadId: started.uploadId,
     assetId: started.assetId,
     apiUrl: settings.apiUrl,
-    workspaceId: settings.workspaceId,
+    workspaceId: started.workspaceId,
     name: file.name,
     size: file.size,
     lastModified: file.lastModified,
     type,
-    partSize: DEFAULT_PART_SIZE,
+    partSize: started.partSize,
     startedAt: Date.now(),
   };
 }

@@ -15,7 +15,7 @@ export {
 } from './errors.js';
 export type { HeadersOption } from './http.js';
 export type { RetryDelay } from './retry.js';
-export { DEFAULT_CONCURRENCY, type UploadOptions, type UploadResult } from './upload.js';
+export { DEFAULT_CONCURRENCY, type UploadOptions, type UploadResult, type UploadStart } from './upload.js';
 export type { UploadData } from './upload/open-source.js';
 export { DEFAULT_PART_SIZE, MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE } from './upload/part-size.js';
 export type { ProgressListener, UploadProgress } from './upload/progress.js';

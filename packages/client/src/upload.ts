@@ -34,6 +34,13 @@ export interface UploadOptions {
    * sent. Pass the same data and the same `partSize` as the first time.
    */
   resume?: { uploadId: string; assetId: string };
+  /**
+   * Called once the upload exists on the server (started, or taken up with `resume`) and before
+   * any part is sent, with what a later `resume` needs: save it somewhere lasting there, and a
+   * crash or reload at any moment after can continue the upload. The upload waits for it; if it
+   * throws, a new upload is aborted (nobody could resume it) and the call rejects with that error.
+   */
+  onStart?: (started: UploadStart) => void | Promise<void>;
   /** Length of a stream input, when known: progress then has a total, and parts may grow. */
   size?: number;
   /**
@@ -41,6 +48,17 @@ export interface UploadOptions {
    * true in Node, false in browsers, where progress moves per finished part (see part-body.ts).
    */
   streamParts?: boolean;
+}
+
+/** What `onStart` learns: the ids to pass as `resume`, and the part size a resume must use again. */
+export interface UploadStart {
+  workspaceId: string;
+  uploadId: string;
+  assetId: string;
+  /** The part size chosen (the given one, or grown for a large file); pass it again with `resume`. */
+  partSize: number;
+  /** True when this call took up an earlier upload (`resume`). */
+  resumed: boolean;
 }
 
 export interface UploadResult {
@@ -87,6 +105,7 @@ async function runUpload(deps: UploadDependencies, source: UploadSource, options
   const service = uploadService(deps.trpc, settings.retry);
   const partSize = choosePartSize(source.size, options.partSize);
   const ref = await openUpload(service, source, options);
+  await announceStart(service, ref, partSize, options);
   const context: UploadErrorContext = { uploadId: ref.uploadId, assetId: ref.assetId };
   const { controller, dispose } = childController(options.signal);
   try {
@@ -147,6 +166,18 @@ async function openUpload(service: UploadService, source: UploadSource, options:
     throw abortError(options.signal);
   }
   return ref;
+}
+
+/** Runs `onStart`; a new upload that its caller failed to record is removed again. */
+async function announceStart(service: UploadService, ref: UploadRef, partSize: number, options: UploadOptions): Promise<void> {
+  if (!options.onStart) return;
+  const resumed = options.resume !== undefined;
+  try {
+    await options.onStart({ workspaceId: ref.workspaceId, uploadId: ref.uploadId, assetId: ref.assetId, partSize, resumed });
+  } catch (error) {
+    if (!resumed) await service.abort(ref).catch(() => {});
+    throw error;
+  }
 }
 
 function readSettings(options: UploadOptions): Settings {

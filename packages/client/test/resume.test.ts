@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { UploadError, type S3ServiceClient } from '../src/index.js';
+import { UploadError, type S3ServiceClient, type UploadStart } from '../src/index.js';
 import { MiB, randomData } from './support/data.js';
 import { downloadedHash, expectedHash, progressRecorder, spiedClient, withLocalServer, type TestServer } from './support/client.js';
 
@@ -68,6 +68,47 @@ describe('resuming an upload', () => {
     const result = await healthy.upload(stream, { workspaceId, partSize, resume: { uploadId: failure.uploadId!, assetId: failure.assetId! } });
     expect(spy.puts.map((put) => put.partNumber).sort((a, b) => a - b)).toEqual([3, 4]);
     expect(await downloadedHash(client, workspaceId, result)).toEqual(expectedHash(data));
+  });
+
+  it('hands onStart what a resume needs before the first part is sent, and a resume from it finishes the upload', async () => {
+    const data = randomData(3 * partSize + 123);
+    const { client: crashing, spy: crashed } = spiedClient(server, (put) => (put.index >= 1 ? { kind: 'network' } : undefined));
+    const announced: { start: UploadStart; putsSoFar: number }[] = [];
+    const failure = await crashing
+      .upload(data, { workspaceId, partSize, retries: 0, concurrency: 1, onStart: (start) => void announced.push({ start, putsSoFar: crashed.puts.length }) })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UploadError);
+    expect(announced).toEqual([
+      { start: { workspaceId, uploadId: crashed.started[0]!.uploadId, assetId: crashed.started[0]!.assetId, partSize, resumed: false }, putsSoFar: 0 },
+    ]);
+
+    const { start } = announced[0]!;
+    const resumedStarts: UploadStart[] = [];
+    const result = await client.upload(data, {
+      workspaceId,
+      partSize: start.partSize,
+      resume: { uploadId: start.uploadId, assetId: start.assetId },
+      onStart: (again) => void resumedStarts.push(again),
+    });
+    expect(resumedStarts).toEqual([{ ...start, resumed: true }]);
+    expect(await downloadedHash(client, workspaceId, result)).toEqual(expectedHash(data));
+  });
+
+  it('aborts a new upload whose onStart failed (it could never be resumed) and rejects with that failure', async () => {
+    const { client: spied, spy } = spiedClient(server);
+    const failure = await spied
+      .upload(randomData(1000), {
+        workspaceId,
+        onStart: () => {
+          throw new Error('storage for resume records is full');
+        },
+      })
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ message: 'storage for resume records is full' });
+    expect(spy.puts).toEqual([]);
+    const { uploadId, assetId } = spy.started[0]!;
+    const listed = await client.trpc.upload.listParts.query({ workspaceId, uploadId, assetId }).catch((error: unknown) => error);
+    expect(listed).toMatchObject({ data: { code: 'INVALID_UPLOAD_ID' } });
   });
 
   it('fails with INVALID_UPLOAD_ID when there is no such upload to resume', async () => {
