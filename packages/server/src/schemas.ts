@@ -80,3 +80,10 @@ export const corsRule = z.object({
 });
 
 export type CorsRule = z.infer<typeof corsRule>;
+
+/** S3 counts lifecycle days from the upload's start; a day is the smallest step it knows. */
+export const uploadExpiryDays = z
+  .number({ error: 'must be a whole number of days from 1 to 3650' })
+  .int({ error: 'must be a whole number of days from 1 to 3650' })
+  .min(1, { error: 'must be a whole number of days from 1 to 3650' })
+  .max(3650, { error: 'must be a whole number of days from 1 to 3650' });

@@ -194,6 +194,25 @@ describe("S3's own cleanup: the lifecycle rule updateBucketConfig can set", () =
     expect(seen.filter((request) => request.url.includes('lifecycle'))).toEqual([]);
   });
 
+  it('is set through REST too, with AbortIncompleteUploadsAfterDays in the body', async () => {
+    const { seen, server } = await fakeBucket();
+    const answer = await rest(server.url, 'POST', '/s3/updateBucketConfig', { json: { AbortIncompleteUploadsAfterDays: 3 } });
+    expect(answer).toMatchObject({ status: 200, body: { success: true } });
+    const put = seen.find((request) => request.method === 'PUT' && request.url.includes('lifecycle'));
+    expect(put?.body).toContain('<ID>operator-expire</ID>');
+    expect(put?.body).toMatch(/<AbortIncompleteMultipartUpload><DaysAfterInitiation>3<\/DaysAfterInitiation><\/AbortIncompleteMultipartUpload>/);
+  });
+
+  it('refuses days out of range through REST with 400 INVALID_PARAMETER, before S3 is asked anything', async () => {
+    const { seen, server } = await fakeBucket();
+    for (const days of [0, 3651, 1.5, '7']) {
+      const answer = await rest(server.url, 'POST', '/s3/updateBucketConfig', { json: { AbortIncompleteUploadsAfterDays: days } });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'INVALID_PARAMETER', error: expect.stringContaining('AbortIncompleteUploadsAfterDays') });
+    }
+    expect(seen).toEqual([]);
+  });
+
   it('is refused on the local store, which has the cleanup job instead', async () => {
     const dir = await tempDir();
     const server = await startServer(async (publicUrl) => ({ store: await createLocalStore({ dir, publicUrl }) }));
@@ -201,5 +220,7 @@ describe("S3's own cleanup: the lifecycle rule updateBucketConfig can set", () =
     const answer = await updateBucket(server.url, { abortIncompleteUploadsAfterDays: 7 });
     expect(answer.status).toBe(400);
     expect(answer.body.error.json.data.code).toBe('INVALID_PARAMETER');
+    const viaRest = await rest(server.url, 'POST', '/s3/updateBucketConfig', { json: { AbortIncompleteUploadsAfterDays: 7 } });
+    expect(viaRest).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });
   });
 });

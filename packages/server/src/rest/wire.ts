@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PART_URL_EXPIRES_IN } from '../router/upload.js';
-import { assetId, corsRule, etag, MAX_PARTS, objectKey, partNumber, partSize, uploadId, workspaceId } from '../schemas.js';
+import { assetId, corsRule, etag, MAX_PARTS, objectKey, partNumber, partSize, uploadExpiryDays, uploadId, workspaceId } from '../schemas.js';
 import { assetKey } from '../storage/keys.js';
 
 /*
@@ -64,7 +64,10 @@ export const listPartsResponse = z.strictObject({
 export const bucketConfigResponse = z.strictObject({ CORSRules: z.array(corsRule) });
 
 /** Custom rules are an addition to the documented no-body form, which applies the defaults. */
-export const updateBucketConfigBody = z.object({ CORSRules: z.array(corsRule).min(1).max(100).optional() });
+export const updateBucketConfigBody = z.object({
+  CORSRules: z.array(corsRule).min(1).max(100).optional(),
+  AbortIncompleteUploadsAfterDays: uploadExpiryDays.optional(),
+});
 
 /** The OpenAPI document's own shape, loosely: tools read the rest themselves. */
 export const openApiDocumentResponse = z.looseObject({

@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { corsRule, type CorsRule } from '../schemas.js';
+import { corsRule, uploadExpiryDays, type CorsRule } from '../schemas.js';
 import { adminProcedure } from '../trpc.js';
 
 /** The documented defaults: browsers may PUT parts from any origin and read each part's ETag. */
@@ -35,13 +35,6 @@ const customCorsRules = z
       ctx.addIssue({ code: 'custom', message: 'the null origin may not be allowed' });
     }
   });
-
-/** S3 counts lifecycle days from the upload's start; a day is the smallest step it knows. */
-const uploadExpiryDays = z
-  .number({ error: 'must be a whole number of days from 1 to 3650' })
-  .int({ error: 'must be a whole number of days from 1 to 3650' })
-  .min(1, { error: 'must be a whole number of days from 1 to 3650' })
-  .max(3650, { error: 'must be a whole number of days from 1 to 3650' });
 
 export const bucketRouter = {
   getCors: adminProcedure.query(async ({ ctx }) => ({ CORSRules: await ctx.store.getCorsRules() })),

@@ -21,22 +21,30 @@ export const updateBucketConfig = jsonRoute({
   path: '/updateBucketConfig',
   operationId: 'updateBucketConfig',
   tag: 'bucket',
-  summary: "Set the bucket's CORS rules",
+  summary: "Set the bucket's CORS rules, and optionally S3's cleanup of abandoned uploads",
   description:
     'Without a body, applies the documented defaults: methods GET, POST, PUT, DELETE from any origin with any header, ' +
     'exposing ETag (browsers must read each part\'s ETag). A body `{ "CORSRules": [...] }` sets custom rules instead; ' +
     'a rule must allow PUT and every rule that does must expose ETag, and the `null` origin is refused. ' +
+    '`AbortIncompleteUploadsAfterDays` (1 to 3650) also has S3 abort multipart uploads left unfinished that many days ' +
+    'after they started (a lifecycle rule of its own; the bucket\'s other lifecycle rules are kept); without it, ' +
+    'lifecycle is left alone. The local-disk store has no lifecycle rules and refuses the field (INVALID_PARAMETER): ' +
+    'it cleans up with UPLOAD_CLEANUP_INTERVAL_MINUTES instead. ' +
     'With authorization configured, the bearer token needs the admin role.',
   access: 'admin',
   parameters: [],
   body: {
     schema: updateBucketConfigBody,
     required: false,
-    description: 'Optional custom rules; no body applies the defaults.',
-    fieldNames: { rules: 'CORSRules' },
+    description: 'Optional custom rules (absent: the defaults) and lifecycle cleanup; no body applies the default rules.',
+    fieldNames: { rules: 'CORSRules', abortIncompleteUploadsAfterDays: 'AbortIncompleteUploadsAfterDays' },
     toInput: (field) => {
+      const input: Record<string, unknown> = {};
       const rules = field('CORSRules');
-      return rules === undefined ? {} : { rules };
+      const days = field('AbortIncompleteUploadsAfterDays');
+      if (rules !== undefined) input.rules = rules;
+      if (days !== undefined) input.abortIncompleteUploadsAfterDays = days;
+      return input;
     },
   },
   errors: storeRouteErrors(...inputErrors, 'PAYLOAD_TOO_LARGE'),
