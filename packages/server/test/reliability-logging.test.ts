@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, wantsPrettyLogs } from '../src/logger.js';
@@ -119,6 +121,25 @@ describe('request logs', () => {
     expect(everything).not.toContain(signature);
     expect(everything).not.toContain('ab'.repeat(32));
     expect(everything).toContain('signature=[redacted]');
+  });
+
+  it('record a client that left in the middle of its request body as such, not as a server failure', async () => {
+    const { logger, lines } = capturedLogger();
+    const server = await localServer(logger);
+    const { hostname, port } = new URL(server.url);
+    for (const [path, reqId] of [
+      ['/s3/complete-upload', 'gone-mid-body-rest'],
+      ['/trpc/upload.complete', 'gone-mid-body-trpc'],
+    ] as const) {
+      const socket = connect(Number(port), hostname);
+      await once(socket, 'connect');
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nX-Request-Id: ${reqId}\r\n\r\n{"json":`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      const line = await requestLine(lines, reqId);
+      expect(line).toMatchObject({ status: 499, completed: false, level: 30 });
+      expect(line).not.toHaveProperty('code');
+    }
   });
 
   it("carry S3's request id and the error of a failed store call", async () => {

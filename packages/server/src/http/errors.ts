@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, toAppError } from '../errors.js';
 import { noteError } from './request-facts.js';
@@ -13,12 +14,27 @@ function fromBodyParser(error: unknown): AppError | undefined {
   return undefined;
 }
 
+/** nginx's "client closed request": what the request log shows for a client that left mid-request. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/** The body could not be read because the client went away before sending all of it. */
+function clientLeftMidBody(error: unknown, req: IncomingMessage): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return type === 'request.aborted' || (!req.complete && req.destroyed);
+}
+
 /**
  * The one place an error becomes `{ error, code }`; stack traces go to the log, never out. The
  * request log's closing line reports the code (and, for 5xx, the error with its cause).
  */
 export function errorResponder(): ErrorRequestHandler {
-  return (error, _req, res, _next) => {
+  return (error, req, res, _next) => {
+    if (clientLeftMidBody(error, req)) {
+      // Nobody is left to answer and nothing failed here.
+      res.statusCode = CLIENT_CLOSED_REQUEST;
+      res.destroy();
+      return;
+    }
     const appError = fromBodyParser(error) ?? toAppError(error);
     noteError(res, appError);
     if (res.headersSent) {

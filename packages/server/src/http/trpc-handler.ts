@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { TRPCError, type AnyTRPCRouter, type inferRouterContext } from '@trpc/server';
 import { resolveResponse, type HTTPErrorHandler } from '@trpc/server/http';
 import type { NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express';
+import { CLIENT_CLOSED_REQUEST } from './errors.js';
 
 export interface TrpcHandlerOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
@@ -68,6 +69,8 @@ async function readBody(req: IncomingMessage, res: ServerResponse, limit: number
     if (size > limit) return tooLarge();
     chunks.push(chunk);
   }
+  // A client that leaves mid-body ends the stream early; errorResponder knows this type (body-parser's).
+  if (!req.complete) throw Object.assign(new Error('the client left before sending the whole body'), { type: 'request.aborted' });
   return chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString();
 }
 
@@ -87,7 +90,11 @@ function abortWhenClientLeaves(req: IncomingMessage, res: ServerResponse): Abort
   res.once('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  req.once('aborted', () => controller.abort());
+  req.once('aborted', () => {
+    // Set before the response's own 'close', when the request log writes its line.
+    if (!req.complete) res.statusCode = CLIENT_CLOSED_REQUEST;
+    controller.abort();
+  });
   return controller;
 }
 
