@@ -80,7 +80,9 @@ export function createApp(options: CreateAppOptions): Express {
   // The API is called cross-origin by design; CORP must not stop a page from using its answers.
   const apiHeaders = [helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }), apiCors(options.corsOrigins ?? '*'), uncacheable];
   // One limiter on both surfaces, so that splitting calls between them buys no extra budget.
-  const perIpLimit = options.rateLimits ? ipRateLimit(options.rateLimits, logger) : passThrough;
+  // Without limits there is nothing to count or refuse, and no layer is spent on it per request.
+  const perIpLimit = options.rateLimits ? [ipRateLimit(options.rateLimits, logger)] : [];
+  const restPerIpLimit = options.rateLimits ? [...perIpLimit, refuseWhenRateLimited] : [];
 
   app.use(
     '/trpc',
@@ -95,7 +97,7 @@ export function createApp(options: CreateAppOptions): Express {
     }),
   );
 
-  app.use(REST_BASE_PATH, apiHeaders, perIpLimit, refuseWhenRateLimited, createRestRouter(deps));
+  app.use(REST_BASE_PATH, apiHeaders, ...restPerIpLimit, createRestRouter(deps));
 
   // The API reference page, rendered from the REST router's own OpenAPI document (issue #9).
   app.use('/docs', createDocsPage({ documentUrl: `${REST_BASE_PATH}/openapi.json` }));
@@ -107,8 +109,6 @@ export function createApp(options: CreateAppOptions): Express {
   app.use(errorResponder());
   return app;
 }
-
-const passThrough: express.RequestHandler = (_req, _res, next) => next();
 
 /**
  * API answers carry signed URLs and per-call state: no browser or proxy cache may keep them. A
