@@ -19,7 +19,7 @@ export interface TrpcHandlerOptions<TRouter extends AnyTRPCRouter> {
  * tRPC over Express, built on `resolveResponse` (tRPC's own protocol handler, which every adapter
  * calls) with a lighter bridge between Node and Fetch than `createExpressMiddleware`'s. The
  * adapter streams the request body into a web stream and pipes every answer back through a
- * WritableStream in separate writes; on Node 20 those cost about a fifth of a small call's CPU.
+ * WritableStream in separate writes; on Node 20 that costs about 15% of a small call's CPU.
  * Here the body (at most a few MiB, already bounded) is read into one string, and an answer that
  * is not a stream is written with its headers in one `end`. Streamed answers (jsonl batches)
  * still stream, with backpressure.
