@@ -127,13 +127,19 @@ describe('request logs', () => {
     const { logger, lines } = capturedLogger();
     const server = await localServer(logger);
     const { hostname, port } = new URL(server.url);
-    for (const [path, reqId] of [
-      ['/s3/complete-upload', 'gone-mid-body-rest'],
-      ['/trpc/upload.complete', 'gone-mid-body-trpc'],
+    const started = await rest(server.url, 'GET', '/s3/start-upload', { query: { workspaceId: 'ws-logs', fileType: 'image/png' } });
+    const signed = await rest(server.url, 'GET', '/s3/get-upload-url', {
+      query: { workspaceId: 'ws-logs', assetId: started.body.assetId, UploadId: started.body.uploadId, PartNumber: '1' },
+    });
+    const partUrl = new URL(signed.body.url as string);
+    for (const [method, path, reqId] of [
+      ['POST', '/s3/complete-upload', 'gone-mid-body-rest'],
+      ['POST', '/trpc/upload.complete', 'gone-mid-body-trpc'],
+      ['PUT', `${partUrl.pathname}${partUrl.search}`, 'gone-mid-body-part'],
     ] as const) {
       const socket = connect(Number(port), hostname);
       await once(socket, 'connect');
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nX-Request-Id: ${reqId}\r\n\r\n{"json":`);
+      socket.write(`${method} ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nX-Request-Id: ${reqId}\r\n\r\n{"json":`);
       await new Promise((resolve) => setTimeout(resolve, 100));
       socket.destroy();
       const line = await requestLine(lines, reqId);

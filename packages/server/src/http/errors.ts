@@ -14,9 +14,6 @@ function fromBodyParser(error: unknown): AppError | undefined {
   return undefined;
 }
 
-/** nginx's "client closed request": what the request log shows for a client that left mid-request. */
-export const CLIENT_CLOSED_REQUEST = 499;
-
 /** The body could not be read because the client went away before sending all of it. */
 function clientLeftMidBody(error: unknown, req: IncomingMessage): boolean {
   const type = (error as { type?: unknown } | null)?.type;
@@ -30,8 +27,7 @@ function clientLeftMidBody(error: unknown, req: IncomingMessage): boolean {
 export function errorResponder(): ErrorRequestHandler {
   return (error, req, res, _next) => {
     if (clientLeftMidBody(error, req)) {
-      // Nobody is left to answer and nothing failed here.
-      res.statusCode = CLIENT_CLOSED_REQUEST;
+      // Nobody is left to answer and nothing failed here (the request log shows 499).
       res.destroy();
       return;
     }

@@ -48,22 +48,33 @@ export function loggerOf(req: IncomingMessage, fallback: Logger): Logger {
 }
 
 function logExchange(logger: Logger, req: IncomingMessage, res: ServerResponse, latencyMs: number): void {
-  const failure = requestFacts(res).failure ?? (res.statusCode >= 500 ? new Error(`failed with status code ${res.statusCode}`) : undefined);
-  const level = failure ? 'error' : PROBE_PATHS.has(pathOf(req)) && res.statusCode < 400 ? 'debug' : 'info';
+  const status = loggedStatus(req, res);
+  const failure = requestFacts(res).failure ?? (status >= 500 ? new Error(`failed with status code ${status}`) : undefined);
+  const level = failure ? 'error' : PROBE_PATHS.has(pathOf(req)) && status < 400 ? 'debug' : 'info';
   if (!logger.isLevelEnabled(level)) return;
   const log = loggerOf(req, logger);
   const route = routeOf(req, res);
-  if (failure) log.error({ ...describeExchange(req, res, latencyMs), err: failure }, `${req.method} ${route} ${res.statusCode} failed`);
-  else log[level](describeExchange(req, res, latencyMs), `${req.method} ${route} ${res.statusCode}`);
+  if (failure) log.error({ ...describeExchange(req, res, status, latencyMs), err: failure }, `${req.method} ${route} ${status} failed`);
+  else log[level](describeExchange(req, res, status, latencyMs), `${req.method} ${route} ${status}`);
 }
 
-function describeExchange(req: IncomingMessage, res: ServerResponse, latencyMs: number): Record<string, unknown> {
+/**
+ * nginx's "client closed request": the client left before its request body had all arrived, so
+ * no answer went out, whatever status the response object holds.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+function loggedStatus(req: IncomingMessage, res: ServerResponse): number {
+  return !req.complete && !res.writableFinished ? CLIENT_CLOSED_REQUEST : res.statusCode;
+}
+
+function describeExchange(req: IncomingMessage, res: ServerResponse, status: number, latencyMs: number): Record<string, unknown> {
   const facts = requestFacts(res);
   const fields: Record<string, unknown> = {
     method: req.method,
     url: redactUrl((req as Request).originalUrl ?? req.url ?? ''),
     route: routeOf(req, res),
-    status: res.statusCode,
+    status,
     latencyMs,
     // A response cut before its end (client gone, download stalled) is not a success whatever its status.
     completed: res.writableFinished,

@@ -4,7 +4,6 @@ import { pipeline } from 'node:stream/promises';
 import { TRPCError, type AnyTRPCRouter, type inferRouterContext } from '@trpc/server';
 import { resolveResponse, type HTTPErrorHandler } from '@trpc/server/http';
 import type { NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express';
-import { CLIENT_CLOSED_REQUEST } from './errors.js';
 
 export interface TrpcHandlerOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
@@ -90,11 +89,7 @@ function abortWhenClientLeaves(req: IncomingMessage, res: ServerResponse): Abort
   res.once('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  req.once('aborted', () => {
-    // Set before the response's own 'close', when the request log writes its line.
-    if (!req.complete) res.statusCode = CLIENT_CLOSED_REQUEST;
-    controller.abort();
-  });
+  req.once('aborted', () => controller.abort());
   return controller;
 }
 
