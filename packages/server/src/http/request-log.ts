@@ -62,7 +62,7 @@ function logExchange(logger: Logger, req: IncomingMessage, res: ServerResponse, 
  * nginx's "client closed request": the client left before its request body had all arrived, so
  * no answer went out, whatever status the response object holds.
  */
-export const CLIENT_CLOSED_REQUEST = 499;
+const CLIENT_CLOSED_REQUEST = 499;
 
 function loggedStatus(req: IncomingMessage, res: ServerResponse): number {
   return !req.complete && !res.writableFinished ? CLIENT_CLOSED_REQUEST : res.statusCode;
