@@ -42,7 +42,7 @@ trap stop_server EXIT
 env -i PATH="$PATH" HOME="$HOME" \
   NODE_ENV=development HOST=127.0.0.1 PORT="$port" STORAGE=local STORAGE_DIR="$work/data" LOG_LEVEL=warn \
   RATE_LIMIT_PER_IP=0 RATE_LIMIT_PER_WORKSPACE=0 \
-  "$root/node_modules/.bin/tsx" apps/api/src/main.ts >"$work/server.log" 2>&1 &
+  "$root/node_modules/.bin/tsx" --conditions=@s3-service/source apps/api/src/main.ts >"$work/server.log" 2>&1 &
 server_pid=$!
 
 for _ in $(seq 1 120); do

@@ -36,7 +36,7 @@ const READY_TIMEOUT_MS = 30_000;
  */
 export function runChildTask<T>(name: 'complete-task', env: Record<string, string>): Promise<T> {
   const entry = fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, ['--conditions=@s3-service/source', '--import', 'tsx', entry], {
     cwd: benchDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -57,7 +57,7 @@ export function runChildTask<T>(name: 'complete-task', env: Record<string, strin
 /** Starts `servers/<name>.ts` in its own Node process (TypeScript through tsx) and waits until it listens. */
 export async function startChildServer(name: 'api-server' | 'bare-server' | 'file-server', options: ChildServerOptions = {}): Promise<ChildServer> {
   const entry = fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, ['--conditions=@s3-service/source', '--import', 'tsx', entry], {
     cwd: benchDir,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -1,4 +1,4 @@
-import type { AppRouter } from '@s3-service/server';
+import type { AppRouter } from './contract.js';
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
 import { downloadObject, type DownloadInput } from './download.js';

@@ -1,4 +1,4 @@
-import type { AppRouter, ErrorCode } from '@s3-service/server';
+import type { AppRouter, ErrorCode } from './contract.js';
 import { TRPCClientError } from '@trpc/client';
 
 /**

@@ -20,4 +20,4 @@ export type { UploadData } from './upload/open-source.js';
 export { DEFAULT_PART_SIZE, MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE } from './upload/part-size.js';
 export type { ProgressListener, UploadProgress } from './upload/progress.js';
 export type { ByteStream } from './upload/stream-source.js';
-export type { ErrorCode } from '@s3-service/server';
+export type { AppRouter, ErrorCode } from './contract.js';

@@ -1,4 +1,4 @@
-import type { AppRouter } from '@s3-service/server';
+import type { AppRouter } from './contract.js';
 import type { TRPCClient } from '@trpc/client';
 import { abortError, childController, isAbortError, throwIfAborted } from './abort.js';
 import { S3ServiceError, UploadError, type UploadErrorContext } from './errors.js';

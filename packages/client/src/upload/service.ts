@@ -1,4 +1,4 @@
-import type { AppRouter } from '@s3-service/server';
+import type { AppRouter } from '../contract.js';
 import type { TRPCClient } from '@trpc/client';
 import { sleep } from '../abort.js';
 import { S3ServiceError } from '../errors.js';

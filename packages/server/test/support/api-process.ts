@@ -5,8 +5,12 @@ import { fileURLToPath } from 'node:url';
 
 const serverPackage = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const repoRoot = resolve(serverPackage, '../..');
-/** tsx as a loader inside the one node process: a signal sent to `child` reaches the server itself (the tsx CLI would put a second process in between, which a SIGKILL orphans). */
-const TSX_LOADER = ['--import', 'tsx'];
+/**
+ * tsx as a loader inside the one node process: a signal sent to `child` reaches the server itself
+ * (the tsx CLI would put a second process in between, which a SIGKILL orphans). The condition
+ * makes `@s3-service/server` resolve to its TypeScript source, as `pnpm start` does.
+ */
+const TSX_LOADER = ['--conditions=@s3-service/source', '--import', 'tsx'];
 
 /** `pnpm start`'s entry point and the cleanup command, run as separate processes like in production. */
 export const API_MAIN = join(repoRoot, 'apps/api/src/main.ts');
