@@ -1,6 +1,6 @@
 import type { AppRouter } from './contract.js';
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
-import type { inferRouterOutputs } from '@trpc/server';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { downloadObject, type DownloadInput } from './download.js';
 import { createHttpContext, type HeadersOption } from './http.js';
 import { callService } from './service-call.js';
@@ -22,8 +22,10 @@ export interface ObjectRef {
   workspaceId: string;
 }
 
-/** What the procedures answer, straight from the router's types. */
-type Outputs = inferRouterOutputs<AppRouter>;
+/** What each procedure takes, straight from the router's types: `RouterInputs['upload']['start']`. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+/** What each procedure answers, straight from the router's types: `RouterOutputs['object']['head']`. */
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
 export interface S3ServiceClient {
   /** The full typed tRPC client, for everything the helpers below do not cover. */
@@ -33,8 +35,8 @@ export interface S3ServiceClient {
   /** The object's bytes as a streaming Response (GET /s3/download). */
   download(input: DownloadInput): Promise<Response>;
   /** A signed GET URL, for `<a href>` or `<img src>`; NOT_FOUND when there is no object. */
-  downloadUrl(input: ObjectRef & { expiresIn?: number; signal?: AbortSignal }): Promise<Outputs['object']['downloadUrl']>;
-  delete(input: ObjectRef & { signal?: AbortSignal }): Promise<Outputs['object']['delete']>;
+  downloadUrl(input: ObjectRef & { expiresIn?: number; signal?: AbortSignal }): Promise<RouterOutputs['object']['downloadUrl']>;
+  delete(input: ObjectRef & { signal?: AbortSignal }): Promise<RouterOutputs['object']['delete']>;
   /** Gives up an upload that failed and will not be resumed, freeing its stored parts. */
   abortUpload(input: { workspaceId: string; uploadId: string; assetId: string; signal?: AbortSignal }): Promise<void>;
 }

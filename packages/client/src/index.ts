@@ -1,9 +1,19 @@
+// tRPC's declarations name Disposable and AsyncDisposable; an app type-checking libraries
+// (skipLibCheck: false) with an ES2022 `lib` would lack them.
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * @s3-service/client: the typed tRPC client of s3-service and a resumable, parallel multipart
  * uploader, for browsers and Node. Nothing here loads Node modules; file-path helpers live in
  * `@s3-service/client/node` (and `upload(path)` loads `node:fs` only when it is given a path).
  */
-export { createS3ServiceClient, type ObjectRef, type S3ServiceClient, type S3ServiceClientOptions } from './client.js';
+export {
+  createS3ServiceClient,
+  type ObjectRef,
+  type RouterInputs,
+  type RouterOutputs,
+  type S3ServiceClient,
+  type S3ServiceClientOptions,
+} from './client.js';
 export type { DownloadInput } from './download.js';
 export {
   S3ServiceError,

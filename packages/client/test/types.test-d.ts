@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@s3-service/server';
+import type { ErrorCode } from '../src/index.js';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   createS3ServiceClient,
