@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     readinessTimeoutMs: config.readinessTimeoutMs,
     downloadIdleTimeoutMs: config.downloadIdleTimeoutMs,
     trustProxy: config.http.trustProxy,
-    webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
+    webRoot: webAppRoot(),
   });
   const running = await listen(app, {
     host: config.host,
@@ -111,6 +111,11 @@ function describeStore(config: Config): string {
 /** A server bound to every interface is reached through loopback from this machine. */
 function reachableUrl(url: string): string {
   return url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://127.0.0.1:');
+}
+
+/** The built page (apps/web/dist), found through its package so that a `pnpm deploy` copy has it too. */
+function webAppRoot(): string {
+  return fileURLToPath(new URL('./dist', import.meta.resolve('@s3-service/web/package.json')));
 }
 
 main().catch((error: unknown) => {
