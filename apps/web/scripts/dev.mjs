@@ -12,7 +12,7 @@ const DEV_ORIGIN = 'http://127.0.0.1:5173';
 let api;
 if (!process.env.API_URL) {
   process.env.API_URL = `http://127.0.0.1:${process.env.PORT || 3000}`;
-  api = spawn('pnpm', ['exec', 'tsx', '--conditions=@s3-service/source', 'apps/api/src/main.ts'], {
+  api = spawn('pnpm', ['exec', 'tsx', 'watch', '--clear-screen=false', '--conditions=@s3-service/source', 'apps/api/src/main.ts'], {
     cwd: repoRoot,
     stdio: 'inherit',
     // The local store signs part URLs for PUBLIC_URL. Pointing it at the dev server keeps the part

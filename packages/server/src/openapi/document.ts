@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { errorCodes, type ErrorCode } from '../errors.js';
 import type { RestRoute } from '../rest/route.js';
 import { errorBody, errorCodeTable } from './error-responses.js';
@@ -7,8 +8,11 @@ import type { OpenApiDocument, OperationObject } from './types.js';
 
 export type { OpenApiDocument } from './types.js';
 
-/** The version of the REST contract (not of the package): additions bump the minor version. */
-const CONTRACT_VERSION = '1.1.0';
+/**
+ * The product's one version, which every package of the repository carries (changesets keeps
+ * them together). The REST contract only grows, so a release that adds to it is a minor one.
+ */
+const PRODUCT_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const overview = `Upload files in parts straight to object storage, then download or delete them, per workspace.
 
@@ -40,7 +44,7 @@ export function buildOpenApiDocument({ routes, basePath }: DocumentOptions): Ope
   }
   return {
     openapi: '3.1.0',
-    info: { title: 's3-service REST API', version: CONTRACT_VERSION, description: `${overview}\n\n${errorCodeTable()}` },
+    info: { title: 's3-service REST API', version: PRODUCT_VERSION, description: `${overview}\n\n${errorCodeTable()}` },
     tags,
     paths,
     components: {
