@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createS3Store } from '../src/storage/s3/index.js';
 import { API_MAIN, killApi, runScript, startApi, type ApiProcess } from './support/api-process.js';
@@ -85,14 +86,17 @@ async function downloadAll(url: string): Promise<Buffer> {
   return Buffer.from(await response.arrayBuffer());
 }
 
-/** Resolves once the local store writes the assembled object in its tmp/ folder: mid-complete. */
+/** Makes the local store's complete slow enough to be killed in its middle (fault injection). */
+const SLOW_PART_LINKS = { NODE_OPTIONS: `--import=${fileURLToPath(new URL('./support/slow-part-links.mjs', import.meta.url))}` };
+
+/** Resolves once the local store has staged the object's first segment in its tmp/ folder: mid-complete. */
 async function assemblyStarted(dir: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const names = await readdir(join(dir, 'tmp')).catch(() => [] as string[]);
-    const sizes = await Promise.all(names.map((name) => stat(join(dir, 'tmp', name)).then((info) => info.size, () => 0)));
-    if (sizes.some((size) => size > 0)) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    const staged = await readdir(join(dir, 'tmp')).catch(() => [] as string[]);
+    const segments = await Promise.all(staged.map((name) => readdir(join(dir, 'tmp', name)).catch(() => [] as string[])));
+    if (segments.some((names) => names.length > 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error('the complete never started assembling');
 }
@@ -103,12 +107,15 @@ describe('a complete cut short by SIGKILL, then retried', () => {
 
   it('succeeds on a local store killed while assembling: object intact, no duplicate', { timeout: 60_000 }, async () => {
     const dir = await tempDir();
-    const first = await started({ STORAGE_DIR: dir });
+    const first = await started({ STORAGE_DIR: dir, ...SLOW_PART_LINKS });
     const upload = await uploadParts(first.url, 'ws-crash', parts);
     sendCompleteAndForget(first.url, upload);
     await assemblyStarted(dir);
     first.child.kill('SIGKILL');
     await first.exited;
+    // Killed in the middle: the upload still holds its parts, and no object was committed.
+    expect(await readdir(join(dir, 'uploads'))).toHaveLength(1);
+    expect(await readdir(join(dir, 'meta/ws-crash/digital_assets')).catch(() => [])).toEqual([]);
 
     const second = await started({ STORAGE_DIR: dir });
     const retried = await completeUpload(second.url, upload);
