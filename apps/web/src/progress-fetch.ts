@@ -33,7 +33,9 @@ function putWithProgress(url: string, init: RequestInit, listener: UploadProgres
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', url);
     xhr.responseType = 'arraybuffer';
-    new Headers(init.headers).forEach((value, name) => xhr.setRequestHeader(name, value));
+    new Headers(init.headers).forEach((value, name) => {
+      xhr.setRequestHeader(name, value);
+    });
 
     const onAbort = () => xhr.abort();
     const settle = () => {

@@ -30,7 +30,7 @@ send({ type: 'ready', url: running.url });
 /** Server time per request: a wrapper in front of the app, added only when asked for. */
 function timed(inner: Express, into: RequestTiming[]): Express {
   const outer = express();
-  outer.use((req, res, next) => {
+  outer.use((_req, res, next) => {
     const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
     res.once('finish', () => {

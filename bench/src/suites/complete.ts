@@ -15,7 +15,12 @@ export async function completeSuite(context: SuiteContext): Promise<Figure[]> {
   const { settings } = context;
   const task: CompleteTask = { parts: settings.completeParts, partBytes: settings.completePartBytes, minPartSize: MIN_PART_SIZE, scratch: context.scratch };
   // The child profiles the complete itself; `profiled` then reads and summarizes the file.
-  const inChild = { profile: <T>(run: () => Promise<T>, file: string) => ((task.profileFile = file), run()) };
+  const inChild = {
+    profile: <T>(run: () => Promise<T>, file: string) => {
+      task.profileFile = file;
+      return run();
+    },
+  };
   const { catMs, completeMs } = await context.profiled('complete', 'complete-multipart-upload', inChild, () =>
     runChildTask<CompleteResult>('complete-task', { BENCH_COMPLETE: JSON.stringify(task) }),
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { S3ServiceClient } from '../src/index.js';
 import { generatedStream, hashBody, MiB } from './support/data.js';
-import { progressRecorder, withLocalServer, type TestServer } from './support/client.js';
+import { progressRecorder, withLocalServer } from './support/client.js';
 
 const workspaceId = 'client-large';
 
@@ -20,10 +20,8 @@ async function liveMemory(): Promise<NodeJS.MemoryUsage> {
 }
 
 describe('a 200 MiB stream upload', () => {
-  let server: TestServer;
   let client: S3ServiceClient;
-  withLocalServer((started, plain) => {
-    server = started;
+  withLocalServer((_server, plain) => {
     client = plain;
   });
 

@@ -37,6 +37,7 @@ describe('the tRPC wire transformer', () => {
 
   it.each([
     ['undefined in an object', { a: undefined }],
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what this case is about
     ['a hole in an array', [1, , 3]],
     ['NaN', [Number.NaN]],
     ['Infinity', { n: Number.POSITIVE_INFINITY }],

@@ -65,7 +65,11 @@ export class UploaderPage {
           const row = mutation.target as HTMLElement;
           const name = row.dataset['file'];
           if (!name || row.dataset['percent'] === undefined) continue;
-          const list = (seen[name] ??= []);
+          let list = seen[name];
+          if (!list) {
+            list = [];
+            seen[name] = list;
+          }
           const percent = Number(row.dataset['percent']);
           if (list.at(-1) !== percent) list.push(percent);
         }

@@ -81,7 +81,7 @@ export function createWorkspaceLimiter(options: RateLimitOptions, logger: Logger
   };
   return {
     async consume(workspaceId, res) {
-      let hits;
+      let hits: Awaited<ReturnType<typeof increment>>;
       try {
         hits = await increment(workspaceId);
       } catch (error) {

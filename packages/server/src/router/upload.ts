@@ -99,7 +99,7 @@ async function assertPartsWithinLimit(
   parts: ReadonlyArray<{ partNumber: number }>,
   rules: Parameters<typeof assertWithinSizeLimit>[1],
 ): Promise<void> {
-  let stored;
+  let stored: Awaited<ReturnType<ObjectStore['listParts']>>;
   try {
     stored = await store.listParts(key, id);
   } catch (error) {
