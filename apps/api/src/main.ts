@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   assertStoreReachable,
+  type Config,
   ConfigError,
   connectRedisLimitStores,
   createApp,
@@ -9,27 +10,34 @@ import {
   createLogger,
   createPolicy,
   createStore,
+  type ListenOptions,
+  type Logger,
   listen,
   loadConfig,
+  type RedisLimitStores,
+  type RunningServer,
   startCleanupJob,
   wantsPrettyLogs,
-  type Config,
-  type Logger,
-  type RedisLimitStores,
 } from '@s3-service/server';
 
 /** A cold start against AWS (DNS, TLS, the credential chain) may take longer than one probe may. */
 const STARTUP_CHECK_MS = 10_000;
 /** After the grace period the sockets are cut; this much more is allowed for closing the rest. */
 const EXIT_MARGIN_MS = 5_000;
+/** LOG_LEVEL=debug or trace: an unexpected start-up error also prints its stack. */
+let showStacks = false;
 
 /** Reads the configuration, checks the store, serves the API and drains on SIGTERM: nothing else. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  showStacks = config.logLevel === 'debug' || config.logLevel === 'trace';
   const logger = createLogger({ level: config.logLevel, pretty: wantsPrettyLogs(config.env, process.stdout.isTTY === true) });
   let boundUrl = '';
-  const store = await createStore(config.storage, { publicUrl: () => config.publicUrl ?? boundUrl });
-  await assertStoreReachable(store, config.storage, Math.max(config.readinessTimeoutMs, STARTUP_CHECK_MS));
+  const store = await assertStoreReachable(
+    createStore(config.storage, { publicUrl: () => config.publicUrl ?? boundUrl }),
+    config.storage,
+    Math.max(config.readinessTimeoutMs, STARTUP_CHECK_MS),
+  );
   const redis = config.rateLimits.redisUrl ? await connectRedis(config.rateLimits.redisUrl, logger) : undefined;
   const drain = createDrainState();
   const app = createApp({
@@ -45,7 +53,7 @@ async function main(): Promise<void> {
     trustProxy: config.http.trustProxy,
     webRoot: webAppRoot(),
   });
-  const running = await listen(app, {
+  const running = await listenOrExplain(app, {
     host: config.host,
     port: config.port,
     drain,
@@ -55,8 +63,7 @@ async function main(): Promise<void> {
     keepAliveTimeoutMs: config.http.keepAliveTimeoutMs,
   });
   boundUrl = reachableUrl(running.url);
-  const cleanup =
-    config.uploadCleanup.intervalMinutes > 0 ? startCleanupJob(store, { ...config.uploadCleanup, logger }) : undefined;
+  const cleanup = config.uploadCleanup.intervalMinutes > 0 ? startCleanupJob(store, { ...config.uploadCleanup, logger }) : undefined;
   logger.info({ url: running.url, store: store.kind }, `s3-service listening on ${running.url} (store: ${describeStore(config)})`);
   logger.info(`web app: ${running.url}/app/`);
   if (config.auth.mode === 'open') {
@@ -92,7 +99,33 @@ async function connectRedis(url: string, logger: Logger): Promise<RedisLimitStor
     return await connectRedisLimitStores(url, logger);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`invalid configuration:\n  REDIS_URL=${withoutPassword(url)}: Redis cannot be reached (${reason})`);
+    throw new ConfigError(`REDIS_URL=${withoutPassword(url)}: Redis cannot be reached (${reason})`);
+  }
+}
+
+/** A taken PORT or a HOST that is no address here is a setting to fix, not a crash. */
+async function listenOrExplain(app: Parameters<typeof listen>[0], options: ListenOptions): Promise<RunningServer> {
+  try {
+    return await listen(app, options);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const { host, port } = options;
+    switch (code) {
+      case 'EADDRINUSE':
+        throw new ConfigError(`PORT=${port}: already in use on HOST=${host} (EADDRINUSE); stop the other server or choose another PORT`);
+      case 'EACCES':
+        throw new ConfigError(`PORT=${port}: this user may not listen on it (EACCES); choose a PORT above 1023`);
+      case 'EADDRNOTAVAIL':
+        throw new ConfigError(
+          `HOST=${host}: not an address of this machine (EADDRNOTAVAIL); use 127.0.0.1, 0.0.0.0 or one of its addresses`,
+        );
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+      case 'EAI_FAIL':
+        throw new ConfigError(`HOST=${host}: the name cannot be resolved (${code}); use an IP address or a name this machine resolves`);
+      default:
+        throw error;
+    }
   }
 }
 
@@ -118,11 +151,21 @@ function webAppRoot(): string {
   return fileURLToPath(new URL('./dist', import.meta.resolve('@s3-service/web/package.json')));
 }
 
+/**
+ * Every failed start is one line on stderr and exit code 1: a misconfiguration (ConfigError) names
+ * the variable to fix; anything else is a bug or an outage, named by its error, with the stack only
+ * on request so a person reading the terminal sees the line that matters.
+ */
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(`s3-service cannot start: ${error.message}`);
-  } else {
-    console.error('s3-service failed to start:', error);
-  }
+  const hint = showStacks ? '' : ' (LOG_LEVEL=debug prints the stack)';
+  const message = error instanceof ConfigError ? error.message : `unexpected ${describeError(error)}${hint}`;
+  console.error(`s3-service cannot start: ${message.replace(/\s*\n\s*/g, ' ')}`);
+  if (showStacks && !(error instanceof ConfigError)) console.error(error);
   process.exit(1);
 });
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return `${error.name}${typeof code === 'string' ? ` (${code})` : ''}: ${error.message || '(no message)'}`;
+}

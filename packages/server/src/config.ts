@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 const booleanFlag = z
@@ -8,24 +11,81 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 
 const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
 
-/** Whole milliseconds, seconds, minutes or hours; `min` 0 lets a setting switch a feature off. */
-const count = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(min).max(max);
+/**
+ * A whole number from `min` to `max`, digits only (no `1e3`, no `0x10`). One message states the
+ * whole rule, whichever part a value broke: "-5" is a whole number, so "must be a whole number"
+ * would send the reader looking for the wrong mistake.
+ */
+const wholeNumber = (min: number, max: number, error: string) =>
+  z.string({ error }).regex(/^\d+$/, { error }).transform(Number).pipe(z.number().min(min, { error }).max(max, { error }));
+
+/** Milliseconds, seconds, hours, bytes...; where 0 is allowed, `zero` says what it means. */
+const count = (min: 0 | 1, unit: string, options: { zero?: string; max?: number } = {}) => {
+  const zero = options.zero ?? 'off';
+  if (options.max !== undefined) {
+    const meaning = min === 0 ? ` (0: ${zero})` : '';
+    return wholeNumber(min, options.max, `must be a whole number of ${unit} from ${min} to ${options.max}${meaning}`);
+  }
+  const error = min === 0 ? `must be 0 (${zero}) or a positive whole number of ${unit}` : `must be a positive whole number of ${unit}`;
+  return wholeNumber(min, Number.MAX_SAFE_INTEGER, error);
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * RFC 6838 type and subtype names (restricted-name: a letter or digit, then up to 126 of these),
+ * and `type/*` for a family. Anything else would match no upload and fail silently.
+ */
+const MIME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/(?:\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126})$/;
+
+const mimeList = z.string().superRefine((value, context) => {
+  const entries = commaList(value);
+  const bad = entries.filter((entry) => !MIME_PATTERN.test(entry));
+  if (entries.length === 0) {
+    context.addIssue({ code: 'custom', message: 'names no type, so nothing could be uploaded; leave it empty for the default list' });
+  } else if (bad.length > 0) {
+    context.addIssue({
+      code: 'custom',
+      message: `${bad.map((entry) => JSON.stringify(entry)).join(', ')} ${bad.length > 1 ? 'are not MIME types' : 'is not a MIME type'}: each entry must be type/subtype or type/* such as image/png or video/*`,
+    });
+  }
+});
+
+/** Express's `trust proxy` throws at start, with a stack, on anything proxy-addr cannot read. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  // proxy-addr reads a netmask for IPv4 only, and only one whose ones come first (255.255.0.0).
+  const bits = range
+    .split('.')
+    .map((octet) => Number(octet).toString(2).padStart(8, '0'))
+    .join('');
+  return family === 4 && isIP(range) === 4 && /^1*0*$/.test(bits);
+}
 
 /** Empty strings in a .env file mean "not set". */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
 const envSchema = z.object({
-  NODE_ENV: optional(z.enum(['development', 'production', 'test'])),
+  NODE_ENV: optional(z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' })),
   HOST: optional(z.string().min(1)).default('127.0.0.1'),
-  PORT: optional(z.coerce.number().int().min(0).max(65_535)).default(3000),
+  PORT: optional(wholeNumber(0, 65_535, 'must be a whole number from 0 to 65535 (0: any free port)')).default(3000),
   PUBLIC_URL: optional(httpUrl),
-  LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
+  LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })).default('info'),
   STORAGE: optional(z.enum(['local', 's3'], { error: 'must be local or s3' })),
   STORAGE_DIR: optional(z.string().min(1)).default('./data'),
   LOCAL_SIGNING_SECRET: optional(z.string().min(32, { error: 'must be at least 32 characters' })),
-  AWS_BUCKET: optional(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'must be an S3 bucket name' })),
+  AWS_BUCKET: optional(
+    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+      error: 'must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens',
+    }),
+  ),
   AWS_DEFAULT_REGION: optional(z.string().min(1)).default('us-east-1'),
   AWS_ACCESS_KEY_ID: optional(z.string().min(1)),
   AWS_SECRET_ACCESS_KEY: optional(z.string().min(1)),
@@ -40,25 +100,25 @@ const envSchema = z.object({
   AUTH_ROLE_CLAIM: optional(z.string().min(1)).default('role'),
   AUTH_ADMIN_ROLE: optional(z.string().min(1)).default('admin'),
   AUTH_DISABLED: optional(booleanFlag).default(false),
-  ALLOWED_FILE_TYPES: optional(z.string().min(1)),
-  MAX_UPLOAD_BYTES: optional(z.coerce.number().int().min(1)),
+  ALLOWED_FILE_TYPES: optional(mimeList),
+  MAX_UPLOAD_BYTES: optional(count(1, 'bytes')),
   API_CORS_ORIGINS: optional(z.string().min(1)),
   TRUST_PROXY: optional(z.string().min(1)),
-  HTTP_HEADERS_TIMEOUT_MS: optional(count(1)).default(60_000),
-  HTTP_REQUEST_TIMEOUT_MS: optional(count(0)).default(3_600_000),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: optional(count(1)).default(65_000),
-  SHUTDOWN_GRACE_MS: optional(count(0)).default(25_000),
-  DOWNLOAD_IDLE_TIMEOUT_MS: optional(count(1)).default(60_000),
-  READINESS_TIMEOUT_MS: optional(count(1)).default(2_000),
-  S3_CONNECT_TIMEOUT_MS: optional(count(1)),
-  S3_RESPONSE_TIMEOUT_MS: optional(count(1)),
-  S3_IDLE_TIMEOUT_MS: optional(count(1)),
-  RATE_LIMIT_WINDOW_SECONDS: optional(count(1, 86_400)).default(60),
-  RATE_LIMIT_PER_IP: optional(count(0)).default(1_000),
-  RATE_LIMIT_PER_WORKSPACE: optional(count(0)).default(2_000),
+  HTTP_HEADERS_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(60_000),
+  HTTP_REQUEST_TIMEOUT_MS: optional(count(0, 'milliseconds', { zero: 'no limit' })).default(3_600_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(65_000),
+  SHUTDOWN_GRACE_MS: optional(count(0, 'milliseconds', { zero: 'no grace, cut at once' })).default(25_000),
+  DOWNLOAD_IDLE_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(60_000),
+  READINESS_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(2_000),
+  S3_CONNECT_TIMEOUT_MS: optional(count(1, 'milliseconds')),
+  S3_RESPONSE_TIMEOUT_MS: optional(count(1, 'milliseconds')),
+  S3_IDLE_TIMEOUT_MS: optional(count(1, 'milliseconds')),
+  RATE_LIMIT_WINDOW_SECONDS: optional(count(1, 'seconds', { max: 86_400 })).default(60),
+  RATE_LIMIT_PER_IP: optional(count(0, 'requests per window')).default(1_000),
+  RATE_LIMIT_PER_WORKSPACE: optional(count(0, 'calls per window')).default(2_000),
   REDIS_URL: optional(redisUrl),
-  UPLOAD_TTL_HOURS: optional(count(1)).default(24),
-  UPLOAD_CLEANUP_INTERVAL_MINUTES: optional(count(0)).default(0),
+  UPLOAD_TTL_HOURS: optional(count(1, 'hours')).default(24),
+  UPLOAD_CLEANUP_INTERVAL_MINUTES: optional(count(0, 'minutes')).default(0),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -156,19 +216,42 @@ export interface UploadRules {
  * opt into explicitly through ALLOWED_FILE_TYPES.
  */
 export const DEFAULT_ALLOWED_FILE_TYPES = [
-  'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/heic', 'image/heif', 'image/bmp', 'image/tiff',
-  'video/*', 'audio/*',
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/heic',
+  'image/heif',
+  'image/bmp',
+  'image/tiff',
+  'video/*',
+  'audio/*',
   'application/pdf',
-  'application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint',
+  'application/msword',
+  'application/vnd.ms-excel',
+  'application/vnd.ms-powerpoint',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-  'application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.spreadsheet',
-  'application/vnd.oasis.opendocument.presentation', 'text/plain', 'text/csv',
-  'application/zip', 'application/gzip', 'application/x-tar', 'application/x-7z-compressed', 'application/x-rar-compressed',
+  'application/vnd.oasis.opendocument.text',
+  'application/vnd.oasis.opendocument.spreadsheet',
+  'application/vnd.oasis.opendocument.presentation',
+  'text/plain',
+  'text/csv',
+  'application/zip',
+  'application/gzip',
+  'application/x-tar',
+  'application/x-7z-compressed',
+  'application/x-rar-compressed',
   'application/octet-stream',
 ];
 
+/**
+ * A setting to fix. The message is one line that starts with the variable and its value
+ * (`PORT=80: ...`), so a person reads what to change without a stack; several problems are
+ * joined with "; ".
+ */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -176,12 +259,34 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads the environment once, at start. Messages name the variable at fault. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+/** Values that must not reach a terminal or a log collector: only their length is shown. */
+const SECRET_VARIABLES = new Set(['LOCAL_SIGNING_SECRET', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AUTH_JWT_SECRET']);
+
+/**
+ * `NAME=value` for messages: unset is `(unset)`, secrets and URL passwords are hidden, and a value
+ * with spaces or control characters is quoted, so the message stays one line.
+ */
+export function showSetting(name: string, value: string | undefined): string {
+  if (value === undefined || value === '') return `${name}=(unset)`;
+  if (SECRET_VARIABLES.has(name)) return `${name}=(hidden, ${value.length} characters)`;
+  const shown = value.replace(/(\/\/[^/@:]*:)[^/@]*@/, '$1***@');
+  return `${name}=${/^[\x21-\x7e]*$/.test(shown) ? shown : JSON.stringify(shown)}`;
+}
+
+/**
+ * Reads the environment once, at start. Without an argument: the process environment, after the
+ * .env file (see loadEnvFile). Tests pass an object and so never see a developer's .env.
+ */
+export function loadConfig(env?: Record<string, string | undefined>): Config {
+  if (env === undefined) loadEnvFile();
+  const source = env ?? process.env;
+  const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '');
+      return `${showSetting(name, source[name])}: ${issue.message}`;
+    });
+    throw new ConfigError([...new Set(problems)].join('; '));
   }
   const vars = parsed.data;
   const storageKind = vars.STORAGE ?? (vars.AWS_BUCKET ? 's3' : 'local');
@@ -218,6 +323,57 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /**
+ * Loads `.env` from the working directory, or the file ENV_FILE names, into process.env when it
+ * is there. Node's own parser does the work (process.loadEnvFile, as `node --env-file`), and it
+ * never overrides a variable the real environment sets, even to an empty value. Into process.env
+ * rather than beside it, because the AWS SDK reads some settings only there (AWS_PROFILE,
+ * AWS_CONFIG_FILE). Only the real environment can name ENV_FILE. Returns the file read, if any.
+ */
+export function loadEnvFile(): string | undefined {
+  const named = process.env.ENV_FILE || undefined;
+  const path = resolve(named ?? '.env');
+  const setting = `${showSetting('ENV_FILE', named ?? '.env')}${named === path ? '' : ` (${path})`}`;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (named === undefined && code === 'ENOENT') return undefined;
+    throw new ConfigError(`${setting}: cannot be read (${typeof code === 'string' ? code : String(error)})`);
+  }
+  const line = firstMalformedLine(text);
+  if (line !== undefined) {
+    throw new ConfigError(`${setting}: line ${line} is not NAME=value; fix it or make it a # comment`);
+  }
+  process.loadEnvFile(path);
+  return path;
+}
+
+const ASSIGNMENT = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=(.*)$/;
+
+/**
+ * Node's parser skips lines it cannot read without a word, so `PORT 4000` would quietly leave the
+ * default in place. Blank lines, # comments and NAME=value are fine; a quoted value may go on over
+ * several lines up to its closing quote, as Node reads it.
+ */
+function firstMalformedLine(text: string): number | undefined {
+  const lines = text.split(/\r?\n/);
+  for (let index = 0; index < lines.length; index += 1) {
+    const line = lines[index]!.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = ASSIGNMENT.exec(line);
+    if (!match) return index + 1;
+    const value = match[1]!.trim();
+    const quote = value[0];
+    if ((quote === '"' || quote === "'" || quote === '`') && !value.slice(1).includes(quote)) {
+      const closing = lines.findIndex((next, later) => later > index && next.includes(quote));
+      if (closing !== -1) index = closing;
+    }
+  }
+  return undefined;
+}
+
+/**
  * `true` would trust any X-Forwarded-For a client writes, so anyone could pick the address the
  * per-IP limit counts; only a hop count or the proxies' own addresses are accepted.
  */
@@ -225,23 +381,36 @@ function trustProxy(value: string | undefined): number | string[] | undefined {
   if (value === undefined || value.trim() === 'false' || value.trim() === '0') return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
   if (value.trim() === 'true') {
-    throw new ConfigError('invalid configuration:\n  TRUST_PROXY: give the number of proxy hops or their addresses, not true');
+    throw new ConfigError(
+      'TRUST_PROXY=true: would trust any X-Forwarded-For a client writes; give the number of proxy hops (1) or their addresses',
+    );
   }
-  return commaList(value);
+  const entries = commaList(value);
+  const bad = entries.filter((entry) => !isProxyAddress(entry));
+  if (bad.length > 0) {
+    throw new ConfigError(
+      `${showSetting('TRUST_PROXY', value)}: ${bad.map((entry) => JSON.stringify(entry)).join(', ')} ${bad.length > 1 ? 'are' : 'is'} not an address, a subnet (10.0.0.0/8) or loopback, linklocal, uniquelocal`,
+    );
+  }
+  return entries;
 }
 
 function commaList(value: string): string[] {
-  return value.split(',').map((item) => item.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 function authConfig(vars: z.output<typeof envSchema>): AuthConfig {
   if (vars.AUTH_JWT_SECRET && vars.AUTH_JWKS_URL) {
-    throw new ConfigError('invalid configuration:\n  AUTH_JWT_SECRET, AUTH_JWKS_URL: set one of them, not both');
+    const both = `${showSetting('AUTH_JWT_SECRET', vars.AUTH_JWT_SECRET)}, ${showSetting('AUTH_JWKS_URL', vars.AUTH_JWKS_URL)}`;
+    throw new ConfigError(`${both}: both are set; set one of them`);
   }
   if (!vars.AUTH_JWT_SECRET && !vars.AUTH_JWKS_URL) {
     if (vars.NODE_ENV === 'production' && !vars.AUTH_DISABLED) {
       throw new ConfigError(
-        'invalid configuration:\n  AUTH_JWT_SECRET or AUTH_JWKS_URL: required when NODE_ENV=production (set AUTH_DISABLED=true to run without authorization)',
+        'AUTH_JWT_SECRET=(unset), AUTH_JWKS_URL=(unset): one is required when NODE_ENV=production (AUTH_DISABLED=true runs without authorization)',
       );
     }
     return { mode: 'open' };
@@ -259,9 +428,11 @@ function authConfig(vars: z.output<typeof envSchema>): AuthConfig {
 }
 
 function s3Config(vars: z.output<typeof envSchema>): S3StoreConfig {
-  if (!vars.AWS_BUCKET) throw new ConfigError('invalid configuration:\n  AWS_BUCKET: required when STORAGE=s3');
+  if (!vars.AWS_BUCKET) throw new ConfigError('AWS_BUCKET=(unset): required when STORAGE=s3');
   if (Boolean(vars.AWS_ACCESS_KEY_ID) !== Boolean(vars.AWS_SECRET_ACCESS_KEY)) {
-    throw new ConfigError('invalid configuration:\n  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: set both or neither');
+    const set = vars.AWS_ACCESS_KEY_ID ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY';
+    const unset = vars.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID';
+    throw new ConfigError(`${unset}=(unset): ${set} is set; set both, or neither to use the SDK's default credential chain`);
   }
   return {
     kind: 's3',

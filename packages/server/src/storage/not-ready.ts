@@ -4,7 +4,15 @@ import { AppError } from '../errors.js';
  * Why a store cannot serve. The start-up check turns these into advice naming the setting to fix,
  * so the drivers say what they saw and never which environment variable that is.
  */
-export type NotReadyReason = 'missing-bucket' | 'access-denied' | 'unreachable' | 'timeout' | 'missing-folder' | 'failed';
+export type NotReadyReason =
+  | 'missing-bucket'
+  | 'access-denied'
+  | 'no-credentials'
+  | 'unreachable'
+  | 'timeout'
+  | 'missing-folder'
+  | 'not-a-folder'
+  | 'failed';
 
 export class StoreNotReadyError extends AppError {
   readonly reason: NotReadyReason;
@@ -20,10 +28,7 @@ export class StoreNotReadyError extends AppError {
  * Runs a readiness check with a deadline of its own: the driver gets the signal to stop its
  * request, and the caller is answered on time even if a driver ignored the signal.
  */
-export async function checkReadyWithin(
-  check: (options: { signal: AbortSignal }) => Promise<void>,
-  timeoutMs: number,
-): Promise<void> {
+export async function checkReadyWithin(check: (options: { signal: AbortSignal }) => Promise<void>, timeoutMs: number): Promise<void> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {

@@ -1,7 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { devNull } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const serverPackage = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const repoRoot = resolve(serverPackage, '../..');
@@ -28,17 +30,37 @@ export interface ApiProcess {
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
+export interface RunOptions {
+  /**
+   * Working directory; the repo root by default. A test that names one means that folder's .env;
+   * the repo root's .env is a developer's and is never read (ENV_FILE is an empty file instead).
+   */
+  cwd?: string;
+}
+
 /**
  * Only the variables a test names reach the child, plus PATH and HOME: settings of the machine
- * running the tests (an AWS_BUCKET, a REDIS_URL) must not change what is tested.
+ * running the tests (an AWS_BUCKET, a REDIS_URL, a .env file) must not change what is tested.
  */
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', ...env };
+function childEnv(env: Record<string, string>, options: RunOptions): NodeJS.ProcessEnv {
+  const envFile = options.cwd === undefined ? { ENV_FILE: devNull } : {};
+  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', ...envFile, ...env };
+}
+
+/** `--import tsx` is resolved from the working directory, which outside the repo has no tsx. */
+function loaderFor(options: RunOptions): string[] {
+  if (options.cwd === undefined) return TSX_LOADER;
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return TSX_LOADER.map((arg) => (arg === 'tsx' ? tsx : arg));
 }
 
 /** Runs `script` under tsx and collects its output. */
-export function runScript(script: string, env: Record<string, string>, args: string[] = []): ApiProcess {
-  const child = spawn(process.execPath, [...TSX_LOADER, script, ...args], { cwd: repoRoot, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export function runScript(script: string, env: Record<string, string>, args: string[] = [], options: RunOptions = {}): ApiProcess {
+  const child = spawn(process.execPath, [...loaderFor(options), script, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: childEnv(env, options),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   let stderr = '';

@@ -22,17 +22,15 @@
  * handled with in-process locks: one server process per folder (several are not a goal); the
  * cleanup-uploads command may remove upload folders from another process (see OpenUploads).
  */
-import { mkdir } from 'node:fs/promises';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { MAX_PARTS } from '../../schemas.js';
 import type { ObjectStore } from '../store.js';
-import { readCorsRules, writeCorsRules } from './bucket-config.js';
 import { BlobPins } from './blob-pins.js';
+import { readCorsRules, writeCorsRules } from './bucket-config.js';
 import { completeUpload } from './complete.js';
 import type { LocalContext } from './context.js';
-import { sweepStaleTemp } from './files.js';
-import { translateFsErrors } from './fs-errors.js';
+import { openDataFolder } from './data-folder.js';
 import { KeyedLock } from './keyed-lock.js';
 import { checkUploadId, createLayout } from './layout.js';
 import { listObjects } from './listing.js';
@@ -41,7 +39,6 @@ import { OpenUploads } from './open-uploads.js';
 import { listPendingUploads } from './pending-uploads.js';
 import { checkLocalReady } from './readiness.js';
 import { createSignedUrlRoutes } from './routes.js';
-import { loadSigningSecret } from './signing-secret.js';
 import { abortUpload, assertUploadOpen, createUpload, listParts } from './uploads.js';
 import { UrlSigner } from './url-signer.js';
 
@@ -77,13 +74,9 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Obje
     now,
     minPartSize: options.minPartSize ?? DEFAULT_MIN_PART_SIZE,
   };
-  await translateFsErrors('preparing the data folder', async () => {
-    for (const folder of layout.folders) await mkdir(folder, { recursive: true });
-    // The real clock, not `now`: it is compared with file modification times.
-    await sweepStaleTemp(layout, Date.now());
-  });
+  const secret = await openDataFolder(layout, options.signingSecret);
   const publicUrl = typeof options.publicUrl === 'string' ? constant(options.publicUrl) : options.publicUrl;
-  const signer = new UrlSigner({ secret: await loadSigningSecret(layout, options.signingSecret), publicUrl, now });
+  const signer = new UrlSigner({ secret, publicUrl, now });
 
   return {
     kind: 'local',

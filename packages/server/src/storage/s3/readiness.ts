@@ -1,5 +1,5 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { StoreNotReadyError, type NotReadyReason } from '../not-ready.js';
+import { type NotReadyReason, StoreNotReadyError } from '../not-ready.js';
 import type { CheckReadyOptions } from '../store.js';
 import type { S3Context } from './context.js';
 import { toStoreError } from './errors.js';
@@ -13,7 +13,8 @@ export async function checkS3Ready(s3: S3Context, options: CheckReadyOptions = {
     await s3.client.send(new HeadBucketCommand({ Bucket: s3.bucket }), { abortSignal: options.signal });
   } catch (error) {
     const reason = notReadyReason(error, options.signal);
-    const detail = toStoreError(error, 'HeadBucket').message;
+    // No request was sent, so toStoreError's "could not reach S3" would blame the endpoint.
+    const detail = reason === 'no-credentials' ? sdkMessage(error) : toStoreError(error, 'HeadBucket').message;
     throw new StoreNotReadyError(reason, `${describe(reason, s3.bucket)}: ${detail}`, { cause: error });
   }
 }
@@ -25,6 +26,8 @@ function notReadyReason(error: unknown, signal: AbortSignal | undefined): NotRea
     code?: unknown;
     $metadata?: { httpStatusCode?: number };
   };
+  // The default provider chain (env, profile, web identity, instance or task role) found nothing.
+  if (failure.name === 'CredentialsProviderError') return 'no-credentials';
   const status = failure.$metadata?.httpStatusCode;
   if (status === 404 || failure.name === 'NoSuchBucket' || failure.name === 'NotFound') return 'missing-bucket';
   if (status === 403 || status === 401) return 'access-denied';
@@ -40,6 +43,8 @@ function describe(reason: NotReadyReason, bucket: string): string {
       return `bucket "${bucket}" does not exist`;
     case 'access-denied':
       return `access to bucket "${bucket}" was denied`;
+    case 'no-credentials':
+      return 'no S3 credentials were found';
     case 'timeout':
       return 'S3 did not answer in time';
     case 'unreachable':
@@ -47,4 +52,8 @@ function describe(reason: NotReadyReason, bucket: string): string {
     default:
       return `bucket "${bucket}" cannot be used`;
   }
+}
+
+function sdkMessage(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
 }
