@@ -15,10 +15,10 @@ import { controlPlaneSuite } from './suites/control-plane.js';
 import { downloadSuite } from './suites/download.js';
 import { signingSuite } from './suites/signing.js';
 import { uploadSuite } from './suites/upload.js';
-import { writeRandomFile } from './support/data-file.js';
-import { isSkipped, startS3Emulator, type S3Emulator } from './support/emulator.js';
 import type { Profiler } from './support/child-server.js';
-import { profileInProcess, summarizeProfile, type CpuProfile } from './support/profile.js';
+import { writeRandomFile } from './support/data-file.js';
+import { isSkipped, type S3Emulator, startS3Emulator } from './support/emulator.js';
+import { type CpuProfile, profileInProcess, summarizeProfile } from './support/profile.js';
 
 const suites: Record<SuiteName, Suite> = {
   signing: signingSuite,

@@ -46,9 +46,13 @@ const repositoryRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 
 /** The documented variables and their defaults (README "Benchmarks" lists the same). */
 export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
-  const suites = (env.BENCH_SUITES ?? SUITE_NAMES.join(',')).split(',').map((name) => name.trim()).filter(Boolean);
+  const suites = (env.BENCH_SUITES ?? SUITE_NAMES.join(','))
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   for (const name of suites) {
-    if (!(SUITE_NAMES as readonly string[]).includes(name)) throw new Error(`BENCH_SUITES: unknown suite ${name} (known: ${SUITE_NAMES.join(', ')})`);
+    if (!(SUITE_NAMES as readonly string[]).includes(name))
+      throw new Error(`BENCH_SUITES: unknown suite ${name} (known: ${SUITE_NAMES.join(', ')})`);
   }
   const profile = env.BENCH_PROFILE;
   if (profile && !(SUITE_NAMES as readonly string[]).includes(profile)) throw new Error(`BENCH_PROFILE: unknown suite ${profile}`);

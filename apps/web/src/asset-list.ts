@@ -112,12 +112,18 @@ export class AssetList {
   }
 
   /** The first click arms the button, a second within a few seconds deletes: no modal dialog needed. */
-  private async remove(row: HTMLTableRowElement, key: string, assetId: string, control: HTMLButtonElement, error: HTMLElement): Promise<void> {
-    if (control.dataset['armed'] !== 'true') {
-      control.dataset['armed'] = 'true';
+  private async remove(
+    row: HTMLTableRowElement,
+    key: string,
+    assetId: string,
+    control: HTMLButtonElement,
+    error: HTMLElement,
+  ): Promise<void> {
+    if (control.dataset.armed !== 'true') {
+      control.dataset.armed = 'true';
       control.textContent = 'Confirm delete';
       setTimeout(() => {
-        control.dataset['armed'] = 'false';
+        control.dataset.armed = 'false';
         control.textContent = 'Delete';
       }, CONFIRM_MS);
       return;

@@ -37,7 +37,13 @@ const WORDS: Partial<Record<S3ServiceErrorCode, string>> = {
  * also sees tRPC's own error class, which the SDK does not re-export.
  */
 export function describeError(error: unknown): ErrorView {
-  const shape = (error ?? {}) as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; data?: { code?: unknown; httpStatus?: unknown } | null };
+  const shape = (error ?? {}) as {
+    name?: unknown;
+    message?: unknown;
+    code?: unknown;
+    status?: unknown;
+    data?: { code?: unknown; httpStatus?: unknown } | null;
+  };
   const message = typeof shape.message === 'string' ? shape.message : String(error);
   if (shape.name === 'AbortError') return { code: 'CANCELLED', text: 'Cancelled.' };
 

@@ -4,8 +4,8 @@ import { AssetList } from './asset-list.js';
 import { required } from './dom.js';
 import { KnownNames } from './known-names.js';
 import { ResumeRecords } from './resume-records.js';
+import { loadSettings, type Settings, saveSettings } from './settings.js';
 import { bindSettingsForm } from './settings-form.js';
-import { loadSettings, saveSettings, type Settings } from './settings.js';
 import { renderUnfinished } from './unfinished-panel.js';
 import { Uploader } from './uploader.js';
 

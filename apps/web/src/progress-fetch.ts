@@ -74,5 +74,7 @@ function parseHeaders(raw: string): Headers {
 
 function abortError(signal: AbortSignal | null | undefined): unknown {
   const reason: unknown = signal?.reason;
-  return reason instanceof DOMException && reason.name === 'AbortError' ? reason : new DOMException('The operation was aborted', 'AbortError');
+  return reason instanceof DOMException && reason.name === 'AbortError'
+    ? reason
+    : new DOMException('The operation was aborted', 'AbortError');
 }

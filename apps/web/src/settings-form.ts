@@ -1,4 +1,4 @@
-import { normalizeApiUrl, validateSettings, type Settings } from './settings.js';
+import { normalizeApiUrl, type Settings, validateSettings } from './settings.js';
 
 /**
  * Fills the settings form and reports a valid submission. Changes apply on Save only, so a

@@ -7,7 +7,11 @@ import type { ResumeRecord } from './resume-records.js';
  * Uploads of this browser that stopped half-way (a reload, a closed tab, a failure): picking the
  * same file again continues one; Discard removes it and its stored parts from the server.
  */
-export function renderUnfinished(container: HTMLElement, records: readonly ResumeRecord[], discard: (record: ResumeRecord) => Promise<void>): void {
+export function renderUnfinished(
+  container: HTMLElement,
+  records: readonly ResumeRecord[],
+  discard: (record: ResumeRecord) => Promise<void>,
+): void {
   container.hidden = records.length === 0;
   if (records.length === 0) {
     container.replaceChildren();

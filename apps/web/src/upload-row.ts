@@ -54,7 +54,7 @@ export class UploadRow {
 
   setState(state: RowState, note?: string): void {
     this.current = state;
-    this.element.dataset['state'] = state;
+    this.element.dataset.state = state;
     this.state.textContent = STATE_LABELS[state];
     this.note.textContent = note ?? '';
     this.note.hidden = !note;
@@ -71,7 +71,7 @@ export class UploadRow {
     // max 1 keeps the bar valid for an empty file (max 0 would be an indeterminate bar).
     this.bar.value = total > 0 ? Math.min(loaded / total, 1) : loaded >= total ? 1 : 0;
     this.bar.setAttribute('aria-valuetext', `${percent} %`);
-    this.element.dataset['percent'] = String(percent);
+    this.element.dataset.percent = String(percent);
     this.bytes.textContent = `${formatBytes(loaded)} of ${formatBytes(total)} · ${percent} %`;
     if (this.current === 'uploading') {
       this.speed.textContent = formatSpeed(bytesPerSecond);

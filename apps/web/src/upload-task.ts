@@ -31,7 +31,12 @@ const TICK_MS = 1000;
  * the first byte moves, so a reload at any moment can resume it. Cancelling removes the upload on
  * the server; a failure keeps it for Retry.
  */
-export async function uploadFile(file: File, context: UploadTaskContext, events: UploadTaskEvents, signal: AbortSignal): Promise<UploadResult> {
+export async function uploadFile(
+  file: File,
+  context: UploadTaskContext,
+  events: UploadTaskEvents,
+  signal: AbortSignal,
+): Promise<UploadResult> {
   const meter = new Meter(file.size, events);
   const client = context.connect(
     createProgressFetch({

@@ -70,7 +70,10 @@ export class Uploader {
         row.setState('cancelled', 'Nothing was kept on the server.');
       } else {
         const resumable = this.options.records.matching(file, settings, this.options.busy) !== undefined;
-        row.setState('failed', resumable ? 'What was sent is kept: Retry (or picking the file again, even after a reload) continues from there.' : undefined);
+        row.setState(
+          'failed',
+          resumable ? 'What was sent is kept: Retry (or picking the file again, even after a reload) continues from there.' : undefined,
+        );
         row.showError(view);
       }
     } finally {

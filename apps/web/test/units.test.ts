@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeError } from '../src/describe-error.js';
 import { formatBytes, percentOf } from '../src/format.js';
-import { ResumeRecords, type ResumeRecord } from '../src/resume-records.js';
+import { type ResumeRecord, ResumeRecords } from '../src/resume-records.js';
 import { normalizeApiUrl, validateSettings } from '../src/settings.js';
 import { SpeedMeter } from '../src/speed.js';
 import { UploadProgress } from '../src/upload-progress.js';

@@ -9,8 +9,8 @@ import { createPolicy } from '../../../packages/server/src/auth/index.js';
 import { mintToken } from '../../../packages/server/src/auth/mint-token.js';
 import { uniqueAssetKey, uploadThroughSignedUrls } from '../../../packages/server/test/support/s3-harness.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
-import { servePage, type PageServer } from './support/serve-page.js';
-import { startLocalStack, startS3Stack, type Stack, type StackResult } from './support/stacks.js';
+import { type PageServer, servePage } from './support/serve-page.js';
+import { type Stack, type StackResult, startLocalStack, startS3Stack } from './support/stacks.js';
 import { UploaderPage } from './support/uploader-page.js';
 
 const MiB = 1024 * 1024;
@@ -89,7 +89,9 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
     describe(title, () => {
       const openPage = useStack(title, startStack);
 
-      it('uploads several files at once, with a progress bar that moves to 100 %, lists them and downloads the same bytes', async ({ skip }) => {
+      it('uploads several files at once, with a progress bar that moves to 100 %, lists them and downloads the same bytes', async ({
+        skip,
+      }) => {
         const { uploader, gate, store, prefix, page, apiUrl } = await openPage(skip);
         // Every call of the page crosses origins: page, API and store signed URLs differ.
         expect(new Set([pageServer.url, apiUrl, gate.url]).size).toBe(3);
@@ -113,7 +115,12 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
         gate.release();
         await uploader.waitForState(big.name, 'done');
         expect(await uploader.percent(big.name)).toBe(100);
-        expect(await uploader.upload(big.name).locator('progress').evaluate((bar: HTMLProgressElement) => bar.value)).toBe(1);
+        expect(
+          await uploader
+            .upload(big.name)
+            .locator('progress')
+            .evaluate((bar: HTMLProgressElement) => bar.value),
+        ).toBe(1);
         const seen = await uploader.percentsSeen(big.name);
         expect(seen.at(-1)).toBe(100);
         expect(seen.some((percent) => percent > 0 && percent < 100)).toBe(true);
@@ -249,7 +256,7 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
       const seen: Array<Promise<{ to: 'api' | 'store'; authorization: string | undefined }>> = [];
       page.on('request', (request) => {
         const to = request.url().startsWith(apiUrl) ? 'api' : request.url().startsWith(gate.url) ? 'store' : undefined;
-        if (to) seen.push(request.allHeaders().then((headers) => ({ to, authorization: headers['authorization'] })));
+        if (to) seen.push(request.allHeaders().then((headers) => ({ to, authorization: headers.authorization })));
       });
       const token = await mintToken({ secret, workspaces: [workspaceId] });
       await page.getByLabel('Token').fill(token);

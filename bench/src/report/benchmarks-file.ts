@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { BenchSettings } from '../settings.js';
-import { barsMet, describeBars, formatNumber, ratioOf, type Figure } from './figures.js';
+import { barsMet, describeBars, type Figure, formatNumber, ratioOf } from './figures.js';
 import type { MachineInfo } from './machine.js';
 
 const START = '<!-- bench:results:start -->';
@@ -34,10 +34,7 @@ export function toRunRecord(figures: Figure[], machine: MachineInfo, ranAt: Date
 /** The results table, as printed to the terminal and written into BENCHMARKS.md. */
 export function renderTable(run: RunRecord, previous: RunRecord | undefined): string {
   const before = new Map(previous?.figures.map((figure) => [figure.id, figure]));
-  const lines = [
-    '| Benchmark | Ours | Baseline (same run) | Ratio | Bar | Met | Previous run |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const lines = ['| Benchmark | Ours | Baseline (same run) | Ratio | Bar | Met | Previous run |', '|---|---|---|---|---|---|---|'];
   for (const figure of run.figures) {
     const met = barsMet(figure);
     const old = before.get(figure.id);

@@ -76,9 +76,11 @@ function packageVersion(name: string, fromDir: string): string | undefined {
  */
 async function versitygwVersion(): Promise<string | undefined> {
   const pathDirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  const binary = [process.env.VERSITYGW_BIN, ...pathDirs.map((dir) => join(dir, 'versitygw')), join(homedir(), 'go', 'bin', 'versitygw')].find(
-    (candidate): candidate is string => candidate !== undefined && existsSync(candidate),
-  );
+  const binary = [
+    process.env.VERSITYGW_BIN,
+    ...pathDirs.map((dir) => join(dir, 'versitygw')),
+    join(homedir(), 'go', 'bin', 'versitygw'),
+  ].find((candidate): candidate is string => candidate !== undefined && existsSync(candidate));
   if (!binary) return undefined;
   const buildInfo = await run('go', ['version', '-m', binary]);
   const moduleVersion = buildInfo?.match(/\bmod\s+github\.com\/versity\/versitygw\s+(v\S+)/)?.[1];

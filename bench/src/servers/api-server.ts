@@ -5,7 +5,7 @@
 import '../support/quiet-sdk-warning.js';
 import { createApp, createLocalStore, createS3Store, listen, type ObjectStore, type S3StoreOptions } from '@s3-service/server';
 import express, { type Express } from 'express';
-import { send, serveBenchmarkQueries, type RequestTiming } from './ipc.js';
+import { type RequestTiming, send, serveBenchmarkQueries } from './ipc.js';
 
 export type ApiServerConfig = {
   store: { kind: 'local'; dir: string } | ({ kind: 's3' } & S3StoreOptions);

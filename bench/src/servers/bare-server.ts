@@ -28,7 +28,9 @@ app.get('/bare', (_req, res) => {
 });
 
 const t = initTRPC.create({ transformer: superjson });
-const floorRouter = t.router({ signParts: t.procedure.mutation(() => ({ parts: [{ partNumber: 1, url: answer.url }], expiresIn: answer.expiresIn })) });
+const floorRouter = t.router({
+  signParts: t.procedure.mutation(() => ({ parts: [{ partNumber: 1, url: answer.url }], expiresIn: answer.expiresIn })),
+});
 app.use('/trpc', createExpressMiddleware({ router: floorRouter }));
 app.use('/service-trpc', trpcHandler({ router: floorRouter, createContext: () => ({}), maxBodySize: 1024 * 1024 }));
 const running = await listen(app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });

@@ -44,7 +44,12 @@ baseUrl = server.url;
 try {
   const key = `bench/digital_assets/${randomBytes(16).toString('hex')}`;
   const { uploadId } = await store.createMultipartUpload(key, 'application/octet-stream');
-  const urls = await store.signPartUrls(key, uploadId, Array.from({ length: task.parts }, (_, index) => index + 1), 3600);
+  const urls = await store.signPartUrls(
+    key,
+    uploadId,
+    Array.from({ length: task.parts }, (_, index) => index + 1),
+    3600,
+  );
   const etags = await putParts(urls, task.partBytes);
 
   // The store keeps an upload's parts as files named <nnnnn>-<md5>-<size>.part in uploads/<uploadId>/.
@@ -104,7 +109,8 @@ async function catParts(folder: string, output: string): Promise<number> {
       const [code] = (await once(cat, 'exit')) as [number | null];
       if (code !== 0) throw new Error(`cat exited with ${code}`);
     });
-    if ((await stat(output)).size !== names.length * (await stat(join(folder, names[0]!))).size) throw new Error('cat wrote the wrong size');
+    if ((await stat(output)).size !== names.length * (await stat(join(folder, names[0]!))).size)
+      throw new Error('cat wrote the wrong size');
     return ms;
   } finally {
     await handle.close();

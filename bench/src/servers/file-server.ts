@@ -10,7 +10,10 @@ import { pipeline } from 'node:stream';
 import { send, serveBenchmarkQueries } from './ipc.js';
 
 const files = new Map(
-  Object.entries(JSON.parse(process.env.BENCH_FILES ?? '{}') as Record<string, string>).map(([name, path]) => [`/${name}`, { path, size: statSync(path).size }]),
+  Object.entries(JSON.parse(process.env.BENCH_FILES ?? '{}') as Record<string, string>).map(([name, path]) => [
+    `/${name}`,
+    { path, size: statSync(path).size },
+  ]),
 );
 
 const server = createServer((req, res) => {

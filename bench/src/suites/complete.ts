@@ -13,7 +13,12 @@ const MIN_PART_SIZE = 1;
  */
 export async function completeSuite(context: SuiteContext): Promise<Figure[]> {
   const { settings } = context;
-  const task: CompleteTask = { parts: settings.completeParts, partBytes: settings.completePartBytes, minPartSize: MIN_PART_SIZE, scratch: context.scratch };
+  const task: CompleteTask = {
+    parts: settings.completeParts,
+    partBytes: settings.completePartBytes,
+    minPartSize: MIN_PART_SIZE,
+    scratch: context.scratch,
+  };
   // The child profiles the complete itself; `profiled` then reads and summarizes the file.
   const inChild = {
     profile: <T>(run: () => Promise<T>, file: string) => {
@@ -35,7 +40,8 @@ export async function completeSuite(context: SuiteContext): Promise<Figure[]> {
       better: 'lower',
       baseline: { name: '`cat` of the same part files into one file', value: catMs },
       bars: [],
-      detail: 'store.completeMultipartUpload, in a process of its own: lists and checks the parts, links them into the segment folder of the object, commits it, removes the upload',
+      detail:
+        'store.completeMultipartUpload, in a process of its own: lists and checks the parts, links them into the segment folder of the object, commits it, removes the upload',
     },
   ];
 }

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { formatNumber, type Figure } from '../report/figures.js';
-import { startChildServer, type ChildServer } from '../support/child-server.js';
+import { type Figure, formatNumber } from '../report/figures.js';
+import { type ChildServer, startChildServer } from '../support/child-server.js';
 import { callJson } from '../support/http.js';
 import type { SuiteContext } from './context.js';
 
@@ -147,6 +147,8 @@ async function measure(target: Target, settings: SuiteContext['settings']): Prom
     failures: result.non2xx + result.errors + result.timeouts,
     cpuMicrosPerRequest: cpuUsed / Math.max(1, result.requests.total),
   };
-  console.log(`  ${target.name}: ${Math.round(load.requestsPerSecond)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, ${Math.round(load.cpuMicrosPerRequest)} µs CPU/request${load.failures ? `, ${load.failures} failed` : ''}`);
+  console.log(
+    `  ${target.name}: ${Math.round(load.requestsPerSecond)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, ${Math.round(load.cpuMicrosPerRequest)} µs CPU/request${load.failures ? `, ${load.failures} failed` : ''}`,
+  );
   return load;
 }

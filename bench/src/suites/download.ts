@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createS3ServiceClient } from '@s3-service/client';
 import type { Figure } from '../report/figures.js';
-import { startChildServer, type ChildServer } from '../support/child-server.js';
+import { type ChildServer, startChildServer } from '../support/child-server.js';
 import { writeRandomFile } from '../support/data-file.js';
 import { download, slowDownload } from '../support/http.js';
-import { median, MiB, mibPerSecond, timed } from '../support/timing.js';
+import { MiB, median, mibPerSecond, timed } from '../support/timing.js';
 import type { SuiteContext } from './context.js';
 
 const WORKSPACE = 'bench';
@@ -37,7 +37,8 @@ export async function downloadSuite(context: SuiteContext): Promise<Figure[]> {
   });
   try {
     const client = createS3ServiceClient({ url: api.url });
-    const upload = (path: string) => client.upload(path, { workspaceId: WORKSPACE, partSize: 64 * MiB, fileType: 'application/octet-stream' });
+    const upload = (path: string) =>
+      client.upload(path, { workspaceId: WORKSPACE, partSize: 64 * MiB, fileType: 'application/octet-stream' });
     const bigFile = await context.dataFile();
     const big = await upload(bigFile);
     const small = await upload(smallFile);
@@ -75,7 +76,13 @@ export async function downloadSuite(context: SuiteContext): Promise<Figure[]> {
         bars: [{ kind: 'ratio', atLeast: 0.9 }],
         detail: `median of ${REPETITIONS}, alternating servers; the file is in the page cache for both`,
       },
-      rssFigure('download.rss-single', `Server RSS growth during that ${sizeText} download`, single.ours.rssGrowthMiB, single.plain.rssGrowthMiB, 'peak minus before, sampled every 5 ms in the server process'),
+      rssFigure(
+        'download.rss-single',
+        `Server RSS growth during that ${sizeText} download`,
+        single.ours.rssGrowthMiB,
+        single.plain.rssGrowthMiB,
+        'peak minus before, sampled every 5 ms in the server process',
+      ),
       rssFigure(
         'download.rss-parallel',
         `Server RSS growth, ${settings.parallelDownloads} parallel downloads of ${settings.parallelDownloadBytes / MiB} MiB`,
@@ -112,9 +119,11 @@ async function measureAll(context: SuiteContext, ours: Served, plain: Served, se
   const single = await context.profiled('download', 'single-download', ours.server, () =>
     compareSingle({ server: ours.server, url: ours.big }, { server: plain.server, url: plain.big }, settings.transferBytes),
   );
-  const parallelRun = ({ server, small }: Served) => measureParallel(server, small, settings.parallelDownloads, settings.parallelDownloadBytes);
+  const parallelRun = ({ server, small }: Served) =>
+    measureParallel(server, small, settings.parallelDownloads, settings.parallelDownloadBytes);
   const parallel = { plain: await parallelRun(plain), ours: await parallelRun(ours) };
-  const slowRun = ({ server, big }: Served) => measureRss(server, () => slowDownload(big, settings.slowReaderBytesPerSecond, settings.slowReaderSeconds));
+  const slowRun = ({ server, big }: Served) =>
+    measureRss(server, () => slowDownload(big, settings.slowReaderBytesPerSecond, settings.slowReaderSeconds));
   const slow = { plain: await slowRun(plain), ours: await slowRun(ours) };
   return { single, parallel, slow };
 }
@@ -137,13 +146,16 @@ async function compareSingle(ours: Endpoint, plain: Endpoint, size: number): Pro
     mibPerSecond: median(runs.map((run) => run.mibPerSecond)),
     rssGrowthMiB: Math.max(...runs.map((run) => run.rssGrowthMiB)),
   });
-  console.log(`  download: ours ${summary(oursRuns).mibPerSecond.toFixed(0)} MiB/s, plain ${summary(plainRuns).mibPerSecond.toFixed(0)} MiB/s`);
+  console.log(
+    `  download: ours ${summary(oursRuns).mibPerSecond.toFixed(0)} MiB/s, plain ${summary(plainRuns).mibPerSecond.toFixed(0)} MiB/s`,
+  );
   return { ours: summary(oursRuns), plain: summary(plainRuns) };
 }
 
 async function measureOne(server: ChildServer, url: string, size: number): Promise<Measured> {
   const { result, ms, growth } = await measureRssTimed(server, () => download(url));
-  if (result.status !== 200 || result.bytes !== size) throw new Error(`download of ${url} answered ${result.status} with ${result.bytes} bytes`);
+  if (result.status !== 200 || result.bytes !== size)
+    throw new Error(`download of ${url} answered ${result.status} with ${result.bytes} bytes`);
   return { mibPerSecond: mibPerSecond(size, ms), rssGrowthMiB: growth };
 }
 

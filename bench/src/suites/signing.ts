@@ -33,7 +33,13 @@ export async function signingSuite(context: SuiteContext): Promise<Figure[]> {
         forcePathStyle: emulator.forcePathStyle,
         credentials: { accessKeyId: emulator.accessKeyId, secretAccessKey: emulator.secretAccessKey },
       }
-    : { bucket: 'bench', region: 'us-east-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, credentials: { accessKeyId: 'BENCH', secretAccessKey: 'bench-secret' } };
+    : {
+        bucket: 'bench',
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:9',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'BENCH', secretAccessKey: 'bench-secret' },
+      };
   const key = `bench/digital_assets/${randomBytes(16).toString('base64url')}`;
   const partNumbers = Array.from({ length: settings.signParts }, (_, index) => index + 1);
 
@@ -138,8 +144,12 @@ function measureHashFloor(sampleUrl: string, count: number): PerUrl {
     const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
     for (let index = 0; index < count; index++) {
-      const hash = createHash('sha256').update(canonical + index).digest('hex');
-      createHmac('sha256', signingKey).update(stringToSignHead + hash).digest('hex');
+      const hash = createHash('sha256')
+        .update(canonical + index)
+        .digest('hex');
+      createHmac('sha256', signingKey)
+        .update(stringToSignHead + hash)
+        .digest('hex');
     }
     const used = process.cpuUsage(cpu);
     return { ms: Number(process.hrtime.bigint() - start) / 1e6, cpuMs: (used.user + used.system) / 1000 };
@@ -179,7 +189,9 @@ async function measureSignPartsOverHttp(
     });
     const inServer = perUrl(await server.takeTimings(), partNumbers.length);
     const micros = (ms: number) => ((ms * 1000) / partNumbers.length).toFixed(2);
-    console.log(`  upload.signParts over HTTP: ${inServer.cpu.toFixed(2)} µs CPU per URL in the server (${inServer.wall.toFixed(2)} µs wall)`);
+    console.log(
+      `  upload.signParts over HTTP: ${inServer.cpu.toFixed(2)} µs CPU per URL in the server (${inServer.wall.toFixed(2)} µs wall)`,
+    );
     return {
       id: 'signing.trpc',
       suite: 'signing',

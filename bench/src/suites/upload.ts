@@ -6,10 +6,10 @@ import { pipeline } from 'node:stream/promises';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createS3ServiceClient } from '@s3-service/client';
-import { formatNumber, type Figure } from '../report/figures.js';
+import { type Figure, formatNumber } from '../report/figures.js';
 import { startChildServer } from '../support/child-server.js';
 import type { S3Emulator } from '../support/emulator.js';
-import { median, MiB, mibPerSecond, timed } from '../support/timing.js';
+import { MiB, median, mibPerSecond, timed } from '../support/timing.js';
 import type { SuiteContext } from './context.js';
 
 const CONCURRENCY = 4;
@@ -66,7 +66,9 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
   }
   const libStorageMs = await measureLibStorage(emulator, data, settings.partSize);
   const s3Ms = await measureClientUploadS3(context, emulator, data);
-  console.log(`  lib-storage: ${mibPerSecond(size, libStorageMs).toFixed(0)} MiB/s; client.upload (S3): ${mibPerSecond(size, s3Ms).toFixed(0)} MiB/s`);
+  console.log(
+    `  lib-storage: ${mibPerSecond(size, libStorageMs).toFixed(0)} MiB/s; client.upload (S3): ${mibPerSecond(size, s3Ms).toFixed(0)} MiB/s`,
+  );
   figures.push({
     id: 'upload.s3',
     suite: 'upload',
@@ -74,7 +76,10 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
     value: mibPerSecond(size, s3Ms),
     unit: 'MiB/s',
     better: 'higher',
-    baseline: { name: `lib-storage \`Upload\`, queueSize ${CONCURRENCY}, same part size and endpoint`, value: mibPerSecond(size, libStorageMs) },
+    baseline: {
+      name: `lib-storage \`Upload\`, queueSize ${CONCURRENCY}, same part size and endpoint`,
+      value: mibPerSecond(size, libStorageMs),
+    },
     bars: [{ kind: 'ratio', atLeast: 1 }],
     detail: `${(s3Ms / 1000).toFixed(1)} s vs ${(libStorageMs / 1000).toFixed(1)} s; both with the driver's checksum setting (WHEN_REQUIRED), parts PUT straight to versitygw`,
   });
@@ -133,7 +138,12 @@ async function measureClientUploadS3(context: SuiteContext, emulator: S3Emulator
 async function uploadThroughService(url: string, data: string, settings: SuiteContext['settings']): Promise<Transfer> {
   const client = createS3ServiceClient({ url });
   const { result, ms, cpuMs } = await timed(() =>
-    client.upload(data, { workspaceId: WORKSPACE, concurrency: CONCURRENCY, partSize: settings.partSize, fileType: 'application/octet-stream' }),
+    client.upload(data, {
+      workspaceId: WORKSPACE,
+      concurrency: CONCURRENCY,
+      partSize: settings.partSize,
+      fileType: 'application/octet-stream',
+    }),
   );
   if (result.size !== settings.transferBytes) throw new Error(`client.upload stored ${result.size} bytes, not ${settings.transferBytes}`);
   await client.delete({ workspaceId: WORKSPACE, key: result.key });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { FromChild, RequestTiming, ToChild } from '../servers/ipc.js';
@@ -50,12 +50,17 @@ export function runChildTask<T>(name: 'complete-task', env: Record<string, strin
       child.disconnect();
     });
     child.once('error', reject);
-    child.once('exit', (code, signal) => (result ? resolve(result.value) : reject(new Error(`${name} exited without a result (${code ?? signal})`))));
+    child.once('exit', (code, signal) =>
+      result ? resolve(result.value) : reject(new Error(`${name} exited without a result (${code ?? signal})`)),
+    );
   });
 }
 
 /** Starts `servers/<name>.ts` in its own Node process (TypeScript through tsx) and waits until it listens. */
-export async function startChildServer(name: 'api-server' | 'bare-server' | 'file-server', options: ChildServerOptions = {}): Promise<ChildServer> {
+export async function startChildServer(
+  name: 'api-server' | 'bare-server' | 'file-server',
+  options: ChildServerOptions = {},
+): Promise<ChildServer> {
   const entry = fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
   const child = spawn(process.execPath, ['--conditions=@s3-service/source', '--import', 'tsx', entry], {
     cwd: benchDir,

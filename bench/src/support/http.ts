@@ -1,4 +1,4 @@
-import { Agent, get, request, type IncomingMessage } from 'node:http';
+import { Agent, get, type IncomingMessage, request } from 'node:http';
 
 /** One keep-alive agent, so connection set-up is not part of what is timed. */
 export const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });

@@ -16,7 +16,11 @@ const manifest = JSON.parse(await readFile(new URL('../package.json', import.met
 const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
 const nodeModules = new Set(builtinModules);
 const isNodeModule = (specifier) => specifier.startsWith('node:') || nodeModules.has(specifier.split('/')[0]);
-const packageName = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageName = (specifier) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 
 // Static `import ... from '...'`, `export ... from '...'` and bare `import '...'`; not `import(...)`.
 const staticImport = /^\s*(?:import|export)\s+(?:[^'"()]*?\s+from\s+)?['"]([^'"]+)['"]/gm;
@@ -58,7 +62,8 @@ async function walk(entry, declarations) {
     }
     for (const [, specifier] of code.matchAll(staticImport)) {
       if (isNodeModule(specifier)) problems.push(`${relative(dist, file)} (reached from ${relative(dist, entry)}) imports ${specifier}`);
-      else if (specifier.startsWith('.')) queue.push(resolve(dirname(file), declarations ? specifier.replace(/\.js$/, '.d.ts') : specifier));
+      else if (specifier.startsWith('.'))
+        queue.push(resolve(dirname(file), declarations ? specifier.replace(/\.js$/, '.d.ts') : specifier));
     }
   }
   return seen.size;

@@ -1,12 +1,12 @@
-import type { AppRouter } from './contract.js';
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-import { downloadObject, type DownloadInput } from './download.js';
+import type { AppRouter } from './contract.js';
+import { type DownloadInput, downloadObject } from './download.js';
 import { createHttpContext, type HeadersOption } from './http.js';
 import { callService } from './service-call.js';
-import { uploadData, type UploadOptions, type UploadResult } from './upload.js';
-import { wireTransformer } from './wire-transformer.js';
 import type { UploadData } from './upload/open-source.js';
+import { type UploadOptions, type UploadResult, uploadData } from './upload.js';
+import { wireTransformer } from './wire-transformer.js';
 
 export interface S3ServiceClientOptions {
   /** The service's base URL, e.g. `http://127.0.0.1:3000`; tRPC is at `${url}/trpc`. */

@@ -17,7 +17,7 @@ export interface DownloadInput {
 export async function downloadObject(http: HttpContext, input: DownloadInput): Promise<Response> {
   const query = new URLSearchParams({ key: input.key, workspaceId: input.workspaceId });
   const headers = await http.headers();
-  if (input.range) headers['range'] = `bytes=${input.range.start}-${input.range.end ?? ''}`;
+  if (input.range) headers.range = `bytes=${input.range.start}-${input.range.end ?? ''}`;
   let response: Response;
   try {
     response = await http.fetch(`${http.baseUrl}/s3/download?${query}`, { headers, signal: input.signal });

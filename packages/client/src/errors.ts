@@ -1,5 +1,5 @@
-import type { AppRouter, ErrorCode } from './contract.js';
 import { TRPCClientError } from '@trpc/client';
+import type { AppRouter, ErrorCode } from './contract.js';
 
 /**
  * Codes the client raises itself, for failures the service never answered. They sit next to the
@@ -102,7 +102,7 @@ export function fromTRPCError(error: TRPCClientError<AppRouter>): S3ServiceError
   if (data && typeof data.code === 'string') {
     return new S3ServiceError(data.code, error.message, { status: data.httpStatus, cause: error });
   }
-  const response = error.meta?.['response'] as { status?: unknown } | undefined;
+  const response = error.meta?.response as { status?: unknown } | undefined;
   if (response && typeof response.status === 'number') {
     return new S3ServiceError(codeForStatus(response.status), `HTTP ${response.status}: ${error.message}`, {
       status: response.status,

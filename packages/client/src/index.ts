@@ -14,20 +14,20 @@ export {
   type S3ServiceClient,
   type S3ServiceClientOptions,
 } from './client.js';
+export type { AppRouter, ErrorCode } from './contract.js';
 export type { DownloadInput } from './download.js';
 export {
-  S3ServiceError,
-  UploadError,
   type ClientErrorCode,
+  S3ServiceError,
   type S3ServiceErrorCode,
   type S3ServiceErrorOptions,
+  UploadError,
   type UploadErrorContext,
 } from './errors.js';
 export type { HeadersOption } from './http.js';
 export type { RetryDelay } from './retry.js';
-export { DEFAULT_CONCURRENCY, type UploadOptions, type UploadResult, type UploadStart } from './upload.js';
 export type { UploadData } from './upload/open-source.js';
-export { DEFAULT_PART_SIZE, MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE } from './upload/part-size.js';
+export { DEFAULT_PART_SIZE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from './upload/part-size.js';
 export type { ProgressListener, UploadProgress } from './upload/progress.js';
 export type { ByteStream } from './upload/stream-source.js';
-export type { AppRouter, ErrorCode } from './contract.js';
+export { DEFAULT_CONCURRENCY, type UploadOptions, type UploadResult, type UploadStart } from './upload.js';

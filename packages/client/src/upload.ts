@@ -1,15 +1,15 @@
-import type { AppRouter } from './contract.js';
 import type { TRPCClient } from '@trpc/client';
 import { abortError, childController, isAbortError, throwIfAborted } from './abort.js';
+import type { AppRouter } from './contract.js';
 import { S3ServiceError, UploadError, type UploadErrorContext } from './errors.js';
 import { DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, type RetryDelay, type RetryPolicy } from './retry.js';
 import { isNode } from './runtime.js';
 import { DEFAULT_FILE_TYPE } from './upload/mime.js';
 import { openSource, type UploadData } from './upload/open-source.js';
 import { choosePartSize } from './upload/part-size.js';
-import { ProgressTracker, type ProgressListener } from './upload/progress.js';
+import { type ProgressListener, ProgressTracker } from './upload/progress.js';
 import { sendParts } from './upload/send-parts.js';
-import { uploadService, type UploadRef, type UploadService } from './upload/service.js';
+import { type UploadRef, type UploadService, uploadService } from './upload/service.js';
 import type { UploadSource } from './upload/source.js';
 
 export interface UploadOptions {
@@ -101,7 +101,12 @@ export async function uploadData(deps: UploadDependencies, data: UploadData, opt
   }
 }
 
-async function runUpload(deps: UploadDependencies, source: UploadSource, options: UploadOptions, settings: Settings): Promise<UploadResult> {
+async function runUpload(
+  deps: UploadDependencies,
+  source: UploadSource,
+  options: UploadOptions,
+  settings: Settings,
+): Promise<UploadResult> {
   const service = uploadService(deps.trpc, settings.retry);
   const partSize = choosePartSize(source.size, options.partSize);
   const ref = await openUpload(service, source, options);
@@ -137,7 +142,14 @@ async function runUpload(deps: UploadDependencies, source: UploadSource, options
     }
     progress.setTotal(sent.size);
     progress.finish();
-    return { key: completed.key, assetId: ref.assetId, uploadId: ref.uploadId, location: completed.location, size: sent.size, etag: completed.etag };
+    return {
+      key: completed.key,
+      assetId: ref.assetId,
+      uploadId: ref.uploadId,
+      location: completed.location,
+      size: sent.size,
+      etag: completed.etag,
+    };
   } catch (error) {
     if (options.signal?.aborted) {
       // Every PUT has settled by now (sendParts waits for its workers), so this abort is final.

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
-import { createS3ServiceClient, S3ServiceError, type S3ServiceClient } from '../src/index.js';
+import { createS3ServiceClient, type S3ServiceClient, S3ServiceError } from '../src/index.js';
+import { spiedClient, type TestServer, withLocalServer } from './support/client.js';
 import { MiB, randomData } from './support/data.js';
 import type { FetchSpy } from './support/fetch-spy.js';
-import { spiedClient, withLocalServer, type TestServer } from './support/client.js';
 
 const workspaceId = 'client-abort';
 const partSize = 5 * MiB;

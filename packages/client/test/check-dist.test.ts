@@ -17,9 +17,15 @@ describe('the dist checker', () => {
     try {
       await mkdir(join(bad, 'upload'));
       await writeFile(join(bad, 'index.js'), "export { x } from './upload/x.js';\n");
-      await writeFile(join(bad, 'upload/x.js'), "import { readFile } from 'node:fs/promises';\nimport '@s3-service/server';\nexport const x = readFile;\n");
+      await writeFile(
+        join(bad, 'upload/x.js'),
+        "import { readFile } from 'node:fs/promises';\nimport '@s3-service/server';\nexport const x = readFile;\n",
+      );
       await writeFile(join(bad, 'index.d.ts'), '/// <reference types="node" />\nexport type { AppRouter } from \'./contract.js\';\n');
-      await writeFile(join(bad, 'contract.d.ts'), "export type { AppRouter } from '@s3-service/server/contract';\nexport type X = import('express').Request;\n");
+      await writeFile(
+        join(bad, 'contract.d.ts'),
+        "export type { AppRouter } from '@s3-service/server/contract';\nexport type X = import('express').Request;\n",
+      );
       const failed = await run(process.execPath, [checker, bad]).catch((error: { code: number; stderr: string }) => error);
       expect(failed).toMatchObject({ code: 1 });
       const stderr = (failed as { stderr: string }).stderr;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../server/src/errors.js';
-import { createS3ServiceClient, S3ServiceError, type S3ServiceClient, type UploadResult } from '../src/index.js';
+import { createS3ServiceClient, type S3ServiceClient, S3ServiceError, type UploadResult } from '../src/index.js';
 import { downloadToFile } from '../src/node.js';
-import { hashBody, randomData, sha256 } from './support/data.js';
 import { startLocalServer, type TestServer } from './support/client.js';
+import { hashBody, randomData, sha256 } from './support/data.js';
 
 const workspaceId = 'client-download';
 
@@ -43,7 +43,9 @@ describe('download, downloadUrl and delete', () => {
   });
 
   it("download turns the REST error body into an S3ServiceError with the server's code", async () => {
-    const missing = await client.download({ key: `${workspaceId}/digital_assets/nothing-here`, workspaceId }).catch((error: unknown) => error);
+    const missing = await client
+      .download({ key: `${workspaceId}/digital_assets/nothing-here`, workspaceId })
+      .catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(S3ServiceError);
     expect(missing).toMatchObject({ code: 'NOT_FOUND', status: 404 });
     const foreign = await client.download({ key: 'other-ws/digital_assets/x', workspaceId }).catch((error: unknown) => error);
@@ -53,7 +55,10 @@ describe('download, downloadUrl and delete', () => {
 
   it('download reports an unreachable service as NETWORK_ERROR', async () => {
     const offline = createS3ServiceClient({ url: 'http://127.0.0.1:1' });
-    await expect(offline.download({ key: uploaded.key, workspaceId })).rejects.toMatchObject({ name: 'S3ServiceError', code: 'NETWORK_ERROR' });
+    await expect(offline.download({ key: uploaded.key, workspaceId })).rejects.toMatchObject({
+      name: 'S3ServiceError',
+      code: 'NETWORK_ERROR',
+    });
     await expect(offline.downloadUrl({ key: uploaded.key, workspaceId })).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
   });
 
@@ -130,7 +135,13 @@ describe('headers', () => {
 
   it('without them the service refuses with UNAUTHORIZED', async () => {
     const anonymous = createS3ServiceClient({ url: server.url });
-    await expect(anonymous.upload(randomData(10), { workspaceId })).rejects.toMatchObject({ name: 'UploadError', code: 'UNAUTHORIZED', status: 401 });
-    await expect(anonymous.download({ key: `${workspaceId}/digital_assets/x`, workspaceId })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(anonymous.upload(randomData(10), { workspaceId })).rejects.toMatchObject({
+      name: 'UploadError',
+      code: 'UNAUTHORIZED',
+      status: 401,
+    });
+    await expect(anonymous.download({ key: `${workspaceId}/digital_assets/x`, workspaceId })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
   });
 });

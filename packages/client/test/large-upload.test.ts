@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { S3ServiceClient } from '../src/index.js';
-import { generatedStream, hashBody, MiB } from './support/data.js';
 import { progressRecorder, withLocalServer } from './support/client.js';
+import { generatedStream, hashBody, MiB } from './support/data.js';
 
 const workspaceId = 'client-large';
 
@@ -43,7 +43,9 @@ describe('a 200 MiB stream upload', () => {
       .finally(() => clearInterval(sampler));
 
     const growth = { rss: peak.rss - baseline.rss, arrayBuffers: peak.arrayBuffers - baseline.arrayBuffers };
-    console.info(`200 MiB upload: peak growth rss ${(growth.rss / MiB).toFixed(1)} MiB, arrayBuffers ${(growth.arrayBuffers / MiB).toFixed(1)} MiB`);
+    console.info(
+      `200 MiB upload: peak growth rss ${(growth.rss / MiB).toFixed(1)} MiB, arrayBuffers ${(growth.arrayBuffers / MiB).toFixed(1)} MiB`,
+    );
     // Measured on Node 24: one part per worker plus the stream's own buffer, ~26 MiB of live
     // buffers; RSS grows by 80-110 MiB (the heap, sockets, the server in this same process).
     // Holding the whole stream would add 200 MiB to both.

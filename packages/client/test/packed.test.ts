@@ -57,8 +57,19 @@ describe('the packed client, installed into an app outside the workspace', () =>
   it('holds built JavaScript, declarations, maps with their sources, the license and the readme; no TypeScript source, no server', async () => {
     const { stdout } = await sh('tar', ['-tzf', tarball], { cwd: work });
     const entries = stdout.trim().split('\n');
-    expect(entries).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/contract.d.ts']));
-    expect(entries.filter((entry) => !/^package\/(LICENSE|README\.md|package\.json|dist\/.+\.(js|js\.map|d\.ts))$/.test(entry))).toEqual([]);
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        'package/LICENSE',
+        'package/README.md',
+        'package/package.json',
+        'package/dist/index.js',
+        'package/dist/index.d.ts',
+        'package/dist/contract.d.ts',
+      ]),
+    );
+    expect(entries.filter((entry) => !/^package\/(LICENSE|README\.md|package\.json|dist\/.+\.(js|js\.map|d\.ts))$/.test(entry))).toEqual(
+      [],
+    );
 
     const installed = join(app, 'node_modules/@s3-service/client');
     const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8'));
@@ -70,9 +81,15 @@ describe('the packed client, installed into an app outside the workspace', () =>
     expect(contract).not.toMatch(/@s3-service\/server|AppContext|from ['"](node:|express|pino)/);
     // A map names ../src files the package does not ship, so each carries their text.
     for (const name of (await readdir(join(installed, 'dist'), { recursive: true })).filter((file) => file.endsWith('.js.map'))) {
-      const map = JSON.parse(await readFile(join(installed, 'dist', name), 'utf8')) as { sources: string[]; sourcesContent?: Array<string | null> };
+      const map = JSON.parse(await readFile(join(installed, 'dist', name), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: Array<string | null>;
+      };
       expect(map.sourcesContent?.length, name).toBe(map.sources.length);
-      expect(map.sourcesContent?.every((text) => typeof text === 'string' && text.length > 0), name).toBe(true);
+      expect(
+        map.sourcesContent?.every((text) => typeof text === 'string' && text.length > 0),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -80,7 +97,16 @@ describe('the packed client, installed into an app outside the workspace', () =>
     const installed = join(app, 'node_modules/@s3-service/client/dist');
     const entry = (await import(join(installed, 'index.js'))) as Record<string, unknown>;
     expect(Object.keys(entry).sort()).toEqual(
-      ['DEFAULT_CONCURRENCY', 'DEFAULT_PART_SIZE', 'MAX_PARTS', 'MAX_PART_SIZE', 'MIN_PART_SIZE', 'S3ServiceError', 'UploadError', 'createS3ServiceClient'].sort(),
+      [
+        'DEFAULT_CONCURRENCY',
+        'DEFAULT_PART_SIZE',
+        'MAX_PARTS',
+        'MAX_PART_SIZE',
+        'MIN_PART_SIZE',
+        'S3ServiceError',
+        'UploadError',
+        'createS3ServiceClient',
+      ].sort(),
     );
     const node = (await import(join(installed, 'node.js'))) as Record<string, unknown>;
     expect(typeof node.downloadToFile).toBe('function');
@@ -110,7 +136,12 @@ describe('the packed client, installed into an app outside the workspace', () =>
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((input) => input.startsWith('node_modules/@s3-service/client/')).length).toBeGreaterThan(10);
     const packages = new Set(inputs.map((input) => /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? input));
-    expect([...packages].filter((name) => !['browser.ts', '@s3-service/client', '@trpc/client', '@trpc/server', 'superjson', 'copy-anything', 'is-what'].includes(name))).toEqual([]);
+    expect(
+      [...packages].filter(
+        (name) =>
+          !['browser.ts', '@s3-service/client', '@trpc/client', '@trpc/server', 'superjson', 'copy-anything', 'is-what'].includes(name),
+      ),
+    ).toEqual([]);
     // Nothing left for the page to import (a Node module would be), and nothing of the server's.
     expect(Object.values(result.metafile.outputs).flatMap((output) => output.imports)).toEqual([]);
     expect(result.outputFiles[0]!.text).not.toMatch(/createApp|express|resolveResponse|initTRPC|pino/);
@@ -134,8 +165,20 @@ describe('the packed client, installed into an app outside the workspace', () =>
       expect(report.received).toEqual({ ...report.sent, contentType: 'application/pdf' });
       expect(report.deleted).toEqual({ success: true });
       expect(await server.store.headObject(report.key)).toBeNull();
-      expect(report.afterDelete).toEqual({ name: 'S3ServiceError', serviceError: true, uploadError: false, code: 'NOT_FOUND', status: 404 });
-      expect(report.refusedType).toEqual({ name: 'UploadError', serviceError: true, uploadError: true, code: 'FILE_TYPE_NOT_ALLOWED', status: 400 });
+      expect(report.afterDelete).toEqual({
+        name: 'S3ServiceError',
+        serviceError: true,
+        uploadError: false,
+        code: 'NOT_FOUND',
+        status: 404,
+      });
+      expect(report.refusedType).toEqual({
+        name: 'UploadError',
+        serviceError: true,
+        uploadError: true,
+        code: 'FILE_TYPE_NOT_ALLOWED',
+        status: 400,
+      });
     });
   });
 });

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { UploadError, type S3ServiceClient, type UploadStart } from '../src/index.js';
+import { type S3ServiceClient, UploadError, type UploadStart } from '../src/index.js';
+import { downloadedHash, expectedHash, progressRecorder, spiedClient, type TestServer, withLocalServer } from './support/client.js';
 import { MiB, randomData } from './support/data.js';
-import { downloadedHash, expectedHash, progressRecorder, spiedClient, withLocalServer, type TestServer } from './support/client.js';
 
 const workspaceId = 'client-resume';
 const partSize = 5 * MiB;
@@ -30,7 +30,12 @@ describe('resuming an upload', () => {
 
     const { client: healthy, spy } = spiedClient(server);
     const progress = progressRecorder();
-    const result = await healthy.upload(data, { workspaceId, partSize, resume: { uploadId: uploadId!, assetId: assetId! }, onProgress: progress.onProgress });
+    const result = await healthy.upload(data, {
+      workspaceId,
+      partSize,
+      resume: { uploadId: uploadId!, assetId: assetId! },
+      onProgress: progress.onProgress,
+    });
     expect(spy.puts.map((put) => put.partNumber).sort((a, b) => a - b)).toEqual([4, 5, 6, 7]);
     expect(spy.started).toEqual([]);
     expect(result).toMatchObject({ uploadId, assetId, size: data.byteLength });
@@ -60,12 +65,18 @@ describe('resuming an upload', () => {
   it('resumes a stream: stored parts are read past, not sent', async () => {
     const data = randomData(3 * partSize + 1);
     const { client: crashing } = spiedClient(server, (put) => (put.partNumber >= 3 ? { kind: 'status', status: 400 } : undefined));
-    const failure = (await crashing.upload(data, { workspaceId, partSize, concurrency: 1 }).catch((error: unknown) => error)) as UploadError;
+    const failure = (await crashing
+      .upload(data, { workspaceId, partSize, concurrency: 1 })
+      .catch((error: unknown) => error)) as UploadError;
     expect(failure).toMatchObject({ code: 'UPLOAD_FAILED', partNumber: 3 });
 
     const { client: healthy, spy } = spiedClient(server);
     const stream = Readable.from([Buffer.from(data.subarray(0, 7 * MiB)), Buffer.from(data.subarray(7 * MiB))]);
-    const result = await healthy.upload(stream, { workspaceId, partSize, resume: { uploadId: failure.uploadId!, assetId: failure.assetId! } });
+    const result = await healthy.upload(stream, {
+      workspaceId,
+      partSize,
+      resume: { uploadId: failure.uploadId!, assetId: failure.assetId! },
+    });
     expect(spy.puts.map((put) => put.partNumber).sort((a, b) => a - b)).toEqual([3, 4]);
     expect(await downloadedHash(client, workspaceId, result)).toEqual(expectedHash(data));
   });
@@ -75,11 +86,20 @@ describe('resuming an upload', () => {
     const { client: crashing, spy: crashed } = spiedClient(server, (put) => (put.index >= 1 ? { kind: 'network' } : undefined));
     const announced: { start: UploadStart; putsSoFar: number }[] = [];
     const failure = await crashing
-      .upload(data, { workspaceId, partSize, retries: 0, concurrency: 1, onStart: (start) => void announced.push({ start, putsSoFar: crashed.puts.length }) })
+      .upload(data, {
+        workspaceId,
+        partSize,
+        retries: 0,
+        concurrency: 1,
+        onStart: (start) => void announced.push({ start, putsSoFar: crashed.puts.length }),
+      })
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UploadError);
     expect(announced).toEqual([
-      { start: { workspaceId, uploadId: crashed.started[0]!.uploadId, assetId: crashed.started[0]!.assetId, partSize, resumed: false }, putsSoFar: 0 },
+      {
+        start: { workspaceId, uploadId: crashed.started[0]!.uploadId, assetId: crashed.started[0]!.assetId, partSize, resumed: false },
+        putsSoFar: 0,
+      },
     ]);
 
     const { start } = announced[0]!;

@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3ServiceClient, S3ServiceError, UploadError, type S3ServiceClient } from '../src/index.js';
+import { createS3ServiceClient, type S3ServiceClient, S3ServiceError, UploadError } from '../src/index.js';
+import {
+  downloadedHash,
+  expectedHash,
+  progressRecorder,
+  spiedClient,
+  startLocalServer,
+  type TestServer,
+  withLocalServer,
+} from './support/client.js';
 import { MiB, randomData } from './support/data.js';
 import { countProcedures } from './support/fetch-spy.js';
-import { downloadedHash, expectedHash, progressRecorder, spiedClient, startLocalServer, withLocalServer, type TestServer } from './support/client.js';
 
 const workspaceId = 'client-retry';
 const partSize = 5 * MiB;
@@ -67,17 +75,29 @@ describe('part PUT failures', () => {
   it('gives up after `retries` retries and says where the upload stood, so it can be resumed', async () => {
     const data = randomData(2 * partSize);
     const { client: spied, spy } = spiedClient(server, (put) => (put.partNumber === 2 ? { kind: 'status', status: 503 } : undefined));
-    const error = await spied.upload(data, { workspaceId, partSize, retries: 2, retryDelay, concurrency: 1 }).catch((caught: unknown) => caught);
+    const error = await spied
+      .upload(data, { workspaceId, partSize, retries: 2, retryDelay, concurrency: 1 })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UploadError);
     expect(error).toBeInstanceOf(S3ServiceError);
     const uploadError = error as UploadError;
-    expect(uploadError).toMatchObject({ code: 'S3_ERROR', status: 503, partNumber: 2, uploadId: spy.started[0]!.uploadId, assetId: spy.started[0]!.assetId });
+    expect(uploadError).toMatchObject({
+      code: 'S3_ERROR',
+      status: 503,
+      partNumber: 2,
+      uploadId: spy.started[0]!.uploadId,
+      assetId: spy.started[0]!.assetId,
+    });
     expect(uploadError.message).toMatch(/part 2.*503.*gave up after 3 attempts/);
     expect(spy.puts.filter((put) => put.partNumber === 2)).toHaveLength(3);
 
     // The upload stayed open: resuming sends only part 2.
     const { client: healthy, spy: healthySpy } = spiedClient(server);
-    const resumed = await healthy.upload(data, { workspaceId, partSize, resume: { uploadId: uploadError.uploadId!, assetId: uploadError.assetId! } });
+    const resumed = await healthy.upload(data, {
+      workspaceId,
+      partSize,
+      resume: { uploadId: uploadError.uploadId!, assetId: uploadError.assetId! },
+    });
     expect(healthySpy.puts.map((put) => put.partNumber)).toEqual([2]);
     expect(await downloadedHash(client, workspaceId, resumed)).toEqual(expectedHash(data));
   });
@@ -85,10 +105,14 @@ describe('part PUT failures', () => {
   it('fails fast on a 4xx that retrying cannot fix, with the store’s code', async () => {
     const data = randomData(3 * partSize);
     const { client: spied, spy } = spiedClient(server, (put) =>
-      put.partNumber === 2 ? { kind: 'status', status: 400, body: JSON.stringify({ error: 'malformed part', code: 'INVALID_PARAMETER' }) } : undefined,
+      put.partNumber === 2
+        ? { kind: 'status', status: 400, body: JSON.stringify({ error: 'malformed part', code: 'INVALID_PARAMETER' }) }
+        : undefined,
     );
     const started = Date.now();
-    const error = await spied.upload(data, { workspaceId, partSize, retryDelay: { initialMs: 5_000, maxMs: 5_000 } }).catch((caught: unknown) => caught);
+    const error = await spied
+      .upload(data, { workspaceId, partSize, retryDelay: { initialMs: 5_000, maxMs: 5_000 } })
+      .catch((caught: unknown) => caught);
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(error).toMatchObject({ name: 'UploadError', code: 'INVALID_PARAMETER', status: 400, partNumber: 2 });
     expect((error as Error).message).toMatch(/part 2: the store answered HTTP 400: malformed part/);

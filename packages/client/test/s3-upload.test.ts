@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
-import { TRPCClientError } from '@trpc/client';
+import type { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Store } from '../../server/src/storage/s3/index.js';
-import { isSkipped, startS3Emulator, type S3Emulator } from '../../server/test/support/s3-emulator.js';
+import { isSkipped, type S3Emulator, startS3Emulator } from '../../server/test/support/s3-emulator.js';
 import { s3StoreOptions } from '../../server/test/support/s3-harness.js';
 import { startServer, type TestServer } from '../../server/test/support/server.js';
 import { createS3ServiceClient, type S3ServiceClient, type UploadError } from '../src/index.js';
-import { MiB, randomData } from './support/data.js';
 import { downloadedHash, expectedHash, progressRecorder, spiedClient } from './support/client.js';
+import { MiB, randomData } from './support/data.js';
 import { countProcedures, type PutFault } from './support/fetch-spy.js';
 
 // The same uploader against the S3 driver and a real S3 server (versitygw, or S3_TEST_ENDPOINT):
@@ -63,7 +63,7 @@ describe.skipIf(skipReason !== undefined)('client.upload on the S3 driver', () =
     expect(await downloadedHash(client, workspaceId, result)).toEqual(expectedHash(data));
   });
 
-  it("re-signs part URLs that S3 refuses as expired (403 AccessDenied) and carries on", async () => {
+  it('re-signs part URLs that S3 refuses as expired (403 AccessDenied) and carries on', async () => {
     const data = randomData(2 * partSize + 1);
     clockOffsetMs = -2 * 3600_000; // the first batch is signed "two hours ago": already expired
     const { client: spied, spy } = spiedClient(server, (put) =>
@@ -91,10 +91,16 @@ describe.skipIf(skipReason !== undefined)('client.upload on the S3 driver', () =
   it('resumes, sending only the missing parts', async () => {
     const data = randomData(3 * partSize + 5);
     const { client: crashing } = spiedClient(server, (put) => (put.index >= 2 ? { kind: 'network' } : undefined));
-    const failure = (await crashing.upload(data, { workspaceId, partSize, retries: 0, concurrency: 1 }).catch((error: unknown) => error)) as UploadError;
+    const failure = (await crashing
+      .upload(data, { workspaceId, partSize, retries: 0, concurrency: 1 })
+      .catch((error: unknown) => error)) as UploadError;
     expect(failure).toMatchObject({ name: 'UploadError', code: 'NETWORK_ERROR' });
     const { client: healthy, spy } = spiedClient(server);
-    const result = await healthy.upload(data, { workspaceId, partSize, resume: { uploadId: failure.uploadId!, assetId: failure.assetId! } });
+    const result = await healthy.upload(data, {
+      workspaceId,
+      partSize,
+      resume: { uploadId: failure.uploadId!, assetId: failure.assetId! },
+    });
     expect(spy.puts.map((put) => put.partNumber).sort((a, b) => a - b)).toEqual([3, 4]);
     expect(await downloadedHash(client, workspaceId, result)).toEqual(expectedHash(data));
   });

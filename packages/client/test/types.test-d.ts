@@ -1,10 +1,10 @@
-import type { ErrorCode } from '../src/index.js';
 import { describe, expectTypeOf, it } from 'vitest';
+import type { ErrorCode } from '../src/index.js';
 import {
   createS3ServiceClient,
-  S3ServiceError,
-  UploadError,
+  type S3ServiceError,
   type S3ServiceErrorCode,
+  type UploadError,
   type UploadProgress,
   type UploadResult,
 } from '../src/index.js';
@@ -45,7 +45,14 @@ describe('router types reach the client', () => {
 describe('the helpers', () => {
   it('upload resolves to the documented result', () => {
     expectTypeOf(client.upload).returns.resolves.toEqualTypeOf<UploadResult>();
-    expectTypeOf<UploadResult>().toEqualTypeOf<{ key: string; assetId: string; uploadId: string; location: string; size: number; etag: string }>();
+    expectTypeOf<UploadResult>().toEqualTypeOf<{
+      key: string;
+      assetId: string;
+      uploadId: string;
+      location: string;
+      size: number;
+      etag: string;
+    }>();
     expectTypeOf<UploadProgress>().toEqualTypeOf<{ loaded: number; total?: number; part?: number }>();
   });
 
@@ -71,7 +78,9 @@ describe('the helpers', () => {
 describe('error codes', () => {
   it("are the server's codes plus the client's own, typed for a switch", () => {
     expectTypeOf<ErrorCode>().toMatchTypeOf<S3ServiceErrorCode>();
-    expectTypeOf<'INVALID_UPLOAD_ID' | 'UPLOAD_FAILED' | 'S3_ERROR' | 'MISSING_PARAMETER' | 'NETWORK_ERROR' | 'MISSING_ETAG'>().toMatchTypeOf<S3ServiceErrorCode>();
+    expectTypeOf<
+      'INVALID_UPLOAD_ID' | 'UPLOAD_FAILED' | 'S3_ERROR' | 'MISSING_PARAMETER' | 'NETWORK_ERROR' | 'MISSING_ETAG'
+    >().toMatchTypeOf<S3ServiceErrorCode>();
     expectTypeOf<UploadError['code']>().toEqualTypeOf<S3ServiceErrorCode>();
     expectTypeOf<UploadError>().toMatchTypeOf<S3ServiceError>();
     // @ts-expect-error not a code

@@ -43,7 +43,7 @@ describe('backoffDelay', () => {
     expect(backoffDelay(10, delay, undefined, () => 1)).toBe(1000);
   });
 
-  it("honours a longer Retry-After, within the cap", () => {
+  it('honours a longer Retry-After, within the cap', () => {
     expect(backoffDelay(0, delay, 700, () => 0)).toBe(700);
     expect(backoffDelay(0, delay, 60_000, () => 0)).toBe(1000);
   });
@@ -103,7 +103,7 @@ describe('streamSource', () => {
     const source = streamSource(Readable.from(chunks.map((chunk) => Buffer.from(chunk))), { size });
     const parts: Array<{ partNumber: number; bytes: number[] }> = [];
     for await (const part of source.parts(partSize)) {
-      parts.push({ partNumber: part.partNumber, bytes: [...(await part.read() as Uint8Array)] });
+      parts.push({ partNumber: part.partNumber, bytes: [...((await part.read()) as Uint8Array)] });
     }
     return parts;
   };

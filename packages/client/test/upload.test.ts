@@ -1,11 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createReadStream, openAsBlob } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3ServiceClient, type S3ServiceClient, type UploadData } from '../src/index.js';
-import { MiB, randomData } from './support/data.js';
 import { downloadedHash, expectedHash, progressRecorder, spiedClient, startLocalServer, type TestServer } from './support/client.js';
+import { MiB, randomData } from './support/data.js';
 
 const workspaceId = 'client-upload';
 const partSize = 5 * MiB;
@@ -38,7 +38,11 @@ describe('client.upload on the local-disk store', () => {
     const progress = progressRecorder();
     const result = await spied.upload(data, { workspaceId, partSize, onProgress: progress.onProgress });
 
-    expect(result).toMatchObject({ size, key: `${workspaceId}/digital_assets/${result.assetId}`, location: expect.stringMatching(/^s3:\/\//) });
+    expect(result).toMatchObject({
+      size,
+      key: `${workspaceId}/digital_assets/${result.assetId}`,
+      location: expect.stringMatching(/^s3:\/\//),
+    });
     expect(result.uploadId).toEqual(expect.any(String));
     expect(result.etag).toMatch(/^".+"$/);
     expect(spy.puts.map((put) => put.partNumber).sort((a, b) => a - b)).toEqual(Array.from({ length: parts }, (_, i) => i + 1));
@@ -121,7 +125,11 @@ describe('client.upload on the local-disk store', () => {
     const path = join(dir, 'stream.png');
     await writeFile(path, data);
     const progress = progressRecorder();
-    const result = await client.upload(createReadStream(path, { highWaterMark: 100_000 }), { workspaceId, partSize, onProgress: progress.onProgress });
+    const result = await client.upload(createReadStream(path, { highWaterMark: 100_000 }), {
+      workspaceId,
+      partSize,
+      onProgress: progress.onProgress,
+    });
     expect(result.size).toBe(data.byteLength);
     expect(await downloadedHash(client, workspaceId, result)).toEqual(expectedHash(data));
     expect(await contentTypeOf(result.key)).toBe('image/png');

@@ -18,7 +18,12 @@ type RootTypes<TRouter extends AnyTRPCRouter> = TRouter['_def']['_config']['$typ
 function withoutContext<TRouter extends AnyTRPCRouter>(
   router: TRouter,
 ): TRPCBuiltRouter<
-  { ctx: object; meta: RootTypes<TRouter>['meta']; errorShape: RootTypes<TRouter>['errorShape']; transformer: RootTypes<TRouter>['transformer'] },
+  {
+    ctx: object;
+    meta: RootTypes<TRouter>['meta'];
+    errorShape: RootTypes<TRouter>['errorShape'];
+    transformer: RootTypes<TRouter>['transformer'];
+  },
   TRouter['_def']['record']
 > {
   return router;

@@ -9,7 +9,11 @@ type TRPCCode = TRPCError['code'];
 export const errorCodes = {
   MISSING_PARAMETER: { status: 400, trpc: 'BAD_REQUEST', meaning: 'a required parameter is absent' },
   UPLOAD_FAILED: { status: 400, trpc: 'BAD_REQUEST', meaning: 'the store refused to assemble the upload' },
-  INVALID_UPLOAD_ID: { status: 404, trpc: 'NOT_FOUND', meaning: 'the upload id is unknown, finished, aborted or not of this workspace and asset' },
+  INVALID_UPLOAD_ID: {
+    status: 404,
+    trpc: 'NOT_FOUND',
+    meaning: 'the upload id is unknown, finished, aborted or not of this workspace and asset',
+  },
   S3_ERROR: { status: 502, trpc: 'BAD_GATEWAY', meaning: 'the object store failed or could not be reached' },
   INVALID_PARAMETER: { status: 400, trpc: 'BAD_REQUEST', meaning: 'a parameter is present but malformed' },
   FILE_TYPE_NOT_ALLOWED: { status: 400, trpc: 'BAD_REQUEST', meaning: 'the fileType is not on the allowlist (ALLOWED_FILE_TYPES)' },
@@ -19,7 +23,11 @@ export const errorCodes = {
   FORBIDDEN: { status: 403, trpc: 'FORBIDDEN', meaning: 'the caller may not use this workspace or operation' },
   INVALID_SIGNATURE: { status: 403, trpc: 'FORBIDDEN', meaning: 'a signed URL was tampered with or has expired' },
   PAYLOAD_TOO_LARGE: { status: 413, trpc: 'PAYLOAD_TOO_LARGE', meaning: 'the request body is larger than allowed' },
-  RATE_LIMITED: { status: 429, trpc: 'TOO_MANY_REQUESTS', meaning: 'too many requests from this client or for this workspace; see Retry-After' },
+  RATE_LIMITED: {
+    status: 429,
+    trpc: 'TOO_MANY_REQUESTS',
+    meaning: 'too many requests from this client or for this workspace; see Retry-After',
+  },
   STORE_TIMEOUT: { status: 504, trpc: 'GATEWAY_TIMEOUT', meaning: 'the object store did not answer in time' },
   INTERNAL_ERROR: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', meaning: 'an unexpected error; details are in the server log' },
 } as const satisfies Record<string, { status: number; trpc: TRPCCode; meaning: string }>;

@@ -7,11 +7,9 @@ export const MAX_PARTS = 10_000;
  * Workspace ids become the first segment of every key, so they are held to a charset that can
  * never spell a path separator, a dot segment or a header-breaking character.
  */
-export const workspaceId = z
-  .string({ error: 'must be a string' })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, {
-    error: 'must be 1-128 characters of A-Z, a-z, 0-9, "_" or "-", starting with a letter or digit',
-  });
+export const workspaceId = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, {
+  error: 'must be 1-128 characters of A-Z, a-z, 0-9, "_" or "-", starting with a letter or digit',
+});
 
 /** Asset ids are created by the server; callers only echo them back. */
 export const assetId = z
@@ -31,7 +29,7 @@ export const partNumber = z
   .min(1, { error: `must be an integer from 1 to ${MAX_PARTS}` })
   .max(MAX_PARTS, { error: `must be an integer from 1 to ${MAX_PARTS}` });
 
-const mimeToken = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
+const mimeToken = '[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}';
 const mimeParameter = `;\\s?${mimeToken}=(?:${mimeToken}|"[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]{0,128}")`;
 
 /** A MIME type as a Content-Type header value: no CR, LF or other header-breaking characters. */
@@ -76,7 +74,12 @@ export const corsRule = z.object({
   AllowedOrigins: z.array(z.string().min(1).max(1024)).min(1),
   AllowedHeaders: z.array(z.string().min(1).max(1024)).optional(),
   ExposeHeaders: z.array(z.string().min(1).max(1024)).optional(),
-  MaxAgeSeconds: z.number().int().min(0).max(86_400 * 30).optional(),
+  MaxAgeSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(86_400 * 30)
+    .optional(),
 });
 
 export type CorsRule = z.infer<typeof corsRule>;

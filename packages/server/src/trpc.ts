@@ -43,12 +43,10 @@ export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure;
 
 /** Every procedure that names a workspace goes through here, and only here, to be authorized. */
-export const workspaceProcedure = t.procedure
-  .input(z.object({ workspaceId }))
-  .use(async ({ ctx, input, next }) => {
-    await ctx.policy.authorizeWorkspace(ctx.caller, input.workspaceId);
-    return next();
-  });
+export const workspaceProcedure = t.procedure.input(z.object({ workspaceId })).use(async ({ ctx, input, next }) => {
+  await ctx.policy.authorizeWorkspace(ctx.caller, input.workspaceId);
+  return next();
+});
 
 /** Bucket-wide configuration. */
 export const adminProcedure = t.procedure.use(async ({ ctx, next }) => {

@@ -6,12 +6,21 @@ import { prefixedHmacSha256 } from '../src/storage/s3/hmac-sha256.js';
 describe('prefixedHmacSha256', () => {
   it('equals node:crypto HMAC-SHA256 of prefix + suffix, for any key, prefix and suffix', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 150 }), fc.string({ unit: 'binary' }), fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { minLength: 1, maxLength: 5 }), (key, prefix, suffixes) => {
-        const sign = prefixedHmacSha256(key, prefix, 160);
-        for (const suffix of suffixes) {
-          expect(sign(suffix)).toBe(createHmac('sha256', key).update(prefix + suffix).digest('hex'));
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 150 }),
+        fc.string({ unit: 'binary' }),
+        fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { minLength: 1, maxLength: 5 }),
+        (key, prefix, suffixes) => {
+          const sign = prefixedHmacSha256(key, prefix, 160);
+          for (const suffix of suffixes) {
+            expect(sign(suffix)).toBe(
+              createHmac('sha256', key)
+                .update(prefix + suffix)
+                .digest('hex'),
+            );
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -44,7 +44,9 @@ describe('local store: batched part writes', () => {
     await (await open(path, 'w')).close();
     const handle = await open(path, 'r');
     try {
-      await expect(pipeline(Readable.from([randomBytes(600_000)]), new BatchingFileWriter(handle))).rejects.toMatchObject({ code: 'EBADF' });
+      await expect(pipeline(Readable.from([randomBytes(600_000)]), new BatchingFileWriter(handle))).rejects.toMatchObject({
+        code: 'EBADF',
+      });
     } finally {
       await handle.close();
     }

@@ -172,7 +172,9 @@ describe('local store: parts become the object segments', () => {
     await store.completeMultipartUpload(key, uploadId, completed);
 
     const meta = await readMetaFile(harness.dir, key);
-    const segmentInodes = await Promise.all(meta.segments!.map(async (segment) => (await stat(join(harness.dir, 'blobs', meta.blob, segment.file))).ino));
+    const segmentInodes = await Promise.all(
+      meta.segments!.map(async (segment) => (await stat(join(harness.dir, 'blobs', meta.blob, segment.file))).ino),
+    );
     expect(segmentInodes).toEqual(partInodes);
     const partBytes = parts.reduce((total, part) => total + part.length, 0);
     // Only the metadata is new; without it the folder holds what it held before, not twice the parts.

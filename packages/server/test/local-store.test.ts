@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { parseRangeHeader, resolveRange } from '../src/storage/local/byte-range.
 import { findPreflightRule, findRequestRule, wildcardMatch } from '../src/storage/local/cors-rules.js';
 import type { ObjectStore } from '../src/storage/store.js';
 import { describeObjectStore } from './store-conformance.js';
-import { startLocalHarness, type LocalHarness } from './support/local-harness.js';
+import { type LocalHarness, startLocalHarness } from './support/local-harness.js';
 
 describeObjectStore('local disk', ({ now }) => startLocalHarness({ now }));
 
@@ -317,7 +317,11 @@ describe('local disk store', () => {
 
       let settled = false;
       const completing = store
-        .completeMultipartUpload(key, uploadId, etags.map((etag, index) => ({ partNumber: index + 1, etag })))
+        .completeMultipartUpload(
+          key,
+          uploadId,
+          etags.map((etag, index) => ({ partNumber: index + 1, etag })),
+        )
         .finally(() => (settled = true));
       const seen: (number | null)[] = [];
       while (!settled) {

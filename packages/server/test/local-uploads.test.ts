@@ -70,7 +70,9 @@ describe('local store: open uploads', () => {
 
     it('answers INVALID_UPLOAD_ID to listParts, complete, abort and the check before signing', async () => {
       await expect(store.listParts(key, uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
-      await expect(store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag: md5Hex(Buffer.from('first')) }])).rejects.toMatchObject({
+      await expect(
+        store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag: md5Hex(Buffer.from('first')) }]),
+      ).rejects.toMatchObject({
         appCode: 'INVALID_UPLOAD_ID',
       });
       await expect(store.abortMultipartUpload(key, uploadId)).rejects.toMatchObject({ appCode: 'INVALID_UPLOAD_ID' });
@@ -218,6 +220,14 @@ describe('local store: the open-upload cache', () => {
   it('remembers part numbers 1 to 10,000 in a bitset', () => {
     const numbers = new PartNumberSet();
     for (const partNumber of [1, 7, 8, 9_999, 10_000]) numbers.add(partNumber);
-    expect([1, 2, 7, 8, 9, 9_999, 10_000].map((partNumber) => numbers.has(partNumber))).toEqual([true, false, true, true, false, true, true]);
+    expect([1, 2, 7, 8, 9, 9_999, 10_000].map((partNumber) => numbers.has(partNumber))).toEqual([
+      true,
+      false,
+      true,
+      true,
+      false,
+      true,
+      true,
+    ]);
   });
 });

@@ -1,12 +1,12 @@
-import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createJwtPolicy } from '../src/auth/jwt-policy.js';
 import { mintToken } from '../src/auth/mint-token.js';
 import type { OpenApiDocument, ResponseObject } from '../src/openapi/types.js';
 import { restDocument } from '../src/rest/index.js';
 import { putPart, randomData } from './support/bytes.js';
+import { type RestAnswer, type RestInit, rest } from './support/rest-client.js';
 import { startLocalServer, type TestServer } from './support/server.js';
-import { rest, type RestAnswer, type RestInit } from './support/rest-client.js';
 
 type Answer = RestAnswer;
 
@@ -109,7 +109,9 @@ describe('the live /s3 answers conform to the served OpenAPI document', () => {
     expect((await checked('GET', '/s3/download', { query: { workspaceId, key: 'other/digital_assets/abc' } })).status).toBe(400);
     const unknown = { workspaceId, assetId: 'abc', UploadId: '0123456789abcdef' };
     expect((await checked('GET', '/s3/get-upload-url', { query: { ...unknown, PartNumber: '1' } })).status).toBe(404);
-    expect((await checked('POST', '/s3/complete-upload', { body: '{"uploadId":', headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect(
+      (await checked('POST', '/s3/complete-upload', { body: '{"uploadId":', headers: { 'content-type': 'application/json' } })).status,
+    ).toBe(400);
   });
 
   // Found by schemathesis: `[{}]` used to read as "no body" and applied the default CORS rules.

@@ -44,7 +44,12 @@ describe('GET /docs, the API reference page', () => {
   });
 
   it('serves nothing else of the package', async () => {
-    for (const path of ['/docs/assets/index.html', '/docs/assets/swagger-initializer.js', '/docs/assets/..%2Fpackage.json', '/docs/assets/package.json']) {
+    for (const path of [
+      '/docs/assets/index.html',
+      '/docs/assets/swagger-initializer.js',
+      '/docs/assets/..%2Fpackage.json',
+      '/docs/assets/package.json',
+    ]) {
       const answer = await get(path);
       expect(answer.status, path).toBe(404);
       expect((await answer.json()).code).toBe('NOT_FOUND');

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { allowAllPolicy } from '../src/auth/policy.js';
 import { DEFAULT_ALLOWED_FILE_TYPES } from '../src/config.js';
-import { errorCodes, type ErrorCode } from '../src/errors.js';
+import { type ErrorCode, errorCodes } from '../src/errors.js';
 import { silentLogger } from '../src/logger.js';
 import type { OperationObject } from '../src/openapi/types.js';
 import { createRestRouter, REST_BASE_PATH, restDocument, restRoutes } from '../src/rest/index.js';
@@ -15,12 +15,19 @@ const document = restDocument();
 
 /** `GET /s3/start-upload` for every operation the document describes. */
 function documentedOperations(): string[] {
-  return Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+  return Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+  );
 }
 
 /** The same for every route the Express router really serves, read from its stack. */
 function servedRoutes(): string[] {
-  const deps = { store: {} as ObjectStore, policy: allowAllPolicy, uploads: { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES }, logger: silentLogger };
+  const deps = {
+    store: {} as ObjectStore,
+    policy: allowAllPolicy,
+    uploads: { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },
+    logger: silentLogger,
+  };
   const router = createRestRouter(deps) as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> };
   return router.stack.flatMap((layer) =>
     layer.route ? Object.keys(layer.route.methods).map((method) => `${method.toUpperCase()} ${REST_BASE_PATH}${layer.route!.path}`) : [],
@@ -64,7 +71,8 @@ describe('the OpenAPI document of the /s3 paths', () => {
   });
 
   it('names the parameters exactly as the contract spells them', () => {
-    const names = (method: string, path: string) => operation(method, path).parameters.map((parameter) => `${parameter.in}:${parameter.name}`);
+    const names = (method: string, path: string) =>
+      operation(method, path).parameters.map((parameter) => `${parameter.in}:${parameter.name}`);
     expect(names('get', '/start-upload')).toEqual(['query:workspaceId', 'query:fileType']);
     expect(names('get', '/get-upload-url').sort()).toEqual(['query:PartNumber', 'query:UploadId', 'query:assetId', 'query:workspaceId']);
     expect(names('get', '/download').sort()).toEqual(['header:Range', 'query:key', 'query:workspaceId']);
@@ -110,7 +118,9 @@ describe('the OpenAPI document of the /s3 paths', () => {
     const responses = operation('get', '/download').responses;
     for (const status of ['200', '206']) {
       expect(Object.keys(responses[status]!.content!)).toContain('application/octet-stream');
-      expect(Object.keys(responses[status]!.headers!)).toEqual(expect.arrayContaining(['Content-Length', 'ETag', 'Accept-Ranges', 'Content-Disposition']));
+      expect(Object.keys(responses[status]!.headers!)).toEqual(
+        expect.arrayContaining(['Content-Length', 'ETag', 'Accept-Ranges', 'Content-Disposition']),
+      );
     }
     expect(responses['206']!.headers!['Content-Range']).toBeDefined();
     expect(responses['200']!.headers!['Content-Range']).toBeUndefined();
@@ -118,7 +128,11 @@ describe('the OpenAPI document of the /s3 paths', () => {
 
   it('links start-upload to the operations that continue the upload', () => {
     const links = operation('get', '/start-upload').responses['200']!.links!;
-    expect(Object.values(links).map((link) => link.operationId).sort()).toEqual(['abortUpload', 'completeUpload', 'getUploadUrl', 'listParts']);
+    expect(
+      Object.values(links)
+        .map((link) => link.operationId)
+        .sort(),
+    ).toEqual(['abortUpload', 'completeUpload', 'getUploadUrl', 'listParts']);
     expect(links.GetUploadUrl!.parameters).toMatchObject({ 'query.UploadId': '$response.body#/uploadId' });
   });
 });
@@ -142,7 +156,13 @@ describe('parameter patterns say what the procedures accept', () => {
   it('key: exactly the asset keys of a workspace', () => {
     const key = pattern('get', '/download', 'key');
     expect(key.test(assetKey('acme', newAssetId()))).toBe(true);
-    for (const bad of ['acme/digital_assets/', 'acme/digital_assets/a/b', '../x/digital_assets/a', 'acme/other/abc', '/acme/digital_assets/abc']) {
+    for (const bad of [
+      'acme/digital_assets/',
+      'acme/digital_assets/a/b',
+      '../x/digital_assets/a',
+      'acme/other/abc',
+      '/acme/digital_assets/abc',
+    ]) {
       expect(key.test(bad), bad).toBe(false);
     }
   });

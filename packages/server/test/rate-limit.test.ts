@@ -1,22 +1,20 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
 import type { RateLimitOptions } from '../src/http/rate-limit.js';
 import { connectRedisLimitStores, type RedisLimitStores } from '../src/http/rate-limit-redis.js';
 import { silentLogger } from '../src/logger.js';
+import { useCleanups } from './support/cleanups.js';
 import { rest } from './support/rest-client.js';
 import { startLocalServer, type TestServer } from './support/server.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { defer } = useCleanups();
 
 async function serverWithLimits(rateLimits: RateLimitOptions, extra: Parameters<typeof startLocalServer>[0] = {}): Promise<TestServer> {
   const server = await startLocalServer({ rateLimits, ...extra });
-  cleanups.push(() => server.close());
+  defer(() => server.close());
   return server;
 }
 
@@ -46,9 +44,13 @@ async function burst<T>(count: number, concurrency: number, call: (index: number
 }
 
 describe('per-workspace rate limit', () => {
-  it('answers 429 RATE_LIMITED to a burst of 1,000 calls from one workspace, while another workspace is served', { timeout: 60_000 }, async () => {
+  it('answers 429 RATE_LIMITED to a burst of 1,000 calls from one workspace, while another workspace is served', {
+    timeout: 60_000,
+  }, async () => {
     const server = await serverWithLimits({ windowMs: 60_000, perIp: 100_000, perWorkspace: 100 });
-    const answers = await burst(1_000, 50, (index) => (index % 2 === 0 ? headOverRest(server, 'ws-busy') : headOverTrpc(server, 'ws-busy')));
+    const answers = await burst(1_000, 50, (index) =>
+      index % 2 === 0 ? headOverRest(server, 'ws-busy') : headOverTrpc(server, 'ws-busy'),
+    );
 
     const limited = answers.filter((answer) => answer.status === 429);
     expect(answers.filter((answer) => answer.status === 404)).toHaveLength(100);
@@ -82,11 +84,13 @@ describe('per-workspace rate limit', () => {
   it('cannot be dodged by leaving workspaceId out: the per-IP limit counts those calls', { timeout: 20_000 }, async () => {
     const server = await serverWithLimits({ windowMs: 60_000, perIp: 20, perWorkspace: 1_000 });
     const answers = await burst(30, 5, () => rest(server.url, 'GET', '/s3/start-upload', { query: { fileType: 'image/png' } }));
-    expect(answers.filter((answer) => answer.status === 400).map((answer) => answer.body.code)).toEqual(Array(20).fill('MISSING_PARAMETER'));
+    expect(answers.filter((answer) => answer.status === 400).map((answer) => answer.body.code)).toEqual(
+      Array(20).fill('MISSING_PARAMETER'),
+    );
     expect(answers.filter((answer) => answer.status === 429).map((answer) => answer.body.code)).toEqual(Array(10).fill('RATE_LIMITED'));
   });
 
-  it("is not spent by callers who may not use the workspace", { timeout: 20_000 }, async () => {
+  it('is not spent by callers who may not use the workspace', { timeout: 20_000 }, async () => {
     const server = await serverWithLimits(
       { windowMs: 60_000, perIp: 10_000, perWorkspace: 10 },
       {
@@ -180,7 +184,7 @@ describe('rate limits shared through Redis', () => {
 
   async function connected(): Promise<RedisLimitStores> {
     const stores = await connectRedisLimitStores(redisUrl, silentLogger);
-    cleanups.push(() => stores.close());
+    defer(() => stores.close());
     return stores;
   }
 

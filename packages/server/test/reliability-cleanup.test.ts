@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import { createLocalStore } from '../src/storage/local/index.js';
@@ -9,25 +6,20 @@ import type { ObjectStore } from '../src/storage/store.js';
 import { abortStaleUploads } from '../src/uploads-cleanup/abort-stale.js';
 import { startCleanupJob } from '../src/uploads-cleanup/schedule.js';
 import { CLEANUP_COMMAND, killApi, runScript } from './support/api-process.js';
+import { useCleanups } from './support/cleanups.js';
 import { rest } from './support/rest-client.js';
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
-import { answerXml, startFakeS3, fakeS3Store } from './support/s3-fake-server.js';
+import { answerXml, fakeS3Store, startFakeS3 } from './support/s3-fake-server.js';
 import { s3StoreOptions, uniqueAssetKey } from './support/s3-harness.js';
 import { startServer } from './support/server.js';
 
 const HOUR = 3_600_000;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
+const { defer, tempDir } = useCleanups();
+// Registered last, so it runs first: the clean-ups run on real timers.
+afterEach(() => {
   vi.useRealTimers();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cleanup-test-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** A local store whose clock the test sets, so uploads can be started "two days ago". */
 async function localStoreWithClock(dir: string): Promise<{ store: ObjectStore; clock: { now: number } }> {
@@ -45,12 +37,18 @@ async function isOpen(store: ObjectStore, key: string, uploadId: string): Promis
 
 describe('abandoned uploads on the local store', () => {
   it('aborts uploads older than the TTL and keeps the rest', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('cleanup-test-');
     const { store, clock } = await localStoreWithClock(dir);
     clock.now = Date.now() - 48 * HOUR;
-    const old = { key: 'ws-clean/digital_assets/old1', ...(await store.createMultipartUpload('ws-clean/digital_assets/old1', 'image/png')) };
+    const old = {
+      key: 'ws-clean/digital_assets/old1',
+      ...(await store.createMultipartUpload('ws-clean/digital_assets/old1', 'image/png')),
+    };
     clock.now = Date.now() - 2 * HOUR;
-    const fresh = { key: 'ws-clean/digital_assets/new1', ...(await store.createMultipartUpload('ws-clean/digital_assets/new1', 'image/png')) };
+    const fresh = {
+      key: 'ws-clean/digital_assets/new1',
+      ...(await store.createMultipartUpload('ws-clean/digital_assets/new1', 'image/png')),
+    };
     clock.now = Date.now();
 
     const report = await abortStaleUploads(store, { ttlHours: 24, logger: silentLogger });
@@ -60,7 +58,7 @@ describe('abandoned uploads on the local store', () => {
   });
 
   it('lists without aborting in a dry run, and leaves keys of other software alone', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('cleanup-test-');
     const { store, clock } = await localStoreWithClock(dir);
     clock.now = Date.now() - 48 * HOUR;
     const ours = await store.createMultipartUpload('ws-clean/digital_assets/dry1', 'image/png');
@@ -77,7 +75,7 @@ describe('abandoned uploads on the local store', () => {
   });
 
   it('tolerates overlapping runs', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('cleanup-test-');
     const { store, clock } = await localStoreWithClock(dir);
     clock.now = Date.now() - 48 * HOUR;
     for (let index = 0; index < 10; index += 1) await store.createMultipartUpload(`ws-clean/digital_assets/race${index}`, 'image/png');
@@ -92,14 +90,14 @@ describe('abandoned uploads on the local store', () => {
   });
 
   it('runs on the interval when the job is on', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('cleanup-test-');
     const { store, clock } = await localStoreWithClock(dir);
     clock.now = Date.now() - 48 * HOUR;
     const { uploadId } = await store.createMultipartUpload('ws-clean/digital_assets/tick1', 'image/png');
     clock.now = Date.now();
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const job = startCleanupJob(store, { intervalMinutes: 30, ttlHours: 24, logger: silentLogger });
-    cleanups.push(() => job.stop());
+    defer(() => job.stop());
     expect(await isOpen(store, 'ws-clean/digital_assets/tick1', uploadId)).toBe(true);
     vi.advanceTimersByTime(30 * 60_000);
     await expect.poll(() => isOpen(store, 'ws-clean/digital_assets/tick1', uploadId)).toBe(false);
@@ -107,16 +105,20 @@ describe('abandoned uploads on the local store', () => {
   });
 
   it('runs as a command: pnpm cleanup-uploads', { timeout: 30_000 }, async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('cleanup-test-');
     const { store, clock } = await localStoreWithClock(dir);
     clock.now = Date.now() - 30 * HOUR;
     const { uploadId } = await store.createMultipartUpload('ws-clean/digital_assets/cmd1', 'image/png');
     clock.now = Date.now();
 
     const real = runScript(CLEANUP_COMMAND, { STORAGE_DIR: dir, UPLOAD_TTL_HOURS: '24' });
-    cleanups.push(() => killApi(real));
+    defer(() => killApi(real));
     expect(await real.exited).toEqual({ code: 0, signal: null });
-    expect(real.logs.find((line) => line.msg === 'abandoned upload cleanup finished')).toMatchObject({ stale: 1, aborted: 1, ttlHours: 24 });
+    expect(real.logs.find((line) => line.msg === 'abandoned upload cleanup finished')).toMatchObject({
+      stale: 1,
+      aborted: 1,
+      ttlHours: 24,
+    });
     expect(await isOpen(store, 'ws-clean/digital_assets/cmd1', uploadId)).toBe(false);
   });
 });
@@ -127,7 +129,7 @@ describe('abandoned uploads on the S3 store', () => {
   it('aborts every upload older than the TTL, also when several instances run at once', { timeout: 60_000 }, async (context) => {
     s3.skipUnlessRunning(context);
     const store = createS3Store(s3StoreOptions(s3.emulator));
-    cleanups.push(async () => store.close?.());
+    defer(async () => store.close?.());
     const started = [];
     for (let index = 0; index < 5; index += 1) {
       const key = uniqueAssetKey('ws-s3clean');
@@ -140,7 +142,7 @@ describe('abandoned uploads on the S3 store', () => {
 
     // Two instances clean up at the same time: each upload is aborted once, the other finds it gone.
     const other = createS3Store(s3StoreOptions(s3.emulator));
-    cleanups.push(async () => other.close?.());
+    defer(async () => other.close?.());
     const reports = await Promise.all(
       [store, other].map((instance) => abortStaleUploads(instance, { ttlHours: 24, logger: silentLogger, now: inTwoDays })),
     );
@@ -166,16 +168,15 @@ describe("S3's own cleanup: the lifecycle rule updateBucketConfig can set", () =
         else answerXml(response, '', 200);
       });
     });
-    cleanups.push(() => fake.close());
+    defer(() => fake.close());
     const server = await startServer(async () => ({
       store: fakeS3Store(fake.endpoint),
     }));
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     return { seen, server };
   }
 
-  const updateBucket = (url: string, input: unknown) =>
-    rest(url, 'POST', '/trpc/bucket.updateCors', { json: { json: input } });
+  const updateBucket = (url: string, input: unknown) => rest(url, 'POST', '/trpc/bucket.updateCors', { json: { json: input } });
 
   it('adds the AbortIncompleteMultipartUpload rule and keeps the rules already there', async () => {
     const { seen, server } = await fakeBucket();
@@ -184,7 +185,9 @@ describe("S3's own cleanup: the lifecycle rule updateBucketConfig can set", () =
     const put = seen.find((request) => request.method === 'PUT' && request.url.includes('lifecycle'));
     expect(put?.body).toContain('<ID>operator-expire</ID>');
     expect(put?.body).toContain('<ID>s3-service-abort-incomplete-uploads</ID>');
-    expect(put?.body).toMatch(/<AbortIncompleteMultipartUpload><DaysAfterInitiation>7<\/DaysAfterInitiation><\/AbortIncompleteMultipartUpload>/);
+    expect(put?.body).toMatch(
+      /<AbortIncompleteMultipartUpload><DaysAfterInitiation>7<\/DaysAfterInitiation><\/AbortIncompleteMultipartUpload>/,
+    );
     expect(seen.some((request) => request.method === 'PUT' && request.url.includes('cors'))).toBe(true);
   });
 
@@ -200,7 +203,9 @@ describe("S3's own cleanup: the lifecycle rule updateBucketConfig can set", () =
     expect(answer).toMatchObject({ status: 200, body: { success: true } });
     const put = seen.find((request) => request.method === 'PUT' && request.url.includes('lifecycle'));
     expect(put?.body).toContain('<ID>operator-expire</ID>');
-    expect(put?.body).toMatch(/<AbortIncompleteMultipartUpload><DaysAfterInitiation>3<\/DaysAfterInitiation><\/AbortIncompleteMultipartUpload>/);
+    expect(put?.body).toMatch(
+      /<AbortIncompleteMultipartUpload><DaysAfterInitiation>3<\/DaysAfterInitiation><\/AbortIncompleteMultipartUpload>/,
+    );
   });
 
   it('refuses days out of range through REST with 400 INVALID_PARAMETER, before S3 is asked anything', async () => {
@@ -214,9 +219,9 @@ describe("S3's own cleanup: the lifecycle rule updateBucketConfig can set", () =
   });
 
   it('is refused on the local store, which has the cleanup job instead', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('cleanup-test-');
     const server = await startServer(async (publicUrl) => ({ store: await createLocalStore({ dir, publicUrl }) }));
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     const answer = await updateBucket(server.url, { abortIncompleteUploadsAfterDays: 7 });
     expect(answer.status).toBe(400);
     expect(answer.body.error.json.data.code).toBe('INVALID_PARAMETER');

@@ -5,16 +5,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Readable, Transform } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateAppOptions } from '../src/http/app.js';
 import { createLocalStore } from '../src/storage/local/index.js';
 import { createS3Store } from '../src/storage/s3/index.js';
 import type { ObjectStore } from '../src/storage/store.js';
 import { MiB, randomData, sha256 } from './support/bytes.js';
+import { useCleanups } from './support/cleanups.js';
 import { completeUpload, downloadUrl, openDownload, uploadParts } from './support/rest-client.js';
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
-import { startFakeS3, fakeS3Store } from './support/s3-fake-server.js';
+import { fakeS3Store, startFakeS3 } from './support/s3-fake-server.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -135,14 +136,11 @@ describe('downloads through the S3 driver', () => {
 });
 
 describe('slow and stalled readers', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { defer } = useCleanups();
 
   it('keeps memory flat while a slow reader takes a large object', { timeout: 60_000 }, async () => {
     const rig = await startRig(localStore, 64 * MiB);
-    cleanups.push(() => rig.server.close());
+    defer(() => rig.server.close());
     const response = await openDownload(rig.url);
     const baseline = process.memoryUsage();
     let received = 0;
@@ -179,7 +177,7 @@ describe('slow and stalled readers', () => {
 
   it('cuts a download whose reader stops reading, and closes the file', { timeout: 20_000 }, async () => {
     const rig = await startRig(localStore, 24 * MiB, { downloadIdleTimeoutMs: 400 });
-    cleanups.push(() => rig.server.close());
+    defer(() => rig.server.close());
     const response = await openDownload(rig.url);
     await once(response, 'data');
     response.pause();
@@ -208,14 +206,14 @@ describe('slow and stalled readers', () => {
       response.once('close', () => (s3ConnectionClosed = true));
       // ...and nothing more: S3 stalls mid-body.
     });
-    cleanups.push(() => fake.close());
+    defer(() => fake.close());
     const server = await startServer(
       async () => ({
         store: fakeS3Store(fake.endpoint),
       }),
       { downloadIdleTimeoutMs: 400 },
     );
-    cleanups.push(() => server.close());
+    defer(() => server.close());
 
     const response = await openDownload(downloadUrl(server.url, 'ws-downloads', 'ws-downloads/digital_assets/stalled'));
     expect(response.statusCode).toBe(200);

@@ -1,11 +1,12 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger, wantsPrettyLogs } from '../src/logger.js';
 import { putPart, randomData } from './support/bytes.js';
+import { useCleanups } from './support/cleanups.js';
 import { rest } from './support/rest-client.js';
-import { answerS3Error, startFakeS3, fakeS3Store } from './support/s3-fake-server.js';
+import { answerS3Error, fakeS3Store, startFakeS3 } from './support/s3-fake-server.js';
 import { startLocalServer, startServer, type TestServer } from './support/server.js';
 
 type Line = Record<string, unknown>;
@@ -26,14 +27,11 @@ function capturedLogger() {
   return { logger: createLogger({ level: 'debug', destination }), lines, raw };
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { defer } = useCleanups();
 
 async function localServer(logger: ReturnType<typeof createLogger>): Promise<TestServer> {
   const server = await startLocalServer({ logger });
-  cleanups.push(() => server.close());
+  defer(() => server.close());
   return server;
 }
 
@@ -139,7 +137,9 @@ describe('request logs', () => {
     ] as const) {
       const socket = connect(Number(port), hostname);
       await once(socket, 'connect');
-      socket.write(`${method} ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nX-Request-Id: ${reqId}\r\n\r\n{"json":`);
+      socket.write(
+        `${method} ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nX-Request-Id: ${reqId}\r\n\r\n{"json":`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       socket.destroy();
       const line = await requestLine(lines, reqId);
@@ -152,7 +152,7 @@ describe('request logs', () => {
     const fake = await startFakeS3((_request, response, index) =>
       answerS3Error(response, 500, 'InternalError', 'We encountered an internal error.', `s3-req-${index}`),
     );
-    cleanups.push(() => fake.close());
+    defer(() => fake.close());
     const { logger, lines, raw } = capturedLogger();
     const server = await startServer(
       async () => ({
@@ -160,7 +160,7 @@ describe('request logs', () => {
       }),
       { logger },
     );
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     const answer = await rest(server.url, 'GET', '/s3/start-upload', {
       query: { workspaceId: 'ws-logs', fileType: 'image/png' },
       headers: { 'X-Request-Id': 'store-failure' },

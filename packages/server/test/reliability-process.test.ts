@@ -1,31 +1,22 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createS3Store } from '../src/storage/s3/index.js';
-import { API_MAIN, killApi, runScript, startApi, type ApiProcess } from './support/api-process.js';
+import { API_MAIN, type ApiProcess, killApi, runScript, startApi } from './support/api-process.js';
 import { MiB, randomData, sha256 } from './support/bytes.js';
-import { completeUpload, downloadUrl, uploadParts, type StartedUpload } from './support/rest-client.js';
+import { useCleanups } from './support/cleanups.js';
+import { completeUpload, downloadUrl, type StartedUpload, uploadParts } from './support/rest-client.js';
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { closedPortEndpoint } from './support/s3-fake-server.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'process-test-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { defer, tempDir } = useCleanups();
 
 async function started(env: Record<string, string>): Promise<ApiProcess> {
   const api = await startApi(env);
-  cleanups.push(() => killApi(api));
+  defer(() => killApi(api));
   return api;
 }
 
@@ -47,7 +38,7 @@ describe('start-up against a store that cannot serve', () => {
   it('refuses to start on a bucket that does not exist, naming AWS_BUCKET', { timeout: 30_000 }, async (context) => {
     s3.skipUnlessRunning(context);
     const api = runScript(API_MAIN, s3Env({ AWS_BUCKET: 'no-such-bucket-here' }));
-    cleanups.push(() => killApi(api));
+    defer(() => killApi(api));
     expect(await api.exited).toEqual({ code: 1, signal: null });
     expect(api.stderr()).toMatch(/AWS_BUCKET=no-such-bucket-here: no such bucket at http:\/\/127\.0\.0\.1:\d+/);
     expect(api.logs.some((line) => typeof line.url === 'string')).toBe(false);
@@ -61,7 +52,7 @@ describe('start-up against a store that cannot serve', () => {
       AWS_ACCESS_KEY_ID: 'AKIASTARTUPTEST',
       AWS_SECRET_ACCESS_KEY: 'startup-test-secret',
     });
-    cleanups.push(() => killApi(api));
+    defer(() => killApi(api));
     expect(await api.exited).toEqual({ code: 1, signal: null });
     expect(api.stderr()).toContain(`AWS_ENDPOINT_URL=${endpoint}: nothing answers there`);
     expect(api.stderr()).toMatch(/ECONNREFUSED/);
@@ -106,7 +97,7 @@ describe('a complete cut short by SIGKILL, then retried', () => {
   const whole = Buffer.concat(parts);
 
   it('succeeds on a local store killed while assembling: object intact, no duplicate', { timeout: 60_000 }, async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('process-test-');
     const first = await started({ STORAGE_DIR: dir, ...SLOW_PART_LINKS });
     const upload = await uploadParts(first.url, 'ws-crash', parts);
     sendCompleteAndForget(first.url, upload);
@@ -148,7 +139,7 @@ describe('a complete cut short by SIGKILL, then retried', () => {
     const objects = ((await listed.json()) as { result: { data: { json: { objects: Array<{ key: string }> } } } }).result.data.json.objects;
     expect(objects.map((object) => object.key)).toEqual([upload.key]);
     const store = createS3Store(s3StoreOptions(s3.emulator));
-    cleanups.push(async () => store.close?.());
+    defer(async () => store.close?.());
     const pending = [];
     for await (const open of store.listPendingUploads({ initiatedBefore: new Date(Date.now() + 3_600_000) })) {
       if (open.key === upload.key) pending.push(open);

@@ -1,21 +1,18 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLocalStore } from '../src/storage/local/index.js';
 import type { S3Timeouts } from '../src/storage/s3/index.js';
-import { rest, type RestAnswer } from './support/rest-client.js';
-import { answerS3Error, closedPortEndpoint, startFakeS3, type FakeHandler, fakeS3Store } from './support/s3-fake-server.js';
+import { useCleanups } from './support/cleanups.js';
+import { type RestAnswer, rest } from './support/rest-client.js';
+import { answerS3Error, closedPortEndpoint, type FakeHandler, fakeS3Store, startFakeS3 } from './support/s3-fake-server.js';
 import { startServer, type TestServer } from './support/server.js';
 
 /** Every test here ends well within this, whatever the store does. */
 const BOUND_MS = 15_000;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { defer, tempDir } = useCleanups();
 
 /** The real app over the S3 driver pointed at `endpoint`, with short store timeouts. */
 async function apiOnS3(endpoint: string, timeouts: Partial<S3Timeouts> = {}): Promise<TestServer> {
@@ -25,13 +22,13 @@ async function apiOnS3(endpoint: string, timeouts: Partial<S3Timeouts> = {}): Pr
     }),
     { readinessTimeoutMs: 1_000 },
   );
-  cleanups.push(() => server.close());
+  defer(() => server.close());
   return server;
 }
 
 async function fakeS3(handler: FakeHandler) {
   const server = await startFakeS3(handler);
-  cleanups.push(() => server.close());
+  defer(() => server.close());
   return server;
 }
 
@@ -62,7 +59,11 @@ describe('the API when the store is unreachable', () => {
     expect({ status: live.status, body: live.body }).toEqual({ status: 200, body: { status: 'ok' } });
 
     // tRPC callers get the same code, and the process answers the next request just as well.
-    const trpc = await rest(server.url, 'GET', `/trpc/object.head?input=${encodeURIComponent(JSON.stringify({ json: { workspaceId: 'ws-faults', key } }))}`);
+    const trpc = await rest(
+      server.url,
+      'GET',
+      `/trpc/object.head?input=${encodeURIComponent(JSON.stringify({ json: { workspaceId: 'ws-faults', key } }))}`,
+    );
     expect(trpc.status).toBe(502);
     expect(trpc.body.error.json.data.code).toBe('S3_ERROR');
     expect((await download(server)).status).toBe(502);
@@ -132,10 +133,9 @@ describe('the API when S3 throttles', () => {
 
 describe('readiness of the local store', () => {
   it('fails (503) while the data folder is gone, keeps liveness at 200, and recovers', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'readiness-test-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir('readiness-test-');
     const server = await startServer(async (publicUrl) => ({ store: await createLocalStore({ dir, publicUrl }) }));
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     expect((await rest(server.url, 'GET', '/readyz')).body).toEqual({ status: 'ready', store: 'local' });
 
     await rm(join(dir, 'uploads'), { recursive: true });

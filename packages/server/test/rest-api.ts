@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiB, putPart, randomData, sha256, splitParts } from './support/bytes.js';
-import { rest, type RestAnswer, type RestInit } from './support/rest-client.js';
+import { type RestAnswer, type RestInit, rest } from './support/rest-client.js';
 import type { TestServer } from './support/server.js';
 
 type Json = RestAnswer;
@@ -128,9 +128,21 @@ export function describeRestApi(name: string, start: () => Promise<TestServer>) 
       it('a missing parameter is 400 MISSING_PARAMETER on every path', async () => {
         expectError(await request('GET', '/start-upload', { query: { workspaceId } }), 400, 'MISSING_PARAMETER');
         expectError(await request('GET', '/start-upload', { query: { fileType: 'image/png' } }), 400, 'MISSING_PARAMETER');
-        expectError(await request('GET', '/get-upload-url', { query: { PartNumber: '1', UploadId: 'x', workspaceId } }), 400, 'MISSING_PARAMETER');
-        expectError(await request('GET', '/get-upload-url', { query: { assetId: 'a', UploadId: 'x', workspaceId } }), 400, 'MISSING_PARAMETER');
-        expectError(await request('POST', '/complete-upload', { json: { workspaceId, assetId: 'a', parts: [] } }), 400, 'MISSING_PARAMETER');
+        expectError(
+          await request('GET', '/get-upload-url', { query: { PartNumber: '1', UploadId: 'x', workspaceId } }),
+          400,
+          'MISSING_PARAMETER',
+        );
+        expectError(
+          await request('GET', '/get-upload-url', { query: { assetId: 'a', UploadId: 'x', workspaceId } }),
+          400,
+          'MISSING_PARAMETER',
+        );
+        expectError(
+          await request('POST', '/complete-upload', { json: { workspaceId, assetId: 'a', parts: [] } }),
+          400,
+          'MISSING_PARAMETER',
+        );
         expectError(await request('POST', '/complete-upload'), 400, 'MISSING_PARAMETER');
         expectError(await request('GET', '/download', { query: { workspaceId } }), 400, 'MISSING_PARAMETER');
         expectError(await request('DELETE', '/delete', { query: { key: `${workspaceId}/digital_assets/abc` } }), 400, 'MISSING_PARAMETER');
@@ -141,16 +153,22 @@ export function describeRestApi(name: string, start: () => Promise<TestServer>) 
         expect(response.body.error).toContain('PartNumber');
       });
 
-      it.each(['0', '10001', '1.5', '1e3', ' 1', 'Infinity', 'abc', '-1', ''])('PartNumber %j is 400 INVALID_PARAMETER', async (partNumber) => {
-        const { uploadId, assetId } = await startUpload();
-        expectError(await signPart(workspaceId, assetId, uploadId, partNumber), 400, 'INVALID_PARAMETER');
-      });
+      it.each(['0', '10001', '1.5', '1e3', ' 1', 'Infinity', 'abc', '-1', ''])(
+        'PartNumber %j is 400 INVALID_PARAMETER',
+        async (partNumber) => {
+          const { uploadId, assetId } = await startUpload();
+          expectError(await signPart(workspaceId, assetId, uploadId, partNumber), 400, 'INVALID_PARAMETER');
+        },
+      );
 
-      it.each(['../etc', 'a/b', 'a%2Fb', '', 'x'.repeat(200), 'a b', 'a\u0000b'])('workspaceId %j is 400 INVALID_PARAMETER', async (bad) => {
-        const response = await request('GET', '/start-upload', { query: { workspaceId: bad, fileType: 'image/png' } });
-        expect(response.status).toBe(400);
-        expect(['INVALID_PARAMETER', 'MISSING_PARAMETER']).toContain(response.body.code);
-      });
+      it.each(['../etc', 'a/b', 'a%2Fb', '', 'x'.repeat(200), 'a b', 'a\u0000b'])(
+        'workspaceId %j is 400 INVALID_PARAMETER',
+        async (bad) => {
+          const response = await request('GET', '/start-upload', { query: { workspaceId: bad, fileType: 'image/png' } });
+          expect(response.status).toBe(400);
+          expect(['INVALID_PARAMETER', 'MISSING_PARAMETER']).toContain(response.body.code);
+        },
+      );
 
       it.each(['text/html\r\nX-Evil: 1', 'not a type', 'image/', '/png'])('fileType %j is 400 INVALID_PARAMETER', async (fileType) => {
         expectError(await request('GET', '/start-upload', { query: { workspaceId, fileType } }), 400, 'INVALID_PARAMETER');
@@ -175,7 +193,12 @@ export function describeRestApi(name: string, start: () => Promise<TestServer>) 
         expectError(await signPart(workspaceId, mine.assetId, other.uploadId, '1'), 404, 'INVALID_UPLOAD_ID');
         expectError(await signPart(`${workspaceId}-b`, mine.assetId, mine.uploadId, '1'), 404, 'INVALID_UPLOAD_ID');
         const complete = await request('POST', '/complete-upload', {
-          json: { uploadId: mine.uploadId, assetId: mine.assetId, workspaceId: `${workspaceId}-b`, parts: [{ ETag: '"x"', PartNumber: 1 }] },
+          json: {
+            uploadId: mine.uploadId,
+            assetId: mine.assetId,
+            workspaceId: `${workspaceId}-b`,
+            parts: [{ ETag: '"x"', PartNumber: 1 }],
+          },
         });
         expectError(complete, 404, 'INVALID_UPLOAD_ID');
       });
@@ -184,7 +207,9 @@ export function describeRestApi(name: string, start: () => Promise<TestServer>) 
         const { uploadId, assetId } = await uploadFile(randomData(1000));
         expectError(await signPart(workspaceId, assetId, uploadId, '2'), 404, 'INVALID_UPLOAD_ID');
         const started = await startUpload();
-        const aborted = await request('DELETE', '/abort-upload', { query: { UploadId: started.uploadId, assetId: started.assetId, workspaceId } });
+        const aborted = await request('DELETE', '/abort-upload', {
+          query: { UploadId: started.uploadId, assetId: started.assetId, workspaceId },
+        });
         expect(aborted).toMatchObject({ status: 200, body: { success: true } });
         expectError(await signPart(workspaceId, started.assetId, started.uploadId, '1'), 404, 'INVALID_UPLOAD_ID');
       });
@@ -210,9 +235,14 @@ export function describeRestApi(name: string, start: () => Promise<TestServer>) 
 
       it('malformed complete bodies are 400 and name the field', async () => {
         const { uploadId, assetId } = await startUpload();
-        const notJson = await request('POST', '/complete-upload', { body: '{"uploadId":', headers: { 'content-type': 'application/json' } });
+        const notJson = await request('POST', '/complete-upload', {
+          body: '{"uploadId":',
+          headers: { 'content-type': 'application/json' },
+        });
         expectError(notJson, 400, 'INVALID_PARAMETER');
-        const badPart = await request('POST', '/complete-upload', { json: { uploadId, assetId, workspaceId, parts: [{ ETag: 'x', PartNumber: 0 }] } });
+        const badPart = await request('POST', '/complete-upload', {
+          json: { uploadId, assetId, workspaceId, parts: [{ ETag: 'x', PartNumber: 0 }] },
+        });
         expectError(badPart, 400, 'INVALID_PARAMETER');
         expect(badPart.body.error).toContain('PartNumber');
         const notList = await request('POST', '/complete-upload', { json: { uploadId, assetId, workspaceId, parts: 'all' } });
@@ -261,7 +291,11 @@ export function describeRestApi(name: string, start: () => Promise<TestServer>) 
         const signed = await signPart(workspaceId, assetId, uploadId, '1');
         const preflight = await fetch(signed.body.url, {
           method: 'OPTIONS',
-          headers: { origin: 'http://app.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' },
+          headers: {
+            origin: 'http://app.example',
+            'access-control-request-method': 'PUT',
+            'access-control-request-headers': 'content-type',
+          },
         });
         expect(preflight.status).toBe(200);
         expect(['*', 'http://app.example']).toContain(preflight.headers.get('access-control-allow-origin'));

@@ -1,7 +1,7 @@
 import { afterAll, describe } from 'vitest';
 import { createS3Store } from '../src/storage/s3/index.js';
 import { describeRestApi } from './rest-api.js';
-import { isSkipped, startS3Emulator, type S3Emulator } from './support/s3-emulator.js';
+import { isSkipped, type S3Emulator, startS3Emulator } from './support/s3-emulator.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 import { startServer } from './support/server.js';
 
@@ -16,7 +16,5 @@ afterAll(async () => {
 });
 
 describe.skipIf(skipReason !== undefined)('S3 driver', () => {
-  describeRestApi('the S3 driver', () =>
-    startServer(async () => ({ store: createS3Store(s3StoreOptions(started as S3Emulator)) })),
-  );
+  describeRestApi('the S3 driver', () => startServer(async () => ({ store: createS3Store(s3StoreOptions(started as S3Emulator)) })));
 });

@@ -1,30 +1,28 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
 import type { S3Timeouts } from '../src/storage/s3/index.js';
 import type { ObjectStore } from '../src/storage/store.js';
-import { answerS3Error, answerXml, closedPortEndpoint, startFakeS3, type FakeS3, fakeS3Store } from './support/s3-fake-server.js';
+import { useCleanups } from './support/cleanups.js';
+import { answerS3Error, answerXml, closedPortEndpoint, type FakeS3, fakeS3Store, startFakeS3 } from './support/s3-fake-server.js';
 import { readAll } from './support/s3-harness.js';
 
 /** Every test here must end well within this, hang or not. */
 const BOUND_MS = 10_000;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { defer } = useCleanups();
 
 async function fakeS3(handler: Parameters<typeof startFakeS3>[0]): Promise<FakeS3> {
   const server = await startFakeS3(handler);
-  cleanups.push(() => server.close());
+  defer(() => server.close());
   return server;
 }
 
 /** A store on the given endpoint. Static credentials: the default chain would probe the network. */
 function storeAt(endpoint: string, timeouts?: Partial<S3Timeouts>): ObjectStore {
   const store = fakeS3Store(endpoint, { timeouts });
-  cleanups.push(async () => store.close?.());
+  defer(async () => store.close?.());
   return store;
 }
 
@@ -137,7 +135,8 @@ describe('s3 driver when S3 misbehaves', () => {
 
     it('translates NoSuchUpload at completion into INVALID_UPLOAD_ID', { timeout: BOUND_MS }, async () => {
       const server = await fakeS3((request, response) => {
-        if (!answerUploadOpen(request, response)) answerS3Error(response, 404, 'NoSuchUpload', 'The specified upload does not exist.', 'gone');
+        if (!answerUploadOpen(request, response))
+          answerS3Error(response, 404, 'NoSuchUpload', 'The specified upload does not exist.', 'gone');
       });
       const { error } = await failure(storeAt(server.endpoint).completeMultipartUpload('ws/digital_assets/a', 'u', someParts));
       expect(error.appCode).toBe('INVALID_UPLOAD_ID');
@@ -147,7 +146,8 @@ describe('s3 driver when S3 misbehaves', () => {
   describe('CompleteMultipartUpload answered 200 with an error body', () => {
     it('translates a late InvalidPart into UPLOAD_FAILED', { timeout: BOUND_MS }, async () => {
       const server = await fakeS3((request, response) => {
-        if (!answerUploadOpen(request, response)) answer200WithError(response, 'InvalidPart', 'One or more of the specified parts could not be found.');
+        if (!answerUploadOpen(request, response))
+          answer200WithError(response, 'InvalidPart', 'One or more of the specified parts could not be found.');
       });
       const { error } = await failure(storeAt(server.endpoint).completeMultipartUpload('ws/digital_assets/a', 'u', someParts));
       expect(error.appCode).toBe('UPLOAD_FAILED');

@@ -1,11 +1,11 @@
-import { S3Client, UploadPartCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createS3Store } from '../src/storage/s3/index.js';
 import { compilePartUrlPlan } from '../src/storage/s3/part-url-plan.js';
-import { buildUploadPartRequest } from '../src/storage/s3/upload-part-request.js';
 import { compileTemplate, fillTemplate } from '../src/storage/s3/text-template.js';
+import { buildUploadPartRequest } from '../src/storage/s3/upload-part-request.js';
 
 // Signing is local: none of these tests sends a request, so no S3 server is needed. That S3
 // accepts the URLs is shown by the conformance suite on versitygw (s3-store.test.ts).
@@ -20,7 +20,10 @@ const PART_NUMBERS = [1, 2, 9, 10, 99, 100, 999, 1000, 4321, 9999, 10000];
 const KEYS = ['ws-1/digital_assets/Qm9vdHN0cmFwX2Fzc2V0X2lk', 'ws 2/digital_assets/a+b=c%d~é/…'];
 const UPLOAD_ID = 'VXBsb2FkIElEIGZvciA2ODM1LmpwZw/x+y==';
 
-const staticCredentials: AwsCredentialIdentity = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const staticCredentials: AwsCredentialIdentity = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
 const sessionCredentials: AwsCredentialIdentity = {
   accessKeyId: 'ASIAIOSFODNN7EXAMPLE',
   secretAccessKey: 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
@@ -52,7 +55,13 @@ function storeWith(credentials: AwsCredentialIdentity, endpoint: Endpoint) {
 function storeWithProvider(provider: () => Promise<AwsCredentialIdentity>, endpoint: Endpoint) {
   const client = new S3Client({ region: REGION, credentials: provider, requestChecksumCalculation: 'WHEN_REQUIRED', ...endpoint });
   clients.push(client);
-  return createS3Store({ bucket: BUCKET, region: REGION, forcePathStyle: endpoint.forcePathStyle ?? false, client, now: () => SIGNING_TIME });
+  return createS3Store({
+    bucket: BUCKET,
+    region: REGION,
+    forcePathStyle: endpoint.forcePathStyle ?? false,
+    client,
+    now: () => SIGNING_TIME,
+  });
 }
 
 /** The reference: the SDK's getSignedUrl, one part at a time, as the driver used to sign. */
@@ -67,7 +76,13 @@ async function sdkUrls(
   return Promise.all(
     partNumbers.map((partNumber, index) => {
       const contentLength = contentLengths?.[index];
-      const command = new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: UPLOAD_ID, PartNumber: partNumber, ContentLength: contentLength });
+      const command = new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: key,
+        UploadId: UPLOAD_ID,
+        PartNumber: partNumber,
+        ContentLength: contentLength,
+      });
       const pin = contentLength === undefined ? {} : { signableHeaders: new Set(['content-length']) };
       return getSignedUrl(client, command, { expiresIn: EXPIRES_IN, signingDate: new Date(SIGNING_TIME), ...pin });
     }),
@@ -98,13 +113,22 @@ describe('S3 part URLs signed in a batch', () => {
     });
   });
 
-  it('signs with the SDK\'s own primitives, not a fallback, for every endpoint shape', async () => {
+  it("signs with the SDK's own primitives, not a fallback, for every endpoint shape", async () => {
     for (const endpoint of Object.values(endpoints)) {
       for (const pinned of [false, true]) {
-        const client = new S3Client({ region: REGION, credentials: sessionCredentials, requestChecksumCalculation: 'WHEN_REQUIRED', ...endpoint });
+        const client = new S3Client({
+          region: REGION,
+          credentials: sessionCredentials,
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          ...endpoint,
+        });
         clients.push(client);
         const request = await buildUploadPartRequest(client, { bucket: BUCKET, key: KEYS[1]!, uploadId: UPLOAD_ID, pinned });
-        const plan = await compilePartUrlPlan(client, request, { credentials: sessionCredentials, signingDate: new Date(SIGNING_TIME), expiresIn: EXPIRES_IN });
+        const plan = await compilePartUrlPlan(client, request, {
+          credentials: sessionCredentials,
+          signingDate: new Date(SIGNING_TIME),
+          expiresIn: EXPIRES_IN,
+        });
         expect(plan).toBeTypeOf('function');
       }
     }

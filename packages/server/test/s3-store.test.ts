@@ -4,9 +4,9 @@ import { AppError } from '../src/errors.js';
 import { multipartEtag } from '../src/storage/multipart-etag.js';
 import { createS3Store } from '../src/storage/s3/index.js';
 import type { ObjectStore } from '../src/storage/store.js';
-import { isSkipped, startS3Emulator, type S3Emulator } from './support/s3-emulator.js';
-import { putToSignedUrl, readAll, s3Harness, s3StoreOptions, uniqueAssetKey, uploadThroughSignedUrls } from './support/s3-harness.js';
 import { describeObjectStore } from './store-conformance.js';
+import { isSkipped, type S3Emulator, startS3Emulator } from './support/s3-emulator.js';
+import { putToSignedUrl, readAll, s3Harness, s3StoreOptions, uniqueAssetKey, uploadThroughSignedUrls } from './support/s3-harness.js';
 
 const MiB = 1024 * 1024;
 const started = await startS3Emulator();
@@ -51,7 +51,7 @@ describe.skipIf(skipReason !== undefined)(`s3 driver on ${serverName}: S3-specif
   });
 
   describe('multipart uploads through presigned URLs', () => {
-    it('assembles parts PUT by plain fetch and reports S3\'s multipart ETag', async () => {
+    it("assembles parts PUT by plain fetch and reports S3's multipart ETag", async () => {
       const key = uniqueAssetKey();
       const data = randomBytes(5 * MiB + 1234);
       const parts = [data.subarray(0, 5 * MiB), data.subarray(5 * MiB)];
@@ -154,7 +154,10 @@ describe.skipIf(skipReason !== undefined)(`s3 driver on ${serverName}: S3-specif
       await expectAppError(store.assertUploadOpen(key, unknown), 'INVALID_UPLOAD_ID', /NoSuchUpload/);
       await expectAppError(store.listParts(key, unknown), 'INVALID_UPLOAD_ID');
       await expectAppError(store.abortMultipartUpload(key, unknown), 'INVALID_UPLOAD_ID');
-      await expectAppError(store.completeMultipartUpload(key, unknown, [{ partNumber: 1, etag: md5(Buffer.from('x')) }]), 'INVALID_UPLOAD_ID');
+      await expectAppError(
+        store.completeMultipartUpload(key, unknown, [{ partNumber: 1, etag: md5(Buffer.from('x')) }]),
+        'INVALID_UPLOAD_ID',
+      );
 
       const { uploadId } = await store.createMultipartUpload(key, 'text/plain');
       await expectAppError(store.assertUploadOpen(uniqueAssetKey(), uploadId), 'INVALID_UPLOAD_ID');
@@ -178,7 +181,10 @@ describe.skipIf(skipReason !== undefined)(`s3 driver on ${serverName}: S3-specif
         await expectAppError(store.assertUploadOpen(key, traversal), 'INVALID_UPLOAD_ID');
         await expectAppError(store.listParts(key, traversal), 'INVALID_UPLOAD_ID');
         await expectAppError(store.signPartUrls(key, traversal, [1], 60), 'INVALID_UPLOAD_ID');
-        await expectAppError(store.completeMultipartUpload(key, traversal, [{ partNumber: 1, etag: md5(Buffer.from('x')) }]), 'INVALID_UPLOAD_ID');
+        await expectAppError(
+          store.completeMultipartUpload(key, traversal, [{ partNumber: 1, etag: md5(Buffer.from('x')) }]),
+          'INVALID_UPLOAD_ID',
+        );
         await expectAppError(store.abortMultipartUpload(uniqueAssetKey(), traversal), 'INVALID_UPLOAD_ID');
       }
       await store.assertUploadOpen(key, uploadId);
@@ -190,7 +196,12 @@ describe.skipIf(skipReason !== undefined)(`s3 driver on ${serverName}: S3-specif
     async function uploadWithParts(parts: Buffer[]) {
       const key = uniqueAssetKey();
       const { uploadId } = await store.createMultipartUpload(key, 'application/octet-stream');
-      const urls = await store.signPartUrls(key, uploadId, parts.map((_, index) => index + 1), 3600);
+      const urls = await store.signPartUrls(
+        key,
+        uploadId,
+        parts.map((_, index) => index + 1),
+        3600,
+      );
       const etags = await Promise.all(parts.map(async (part, index) => (await putToSignedUrl(urls[index]!, part)).etag!));
       return { key, uploadId, etags };
     }
@@ -219,7 +230,11 @@ describe.skipIf(skipReason !== undefined)(`s3 driver on ${serverName}: S3-specif
 
     it('answers UPLOAD_FAILED naming InvalidPartOrder for parts out of order or repeated, before asking S3', async () => {
       // An id S3 never issued: had the driver asked S3, the answer would be INVALID_UPLOAD_ID.
-      for (const numbers of [[2, 1], [1, 1], [1, 3, 2]]) {
+      for (const numbers of [
+        [2, 1],
+        [1, 1],
+        [1, 3, 2],
+      ]) {
         const parts = numbers.map((partNumber) => ({ partNumber, etag: md5(Buffer.from(String(partNumber))) }));
         await expectAppError(store.completeMultipartUpload(uniqueAssetKey(), 'never-issued', parts), 'UPLOAD_FAILED', /InvalidPartOrder/);
       }
@@ -228,7 +243,11 @@ describe.skipIf(skipReason !== undefined)(`s3 driver on ${serverName}: S3-specif
     it('answers UPLOAD_FAILED naming EntityTooSmall when a part before the last is under 5 MiB', async () => {
       const { key, uploadId, etags } = await uploadWithParts([Buffer.from('small'), Buffer.from('tail')]);
       await expectAppError(
-        store.completeMultipartUpload(key, uploadId, etags.map((etag, index) => ({ partNumber: index + 1, etag }))),
+        store.completeMultipartUpload(
+          key,
+          uploadId,
+          etags.map((etag, index) => ({ partNumber: index + 1, etag })),
+        ),
         'UPLOAD_FAILED',
         /EntityTooSmall/,
       );

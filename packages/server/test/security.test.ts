@@ -5,10 +5,10 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJwtPolicy } from '../src/auth/jwt-policy.js';
 import { mintToken } from '../src/auth/mint-token.js';
-import { ConfigError, loadConfig, type AuthConfig } from '../src/config.js';
+import { type AuthConfig, ConfigError, loadConfig } from '../src/config.js';
 import { AppError } from '../src/errors.js';
 import { putPart, randomData } from './support/bytes.js';
-import { rest, type RestAnswer, type RestInit } from './support/rest-client.js';
+import { type RestAnswer, type RestInit, rest } from './support/rest-client.js';
 import { startLocalServer, type TestServer } from './support/server.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
@@ -55,7 +55,9 @@ describe('workspace authorization and a hardened edge', () => {
     const signed = await call('GET', '/s3/get-upload-url', token, { query: { workspaceId, assetId, UploadId: uploadId, PartNumber: '1' } });
     const bytes = randomData(2048);
     const put = await putPart(signed.body.url, bytes);
-    const done = await call('POST', '/s3/complete-upload', token, { json: { workspaceId, assetId, uploadId, parts: [{ ETag: put.etag, PartNumber: 1 }] } });
+    const done = await call('POST', '/s3/complete-upload', token, {
+      json: { workspaceId, assetId, uploadId, parts: [{ ETag: put.etag, PartNumber: 1 }] },
+    });
     expect(done.status).toBe(200);
     return { key: done.body.key as string, bytes };
   };
@@ -90,20 +92,27 @@ describe('workspace authorization and a hardened edge', () => {
     });
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer())).toEqual(bObject.bytes);
-    const parts = await call('GET', '/s3/list-parts', tokenB, { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId } });
+    const parts = await call('GET', '/s3/list-parts', tokenB, {
+      query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId },
+    });
     expect(parts.status).toBe(200);
   };
 
   /** Every REST path that names a workspace, aimed at workspace B's things. */
-  const restCallsOnB = () => [
-    ['GET', '/s3/start-upload', { query: { workspaceId: B, fileType: 'image/png' } }],
-    ['GET', '/s3/get-upload-url', { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId, PartNumber: '1' } }],
-    ['POST', '/s3/complete-upload', { json: { workspaceId: B, assetId: bUpload.assetId, uploadId: bUpload.uploadId, parts: [{ ETag: '"x"', PartNumber: 1 }] } }],
-    ['GET', '/s3/download', { query: { workspaceId: B, key: bObject.key } }],
-    ['DELETE', '/s3/delete', { query: { workspaceId: B, key: bObject.key } }],
-    ['GET', '/s3/list-parts', { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId } }],
-    ['DELETE', '/s3/abort-upload', { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId } }],
-  ] as const;
+  const restCallsOnB = () =>
+    [
+      ['GET', '/s3/start-upload', { query: { workspaceId: B, fileType: 'image/png' } }],
+      ['GET', '/s3/get-upload-url', { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId, PartNumber: '1' } }],
+      [
+        'POST',
+        '/s3/complete-upload',
+        { json: { workspaceId: B, assetId: bUpload.assetId, uploadId: bUpload.uploadId, parts: [{ ETag: '"x"', PartNumber: 1 }] } },
+      ],
+      ['GET', '/s3/download', { query: { workspaceId: B, key: bObject.key } }],
+      ['DELETE', '/s3/delete', { query: { workspaceId: B, key: bObject.key } }],
+      ['GET', '/s3/list-parts', { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId } }],
+      ['DELETE', '/s3/abort-upload', { query: { workspaceId: B, assetId: bUpload.assetId, UploadId: bUpload.uploadId } }],
+    ] as const;
 
   /** Every tRPC procedure that names a workspace, aimed at workspace B's things. */
   const procedureCallsOnB = () => {
@@ -161,7 +170,12 @@ describe('workspace authorization and a hardened edge', () => {
     });
 
     it('custom rules must keep ETag exposed and PUT allowed, and refuse the null origin', async () => {
-      const rule = { AllowedMethods: ['PUT', 'GET'], AllowedOrigins: ['https://app.example'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] };
+      const rule = {
+        AllowedMethods: ['PUT', 'GET'],
+        AllowedOrigins: ['https://app.example'],
+        AllowedHeaders: ['*'],
+        ExposeHeaders: ['ETag'],
+      };
       const bad = [
         [{ ...rule, ExposeHeaders: [] }],
         [{ ...rule, AllowedMethods: ['GET'] }],
@@ -175,7 +189,10 @@ describe('workspace authorization and a hardened edge', () => {
           body: { code: 'INVALID_PARAMETER' },
         });
       }
-      expect(await call('POST', '/s3/updateBucketConfig', adminToken, { json: { CORSRules: [rule] } })).toMatchObject({ status: 200, body: { success: true } });
+      expect(await call('POST', '/s3/updateBucketConfig', adminToken, { json: { CORSRules: [rule] } })).toMatchObject({
+        status: 200,
+        body: { success: true },
+      });
       expect((await call('GET', '/s3/getBucketConfig', adminToken)).body.CORSRules).toEqual([rule]);
       expect((await call('POST', '/s3/updateBucketConfig', adminToken)).status).toBe(200);
       expect((await call('GET', '/s3/getBucketConfig', adminToken)).body.CORSRules[0].AllowedOrigins).toEqual(['*']);
@@ -187,11 +204,19 @@ describe('workspace authorization and a hardened edge', () => {
       const answers = [
         await call('GET', '/s3/download', tokenA, { query: { workspaceId: A, key: bObject.key } }),
         await call('DELETE', '/s3/delete', tokenA, { query: { workspaceId: A, key: bObject.key } }),
-        await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: bUpload.assetId, UploadId: bUpload.uploadId, PartNumber: '1' } }),
-        await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: aUpload.assetId, UploadId: bUpload.uploadId, PartNumber: '1' } }),
-        await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: bUpload.assetId, UploadId: aUpload.uploadId, PartNumber: '1' } }),
+        await call('GET', '/s3/get-upload-url', tokenA, {
+          query: { workspaceId: A, assetId: bUpload.assetId, UploadId: bUpload.uploadId, PartNumber: '1' },
+        }),
+        await call('GET', '/s3/get-upload-url', tokenA, {
+          query: { workspaceId: A, assetId: aUpload.assetId, UploadId: bUpload.uploadId, PartNumber: '1' },
+        }),
+        await call('GET', '/s3/get-upload-url', tokenA, {
+          query: { workspaceId: A, assetId: bUpload.assetId, UploadId: aUpload.uploadId, PartNumber: '1' },
+        }),
         await call('GET', '/s3/list-parts', tokenA, { query: { workspaceId: A, assetId: bUpload.assetId, UploadId: bUpload.uploadId } }),
-        await call('DELETE', '/s3/abort-upload', tokenA, { query: { workspaceId: A, assetId: bUpload.assetId, UploadId: bUpload.uploadId } }),
+        await call('DELETE', '/s3/abort-upload', tokenA, {
+          query: { workspaceId: A, assetId: bUpload.assetId, UploadId: bUpload.uploadId },
+        }),
         await call('POST', '/s3/complete-upload', tokenA, {
           json: { workspaceId: A, assetId: bUpload.assetId, uploadId: bUpload.uploadId, parts: [{ ETag: '"x"', PartNumber: 1 }] },
         }),
@@ -220,13 +245,30 @@ describe('workspace authorization and a hardened edge', () => {
   });
 
   describe('malformed identifiers', () => {
-    const tricks = ['..', '../tenant-b', '%2e%2e', '%2F', '%252F', 'a\\b', 'a\u0000b', 'a\uff0fb', 'x'.repeat(2048), ' ', 'a b', '\r\nX: y'];
+    const tricks = [
+      '..',
+      '../tenant-b',
+      '%2e%2e',
+      '%2F',
+      '%252F',
+      'a\\b',
+      'a\u0000b',
+      'a\uff0fb',
+      'x'.repeat(2048),
+      ' ',
+      'a b',
+      '\r\nX: y',
+    ];
 
     it.each(tricks)('workspaceId, assetId, UploadId and key %j are refused with 4xx before any store call', async (trick) => {
       const answers = [
         await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: trick, fileType: 'image/png' } }),
-        await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: trick, UploadId: aUpload.uploadId, PartNumber: '1' } }),
-        await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: aUpload.assetId, UploadId: trick, PartNumber: '1' } }),
+        await call('GET', '/s3/get-upload-url', tokenA, {
+          query: { workspaceId: A, assetId: trick, UploadId: aUpload.uploadId, PartNumber: '1' },
+        }),
+        await call('GET', '/s3/get-upload-url', tokenA, {
+          query: { workspaceId: A, assetId: aUpload.assetId, UploadId: trick, PartNumber: '1' },
+        }),
         await call('GET', '/s3/download', tokenA, { query: { workspaceId: A, key: `${A}/digital_assets/${trick}` } }),
         await call('DELETE', '/s3/delete', tokenA, { query: { workspaceId: A, key: `${A}/digital_assets/${trick}` } }),
       ];
@@ -238,20 +280,35 @@ describe('workspace authorization and a hardened edge', () => {
       await expectBUntouched();
     });
 
-    it.each([0, 10001, 1.5, 1e3 + 0.5, -1, ' 1', 'Infinity', null, {}, [], '1'])('tRPC partNumber %j is 400 INVALID_PARAMETER', async (partNumber) => {
-      const answer = await trpc('query', 'upload.signPart', { workspaceId: A, assetId: aUpload.assetId, uploadId: aUpload.uploadId, partNumber }, tokenA);
-      expect(trpcCode(answer)).toEqual({ status: 400, code: 'INVALID_PARAMETER' });
-    });
+    it.each([0, 10001, 1.5, 1e3 + 0.5, -1, ' 1', 'Infinity', null, {}, [], '1'])(
+      'tRPC partNumber %j is 400 INVALID_PARAMETER',
+      async (partNumber) => {
+        const answer = await trpc(
+          'query',
+          'upload.signPart',
+          { workspaceId: A, assetId: aUpload.assetId, uploadId: aUpload.uploadId, partNumber },
+          tokenA,
+        );
+        expect(trpcCode(answer)).toEqual({ status: 400, code: 'INVALID_PARAMETER' });
+      },
+    );
 
-    it.each(['1e3', ' 1', '1 ', '+1', '0x1', '01.0', 'null', '[]', '1,2'])('REST PartNumber %j is 400 INVALID_PARAMETER', async (PartNumber) => {
-      const answer = await call('GET', '/s3/get-upload-url', tokenA, { query: { workspaceId: A, assetId: aUpload.assetId, UploadId: aUpload.uploadId, PartNumber } });
-      expect(answer).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });
-    });
+    it.each(['1e3', ' 1', '1 ', '+1', '0x1', '01.0', 'null', '[]', '1,2'])(
+      'REST PartNumber %j is 400 INVALID_PARAMETER',
+      async (PartNumber) => {
+        const answer = await call('GET', '/s3/get-upload-url', tokenA, {
+          query: { workspaceId: A, assetId: aUpload.assetId, UploadId: aUpload.uploadId, PartNumber },
+        });
+        expect(answer).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });
+      },
+    );
   });
 
   describe('complete-upload part lists', () => {
     const complete = (parts: unknown) =>
-      call('POST', '/s3/complete-upload', tokenA, { json: { workspaceId: A, assetId: aUpload.assetId, uploadId: aUpload.uploadId, parts } });
+      call('POST', '/s3/complete-upload', tokenA, {
+        json: { workspaceId: A, assetId: aUpload.assetId, uploadId: aUpload.uploadId, parts },
+      });
 
     it('duplicate, unsorted and missing parts are 400 UPLOAD_FAILED; the upload stays open', async () => {
       const etags = [];
@@ -261,16 +318,28 @@ describe('workspace authorization and a hardened edge', () => {
         });
         etags.push((await putPart(signed.body.url, randomData(1000))).etag);
       }
-      const duplicate = await complete([{ ETag: etags[0], PartNumber: 1 }, { ETag: etags[0], PartNumber: 1 }]);
-      const unsorted = await complete([{ ETag: etags[1], PartNumber: 2 }, { ETag: etags[0], PartNumber: 1 }]);
-      const missing = await complete([{ ETag: etags[0], PartNumber: 1 }, { ETag: etags[1], PartNumber: 3 }]);
+      const duplicate = await complete([
+        { ETag: etags[0], PartNumber: 1 },
+        { ETag: etags[0], PartNumber: 1 },
+      ]);
+      const unsorted = await complete([
+        { ETag: etags[1], PartNumber: 2 },
+        { ETag: etags[0], PartNumber: 1 },
+      ]);
+      const missing = await complete([
+        { ETag: etags[0], PartNumber: 1 },
+        { ETag: etags[1], PartNumber: 3 },
+      ]);
       for (const answer of [duplicate, unsorted, missing]) expect(answer).toMatchObject({ status: 400, body: { code: 'UPLOAD_FAILED' } });
-      const parts = await call('GET', '/s3/list-parts', tokenA, { query: { workspaceId: A, assetId: aUpload.assetId, UploadId: aUpload.uploadId } });
+      const parts = await call('GET', '/s3/list-parts', tokenA, {
+        query: { workspaceId: A, assetId: aUpload.assetId, UploadId: aUpload.uploadId },
+      });
       expect(parts.body.parts).toHaveLength(2);
     });
 
     it('10,000 parts fit in the body; 10,001 are 400 INVALID_PARAMETER', async () => {
-      const parts = (count: number) => Array.from({ length: count }, (_, index) => ({ ETag: '"0123456789abcdef0123456789abcdef"', PartNumber: index + 1 }));
+      const parts = (count: number) =>
+        Array.from({ length: count }, (_, index) => ({ ETag: '"0123456789abcdef0123456789abcdef"', PartNumber: index + 1 }));
       expect(await complete(parts(10_000))).toMatchObject({ status: 400, body: { code: 'UPLOAD_FAILED' } });
       expect(await complete(parts(10_001))).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });
     });
@@ -285,18 +354,26 @@ describe('workspace authorization and a hardened edge', () => {
   });
 
   describe('file types', () => {
-    it.each(['text/html', 'image/svg+xml', 'application/javascript', 'text/javascript', 'application/xhtml+xml', 'text/html; charset=utf-8', 'TEXT/HTML'])(
-      '%s is refused with 400 FILE_TYPE_NOT_ALLOWED',
+    it.each([
+      'text/html',
+      'image/svg+xml',
+      'application/javascript',
+      'text/javascript',
+      'application/xhtml+xml',
+      'text/html; charset=utf-8',
+      'TEXT/HTML',
+    ])('%s is refused with 400 FILE_TYPE_NOT_ALLOWED', async (fileType) => {
+      const answer = await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType } });
+      expect(answer).toMatchObject({ status: 400, body: { code: 'FILE_TYPE_NOT_ALLOWED' } });
+    });
+
+    it.each(['image/png\r\nSet-Cookie: x=1', 'image/png\nX: y', 'image/png"', 'image/png; a=b; c', '*/*'])(
+      'header-breaking %j is 400 INVALID_PARAMETER',
       async (fileType) => {
         const answer = await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType } });
-        expect(answer).toMatchObject({ status: 400, body: { code: 'FILE_TYPE_NOT_ALLOWED' } });
+        expect(answer).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });
       },
     );
-
-    it.each(['image/png\r\nSet-Cookie: x=1', 'image/png\nX: y', 'image/png"', 'image/png; a=b; c', '*/*'])('header-breaking %j is 400 INVALID_PARAMETER', async (fileType) => {
-      const answer = await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType } });
-      expect(answer).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });
-    });
 
     it('allowed types by exact name and by family pass', async () => {
       for (const fileType of ['image/png', 'video/mp4', 'video/webm; codecs="vp9"']) {
@@ -321,9 +398,13 @@ describe('workspace authorization and a hardened edge', () => {
         });
         parts.push({ ETag: (await putPart(signed.body.url, randomData(size))).etag, PartNumber: index + 1 });
       }
-      const answer = await call('POST', '/s3/complete-upload', tokenA, { json: { workspaceId: A, assetId: started.assetId, uploadId: started.uploadId, parts } });
+      const answer = await call('POST', '/s3/complete-upload', tokenA, {
+        json: { workspaceId: A, assetId: started.assetId, uploadId: started.uploadId, parts },
+      });
       expect(answer).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } });
-      const listed = await call('GET', '/s3/list-parts', tokenA, { query: { workspaceId: A, assetId: started.assetId, UploadId: started.uploadId } });
+      const listed = await call('GET', '/s3/list-parts', tokenA, {
+        query: { workspaceId: A, assetId: started.assetId, UploadId: started.uploadId },
+      });
       expect(listed.body.parts).toHaveLength(2);
     });
   });
@@ -332,7 +413,12 @@ describe('workspace authorization and a hardened edge', () => {
     it('signs URLs pinned to each declared size, and refuses sizes over MAX_UPLOAD_BYTES before signing', async () => {
       const started = (await call('GET', '/s3/start-upload', tokenA, { query: { workspaceId: A, fileType: 'video/mp4' } })).body;
       const ref = { workspaceId: A, assetId: started.assetId, uploadId: started.uploadId };
-      const tooBig = await trpc('mutation', 'upload.signParts', { ...ref, partNumbers: [1, 2], partSizes: [5 * 1024 * 1024, 2 * 1024 * 1024] }, tokenA);
+      const tooBig = await trpc(
+        'mutation',
+        'upload.signParts',
+        { ...ref, partNumbers: [1, 2], partSizes: [5 * 1024 * 1024, 2 * 1024 * 1024] },
+        tokenA,
+      );
       expect(trpcCode(tooBig)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
       const mismatched = await trpc('mutation', 'upload.signParts', { ...ref, partNumbers: [1, 2], partSizes: [10] }, tokenA);
       expect(trpcCode(mismatched)).toEqual({ status: 400, code: 'INVALID_PARAMETER' });
@@ -348,7 +434,11 @@ describe('workspace authorization and a hardened edge', () => {
   describe('API CORS and security headers', () => {
     it('echoes only allowlisted origins, never * with credentials', async () => {
       const allowed = await call('OPTIONS', '/s3/start-upload', undefined, {
-        headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+        headers: {
+          origin: 'https://app.example',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
       });
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
       expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
@@ -370,7 +460,12 @@ describe('workspace authorization and a hardened edge', () => {
       const signed = await call('GET', '/s3/get-upload-url', tokenA, {
         query: { workspaceId: A, assetId: started.body.assetId, UploadId: started.body.uploadId, PartNumber: '1' },
       });
-      const viaTrpc = await trpc('mutation', 'upload.signParts', { workspaceId: A, assetId: started.body.assetId, uploadId: started.body.uploadId, partNumbers: [1] }, tokenA);
+      const viaTrpc = await trpc(
+        'mutation',
+        'upload.signParts',
+        { workspaceId: A, assetId: started.body.assetId, uploadId: started.body.uploadId, partNumbers: [1] },
+        tokenA,
+      );
       for (const answer of [started, signed, viaTrpc]) {
         expect(answer.status).toBe(200);
         expect(answer.headers.get('cache-control')).toBe('no-store');
@@ -437,7 +532,12 @@ describe('JWKS tokens (RS256)', () => {
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const { port } = jwks.address() as AddressInfo;
     server = await startLocalServer({
-      policy: createJwtPolicy({ ...jwtConfig, secret: undefined, jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: 'https://idp.example' }),
+      policy: createJwtPolicy({
+        ...jwtConfig,
+        secret: undefined,
+        jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+        issuer: 'https://idp.example',
+      }),
     });
     (globalThis as Record<string, unknown>).__rsKey = privateKey;
   });

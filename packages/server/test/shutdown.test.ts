@@ -1,31 +1,20 @@
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/http/app.js';
 import { createDrainState } from '../src/http/drain.js';
 import { listen } from '../src/http/server.js';
 import { createLocalStore } from '../src/storage/local/index.js';
 import { type ApiProcess, killApi, startApi } from './support/api-process.js';
 import { MiB, randomData, sha256 } from './support/bytes.js';
+import { useCleanups } from './support/cleanups.js';
 import { completeUpload, downloadUrl, openDownload, uploadParts } from './support/rest-client.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'shutdown-test-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { defer, tempDir } = useCleanups();
 
 async function apiWithObject(env: Record<string, string>, size: number): Promise<{ api: ApiProcess; url: string; data: Buffer }> {
-  const api = await startApi({ STORAGE_DIR: await tempDir(), ...env });
-  cleanups.push(() => killApi(api));
+  const api = await startApi({ STORAGE_DIR: await tempDir('shutdown-test-'), ...env });
+  defer(() => killApi(api));
   const data = randomData(size);
   const upload = await uploadParts(api.url, 'ws-shutdown', [data]);
   expect((await completeUpload(api.url, upload)).status).toBe(200);
@@ -88,11 +77,11 @@ describe('graceful shutdown of the API process', () => {
   });
 
   it('answers readiness 503 and closes each connection once draining begins; liveness stays 200', { timeout: 30_000 }, async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('shutdown-test-');
     const store = await createLocalStore({ dir, publicUrl: 'http://127.0.0.1' });
     const drain = createDrainState();
     const running = await listen(createApp({ store, drain }), { host: '127.0.0.1', port: 0, drain });
-    cleanups.push(() => running.close());
+    defer(() => running.close());
     expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
 
     // What a request on a keep-alive connection sees between SIGTERM and the end of the drain.
@@ -107,7 +96,7 @@ describe('graceful shutdown of the API process', () => {
   });
 
   it('begins draining when close() is called', { timeout: 10_000 }, async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('shutdown-test-');
     const store = await createLocalStore({ dir, publicUrl: 'http://127.0.0.1' });
     const drain = createDrainState();
     const running = await listen(createApp({ store, drain }), { host: '127.0.0.1', port: 0, drain });
@@ -118,10 +107,10 @@ describe('graceful shutdown of the API process', () => {
   });
 
   it('answers 408 to a client that sends its headers too slowly (slowloris)', { timeout: 20_000 }, async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('shutdown-test-');
     const store = await createLocalStore({ dir, publicUrl: 'http://127.0.0.1' });
     const running = await listen(createApp({ store }), { host: '127.0.0.1', port: 0, headersTimeoutMs: 500 });
-    cleanups.push(() => running.close());
+    defer(() => running.close());
     const socket = connect(Number(new URL(running.url).port), '127.0.0.1');
     await once(socket, 'connect');
     socket.write('GET /healthz HTTP/1.1\r\nHost: test\r\n');

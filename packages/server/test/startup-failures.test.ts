@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { API_MAIN, killApi, type RunOptions, runScript, startApi } from './support/api-process.js';
+import { useCleanups } from './support/cleanups.js';
 import { closedPortEndpoint } from './support/s3-fake-server.js';
 
 /**
@@ -12,21 +12,12 @@ import { closedPortEndpoint } from './support/s3-fake-server.js';
  * line naming the variable to fix, exit code 1, no stack. Each case starts the real API process.
  */
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'startup-test-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { defer, tempDir } = useCleanups();
 
 /** Starts the API expecting it to give up; returns its one stderr line after checking the form. */
 async function failedStart(env: Record<string, string>, options: RunOptions = {}): Promise<string> {
   const api = runScript(API_MAIN, env, [], options);
-  cleanups.push(() => killApi(api));
+  defer(() => killApi(api));
   const exit = await api.exited;
   const stderr = api.stderr();
   expect(exit, stderr).toEqual({ code: 1, signal: null });
@@ -42,7 +33,7 @@ async function failedStart(env: Record<string, string>, options: RunOptions = {}
 async function occupiedPort(): Promise<number> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const address = server.address();
   return typeof address === 'object' && address ? address.port : 0;
 }
@@ -51,7 +42,7 @@ const isRoot = process.getuid?.() === 0;
 
 describe('a start-up failure is one line naming the variable, and exit code 1', () => {
   it('STORAGE_DIR that is a regular file', async () => {
-    const file = join(await tempDir(), 'a-file');
+    const file = join(await tempDir('startup-test-'), 'a-file');
     await writeFile(file, 'not a folder');
     const line = await failedStart({ STORAGE_DIR: file });
     expect(line).toBe(
@@ -60,7 +51,7 @@ describe('a start-up failure is one line naming the variable, and exit code 1', 
   });
 
   it('STORAGE_DIR with a file in its path', async () => {
-    const file = join(await tempDir(), 'a-file');
+    const file = join(await tempDir('startup-test-'), 'a-file');
     await writeFile(file, 'not a folder');
     const line = await failedStart({ STORAGE_DIR: join(file, 'data') });
     expect(line).toContain(`s3-service cannot start: STORAGE_DIR=${file}/data: a file stands where the data folder`);
@@ -73,9 +64,9 @@ describe('a start-up failure is one line naming the variable, and exit code 1', 
     if (isRoot) {
       if (!existsSync('/sys/kernel')) context.skip();
     } else {
-      dir = join(await tempDir(), 'read-only');
+      dir = join(await tempDir('startup-test-'), 'read-only');
       await mkdir(dir, { mode: 0o555 });
-      cleanups.push(() => chmod(dir, 0o755));
+      defer(() => chmod(dir, 0o755));
     }
     const line = await failedStart({ STORAGE_DIR: dir });
     expect(line).toMatch(
@@ -98,14 +89,14 @@ describe('a start-up failure is one line naming the variable, and exit code 1', 
 
   it('PORT already in use, naming PORT and HOST', async () => {
     const port = await occupiedPort();
-    const line = await failedStart({ STORAGE_DIR: await tempDir(), HOST: '127.0.0.1', PORT: String(port) });
+    const line = await failedStart({ STORAGE_DIR: await tempDir('startup-test-'), HOST: '127.0.0.1', PORT: String(port) });
     expect(line).toBe(
       `s3-service cannot start: PORT=${port}: already in use on HOST=127.0.0.1 (EADDRINUSE); stop the other server or choose another PORT`,
     );
   });
 
   it('HOST that does not resolve', async () => {
-    const line = await failedStart({ STORAGE_DIR: await tempDir(), HOST: 'no-such-host.invalid' });
+    const line = await failedStart({ STORAGE_DIR: await tempDir('startup-test-'), HOST: 'no-such-host.invalid' });
     expect(line).toMatch(
       /^s3-service cannot start: HOST=no-such-host\.invalid: the name cannot be resolved \((ENOTFOUND|EAI_AGAIN|EAI_FAIL)\); /,
     );
@@ -117,7 +108,7 @@ describe('a start-up failure is one line naming the variable, and exit code 1', 
       // Nothing listens there; credentials are resolved before any request would be sent.
       AWS_ENDPOINT_URL: await closedPortEndpoint(),
       // No ~/.aws profile, and no instance-metadata lookup to wait for.
-      HOME: await tempDir(),
+      HOME: await tempDir('startup-test-'),
       AWS_EC2_METADATA_DISABLED: 'true',
     });
     expect(line).toMatch(/^s3-service cannot start: AWS_ACCESS_KEY_ID=\(unset\), AWS_SECRET_ACCESS_KEY=\(unset\): no credentials/);
@@ -127,12 +118,12 @@ describe('a start-up failure is one line naming the variable, and exit code 1', 
   });
 
   it('RATE_LIMIT_PER_IP=-5 says what is allowed, not "must be a whole number"', async () => {
-    const line = await failedStart({ STORAGE_DIR: await tempDir(), RATE_LIMIT_PER_IP: '-5' });
+    const line = await failedStart({ STORAGE_DIR: await tempDir('startup-test-'), RATE_LIMIT_PER_IP: '-5' });
     expect(line).toBe('s3-service cannot start: RATE_LIMIT_PER_IP=-5: must be 0 (off) or a positive whole number of requests per window');
   });
 
   it('ALLOWED_FILE_TYPES with an entry that is no MIME type, naming the entry', async () => {
-    const line = await failedStart({ STORAGE_DIR: await tempDir(), ALLOWED_FILE_TYPES: 'image/png,notamime' });
+    const line = await failedStart({ STORAGE_DIR: await tempDir('startup-test-'), ALLOWED_FILE_TYPES: 'image/png,notamime' });
     expect(line).toBe(
       's3-service cannot start: ALLOWED_FILE_TYPES=image/png,notamime: "notamime" is not a MIME type: ' +
         'each entry must be type/subtype or type/* such as image/png or video/*',
@@ -140,7 +131,7 @@ describe('a start-up failure is one line naming the variable, and exit code 1', 
   });
 
   it('several invalid variables at once, joined on the one line', async () => {
-    const line = await failedStart({ STORAGE_DIR: await tempDir(), PORT: 'eighty', UPLOAD_TTL_HOURS: '0' });
+    const line = await failedStart({ STORAGE_DIR: await tempDir('startup-test-'), PORT: 'eighty', UPLOAD_TTL_HOURS: '0' });
     expect(line).toBe(
       's3-service cannot start: PORT=eighty: must be a whole number from 0 to 65535 (0: any free port); ' +
         'UPLOAD_TTL_HOURS=0: must be a positive whole number of hours',
@@ -153,14 +144,14 @@ describe('a start-up failure is one line naming the variable, and exit code 1', 
     [{ AUTH_JWT_SECRET: 'too-short' }, 'AUTH_JWT_SECRET=(hidden, 9 characters): must be at least 32 characters'],
     [{ STORAGE: 's3' }, 'AWS_BUCKET=(unset): required when STORAGE=s3'],
   ])('the configuration checks of %o', async (env, expected) => {
-    const line = await failedStart({ STORAGE_DIR: await tempDir(), ...env });
+    const line = await failedStart({ STORAGE_DIR: await tempDir('startup-test-'), ...env });
     expect(line).toContain(`s3-service cannot start: ${expected}`);
   });
 
   it('REDIS_URL where nothing answers', async () => {
     const endpoint = new URL(await closedPortEndpoint());
     const url = `redis://:hunter2@127.0.0.1:${endpoint.port}`;
-    const line = await failedStart({ STORAGE_DIR: await tempDir(), REDIS_URL: url });
+    const line = await failedStart({ STORAGE_DIR: await tempDir('startup-test-'), REDIS_URL: url });
     expect(line).toMatch(
       new RegExp(`^s3-service cannot start: REDIS_URL=redis://:\\*\\*\\*@127\\.0\\.0\\.1:${endpoint.port}/?: Redis cannot be reached`),
     );
@@ -170,7 +161,7 @@ describe('a start-up failure is one line naming the variable, and exit code 1', 
 
 describe('the .env file', () => {
   it('is read from the working directory; the real environment wins over it', async () => {
-    const cwd = await tempDir();
+    const cwd = await tempDir('startup-test-');
     await writeFile(
       join(cwd, '.env'),
       [
@@ -184,7 +175,7 @@ describe('the .env file', () => {
       ].join('\n'),
     );
     const api = runScript(API_MAIN, {}, [], { cwd });
-    cleanups.push(() => killApi(api));
+    defer(() => killApi(api));
     const line = await api.waitForLog((entry) => typeof entry.url === 'string');
     expect(line.msg).toContain(`(store: local disk at ${join(cwd, 'from-dotenv')})`);
     expect(line.url).not.toMatch(/:1$/);
@@ -192,26 +183,26 @@ describe('the .env file', () => {
   });
 
   it('gives way to a variable the real environment sets', async () => {
-    const cwd = await tempDir();
+    const cwd = await tempDir('startup-test-');
     const real = join(cwd, 'from-environment');
     await writeFile(join(cwd, '.env'), 'STORAGE_DIR=./from-dotenv\n');
     const api = runScript(API_MAIN, { STORAGE_DIR: real }, [], { cwd });
-    cleanups.push(() => killApi(api));
+    defer(() => killApi(api));
     const line = await api.waitForLog((entry) => typeof entry.url === 'string');
     expect(line.msg).toContain(`(store: local disk at ${real})`);
     expect(existsSync(join(cwd, 'from-dotenv'))).toBe(false);
   });
 
   it('is the file ENV_FILE names, when set', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('startup-test-');
     await writeFile(join(dir, 'staging.env'), `STORAGE_DIR=${join(dir, 'staging-data')}\n`);
     const api = await startApi({ ENV_FILE: join(dir, 'staging.env') });
-    cleanups.push(() => killApi(api));
+    defer(() => killApi(api));
     expect(existsSync(join(dir, 'staging-data'))).toBe(true);
   });
 
   it('refuses a line that is not NAME=value, naming the file and the line', async () => {
-    const cwd = await tempDir();
+    const cwd = await tempDir('startup-test-');
     await writeFile(join(cwd, '.env'), 'STORAGE_DIR=./data\nPORT 4000\n');
     const line = await failedStart({}, { cwd });
     expect(line).toBe(
@@ -220,7 +211,7 @@ describe('the .env file', () => {
   });
 
   it('refuses an ENV_FILE that cannot be read', async () => {
-    const missing = join(await tempDir(), 'missing.env');
+    const missing = join(await tempDir('startup-test-'), 'missing.env');
     const line = await failedStart({ ENV_FILE: missing });
     expect(line).toBe(`s3-service cannot start: ENV_FILE=${missing}: cannot be read (ENOENT)`);
   });

@@ -21,7 +21,6 @@ export interface StoreHarnessOptions {
   now: () => number;
 }
 
-
 const MIB = 1024 * 1024;
 /** The documented lifetime of signed URLs. */
 const EXPIRES_IN = 3600;
@@ -40,10 +39,7 @@ interface Reply {
  * suite runs on a shared bucket; only the CORS tests change shared state, and they leave the
  * documented default rules (DEFAULT_CORS_RULES, what POST /s3/updateBucketConfig applies) behind.
  */
-export function describeObjectStore(
-  name: string,
-  createHarness: (options: StoreHarnessOptions) => Promise<StoreHarness>,
-): void {
+export function describeObjectStore(name: string, createHarness: (options: StoreHarnessOptions) => Promise<StoreHarness>): void {
   describe(`ObjectStore conformance: ${name}`, () => {
     let clockOffsetMs = 0;
     const now = () => Date.now() + clockOffsetMs;
@@ -83,7 +79,12 @@ export function describeObjectStore(
     /** A whole object made the way callers make them; returns the completed etag. */
     async function storeObject(key: string, parts: readonly Buffer[]): Promise<string> {
       const { uploadId } = await store().createMultipartUpload(key, CONTENT_TYPE);
-      const urls = await store().signPartUrls(key, uploadId, parts.map((_, index) => index + 1), EXPIRES_IN);
+      const urls = await store().signPartUrls(
+        key,
+        uploadId,
+        parts.map((_, index) => index + 1),
+        EXPIRES_IN,
+      );
       const completed: CompletedPart[] = [];
       for (const [index, part] of parts.entries()) {
         const reply = await putPart(urls[index]!, part);
@@ -173,7 +174,12 @@ export function describeObjectStore(
         { name: 'a closed range', range: { start: 10, end: 19 }, start: 10, end: 19 },
         { name: 'a range across the part boundary', range: { start: 5 * MIB - 5, end: 5 * MIB + 4 }, start: 5 * MIB - 5, end: 5 * MIB + 4 },
         { name: 'an open-ended range', range: { start: whole.length - 100 }, start: whole.length - 100, end: whole.length - 1 },
-        { name: 'a range ending past the object', range: { start: whole.length - 7, end: whole.length + 1000 }, start: whole.length - 7, end: whole.length - 1 },
+        {
+          name: 'a range ending past the object',
+          range: { start: whole.length - 7, end: whole.length + 1000 },
+          start: whole.length - 7,
+          end: whole.length - 1,
+        },
         { name: 'a suffix range', range: { suffixLength: 500 }, start: whole.length - 500, end: whole.length - 1 },
       ])('serves $name with the right bytes', async ({ range, start, end }) => {
         const object = await store().getObject(key, { range });
@@ -258,7 +264,9 @@ export function describeObjectStore(
         getUrl = await store().signGetUrl(objectKey, EXPIRES_IN);
       });
       afterAll(async () => {
-        await store().abortMultipartUpload(key, uploadId).catch(() => undefined);
+        await store()
+          .abortMultipartUpload(key, uploadId)
+          .catch(() => undefined);
         await store().deleteObject(objectKey);
       });
 
@@ -318,7 +326,10 @@ export function describeObjectStore(
       });
 
       it('refuses parts but the last below 5 MiB (EntityTooSmall)', async () => {
-        const parts = [{ partNumber: 1, etag: etags[0]! }, { partNumber: 2, etag: etags[1]! }];
+        const parts = [
+          { partNumber: 1, etag: etags[0]! },
+          { partNumber: 2, etag: etags[1]! },
+        ];
         await expectCode(complete(parts), 'UPLOAD_FAILED', 'EntityTooSmall');
       });
 
@@ -331,12 +342,18 @@ export function describeObjectStore(
       });
 
       it('refuses parts listed out of order (InvalidPartOrder)', async () => {
-        const parts = [{ partNumber: 2, etag: etags[1]! }, { partNumber: 1, etag: etags[0]! }];
+        const parts = [
+          { partNumber: 2, etag: etags[1]! },
+          { partNumber: 1, etag: etags[0]! },
+        ];
         await expectCode(complete(parts), 'UPLOAD_FAILED', 'InvalidPartOrder');
       });
 
       it('refuses a part listed twice (InvalidPartOrder)', async () => {
-        const parts = [{ partNumber: 1, etag: etags[0]! }, { partNumber: 1, etag: etags[0]! }];
+        const parts = [
+          { partNumber: 1, etag: etags[0]! },
+          { partNumber: 1, etag: etags[0]! },
+        ];
         await expectCode(complete(parts), 'UPLOAD_FAILED', 'InvalidPartOrder');
       });
 
@@ -550,8 +567,9 @@ function multipartEtag(parts: readonly Uint8Array[]): string {
 
 /** Changes the first hex digit of whatever query parameter holds the signature. */
 function withFlippedSignature(url: string): string {
-  const tampered = url.replace(/([?&][\w-]*signature=)([0-9a-f])/i, (_, name: string, digit: string) =>
-    `${name}${digit.toLowerCase() === '0' ? '1' : '0'}`,
+  const tampered = url.replace(
+    /([?&][\w-]*signature=)([0-9a-f])/i,
+    (_, name: string, digit: string) => `${name}${digit.toLowerCase() === '0' ? '1' : '0'}`,
   );
   if (tampered === url) throw new Error(`no signature parameter in ${url}`);
   return tampered;

@@ -6,7 +6,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowAllPolicy } from '../src/auth/policy.js';
 import { DEFAULT_ALLOWED_FILE_TYPES } from '../src/config.js';
-import { createRequestContext, type AppDependencies } from '../src/http/context.js';
+import { type AppDependencies, createRequestContext } from '../src/http/context.js';
 import { trpcHandler } from '../src/http/trpc-handler.js';
 import { silentLogger } from '../src/logger.js';
 import { appRouter } from '../src/router/index.js';
@@ -48,8 +48,18 @@ describe('tRPC handler: answers exactly as @trpc/server’s Express adapter does
       logger: silentLogger,
     };
     const app = express();
-    app.use('/reference', createExpressMiddleware({ router: appRouter, maxBodySize: MAX_BODY, createContext: ({ req, res }) => createRequestContext(deps, req, res) }));
-    app.use('/ours', trpcHandler({ router: appRouter, maxBodySize: MAX_BODY, createContext: (req, res) => createRequestContext(deps, req, res) }));
+    app.use(
+      '/reference',
+      createExpressMiddleware({
+        router: appRouter,
+        maxBodySize: MAX_BODY,
+        createContext: ({ req, res }) => createRequestContext(deps, req, res),
+      }),
+    );
+    app.use(
+      '/ours',
+      trpcHandler({ router: appRouter, maxBodySize: MAX_BODY, createContext: (req, res) => createRequestContext(deps, req, res) }),
+    );
     server = createServer(app).listen(0, '127.0.0.1');
     await once(server, 'listening');
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -77,7 +87,9 @@ describe('tRPC handler: answers exactly as @trpc/server’s Express adapter does
         incoming.on('error', reject);
       });
       // A server that answers before reading the whole body may close while the rest is sent.
-      outgoing.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+      outgoing.on('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+      );
       if (exchange.chunked && exchange.body !== undefined) {
         const half = Math.floor(exchange.body.length / 2);
         outgoing.write(exchange.body.slice(0, half));
@@ -108,25 +120,49 @@ describe('tRPC handler: answers exactly as @trpc/server’s Express adapter does
   const cases: Record<string, () => Exchange> = {
     'a query': () => query('upload.listParts', uploadRef),
     'a mutation': () => mutation('object.delete', { workspaceId, key: `${workspaceId}/digital_assets/bm90aGluZ2hlcmVhdGFsbGF0YWxsMDA` }),
-    'a query that fails in the store': () => query('object.head', { workspaceId, key: `${workspaceId}/digital_assets/bm90aGluZ2hlcmVhdGFsbGF0YWxsMDA` }),
+    'a query that fails in the store': () =>
+      query('object.head', { workspaceId, key: `${workspaceId}/digital_assets/bm90aGluZ2hlcmVhdGFsbGF0YWxsMDA` }),
     'an input that fails validation': () => mutation('upload.signParts', { ...uploadRef, partNumbers: [0, 0] }),
     'a call of another workspace’s upload': () => query('upload.listParts', { ...uploadRef, workspaceId: 'ws-other' }),
     'an unknown procedure': () => query('upload.nothing', {}),
     'a query sent as POST': () => mutation('upload.listParts', uploadRef),
     'a mutation sent as GET': () => query('object.delete', { workspaceId, key: 'x' }),
-    'a body that is not JSON': () => ({ method: 'POST', path: '/object.delete', headers: { 'content-type': 'application/json' }, body: '{"json":' }),
-    'an unsupported content type': () => ({ method: 'POST', path: '/object.delete', headers: { 'content-type': 'text/plain' }, body: 'hello' }),
+    'a body that is not JSON': () => ({
+      method: 'POST',
+      path: '/object.delete',
+      headers: { 'content-type': 'application/json' },
+      body: '{"json":',
+    }),
+    'an unsupported content type': () => ({
+      method: 'POST',
+      path: '/object.delete',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    }),
     'a POST without a body': () => ({ method: 'POST', path: '/object.delete', headers: { 'content-type': 'application/json' } }),
     'a batch of queries, one failing': () => batch('GET', ['upload.listParts', 'object.head'], [uploadRef, { workspaceId, key: 'nope' }]),
-    'a batch of mutations': () => batch('POST', ['object.delete', 'object.delete'], [{ workspaceId, key: `${workspaceId}/digital_assets/bm90aGluZ2hlcmVhdGFsbGF0YWxsMDA` }, { workspaceId, key: 'bad key' }]),
-    'a streamed (jsonl) batch': () => batch('GET', ['upload.listParts', 'object.head'], [uploadRef, { workspaceId, key: 'nope' }], { 'trpc-accept': 'application/jsonl' }),
+    'a batch of mutations': () =>
+      batch(
+        'POST',
+        ['object.delete', 'object.delete'],
+        [
+          { workspaceId, key: `${workspaceId}/digital_assets/bm90aGluZ2hlcmVhdGFsbGF0YWxsMDA` },
+          { workspaceId, key: 'bad key' },
+        ],
+      ),
+    'a streamed (jsonl) batch': () =>
+      batch('GET', ['upload.listParts', 'object.head'], [uploadRef, { workspaceId, key: 'nope' }], { 'trpc-accept': 'application/jsonl' }),
     'a HEAD request': () => ({ method: 'HEAD', path: '/upload.listParts' }),
-    'a body over the limit, declared by content-length': () => mutation('upload.signParts', { ...uploadRef, partNumbers: Array.from({ length: 2000 }, (_, index) => index + 1) }),
+    'a body over the limit, declared by content-length': () =>
+      mutation('upload.signParts', { ...uploadRef, partNumbers: Array.from({ length: 2000 }, (_, index) => index + 1) }),
     'a body over the limit, sent chunked': () => ({
       ...mutation('upload.signParts', { ...uploadRef, partNumbers: Array.from({ length: 2000 }, (_, index) => index + 1) }),
       chunked: true,
     }),
-    'a body just under the limit, sent chunked': () => ({ ...mutation('upload.signParts', { ...uploadRef, partNumbers: [1, 2, 3] }), chunked: true }),
+    'a body just under the limit, sent chunked': () => ({
+      ...mutation('upload.signParts', { ...uploadRef, partNumbers: [1, 2, 3] }),
+      chunked: true,
+    }),
   };
 
   for (const [name, make] of Object.entries(cases)) {
@@ -146,7 +182,10 @@ describe('tRPC handler: answers exactly as @trpc/server’s Express adapter does
   it('answers an unsupported content type as the caller’s mistake (400 INVALID_PARAMETER), not as a server failure', async () => {
     const answer = await send('ours', cases['an unsupported content type']!());
     expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.body).error.json).toMatchObject({ message: 'Unsupported content-type "text/plain', data: { code: 'INVALID_PARAMETER' } });
+    expect(JSON.parse(answer.body).error.json).toMatchObject({
+      message: 'Unsupported content-type "text/plain',
+      data: { code: 'INVALID_PARAMETER' },
+    });
   });
 
   it('answers a call in one response with its length, not in chunks', async () => {

@@ -86,13 +86,19 @@ describe('tRPC /trpc on the local-disk store', () => {
     const ref = { workspaceId, assetId: started.assetId, uploadId: started.uploadId };
     await expect(trpc.upload.abort.mutate(ref)).resolves.toEqual({ success: true });
     expect(await codeOf(trpc.upload.listParts.query(ref))).toEqual({ code: 'INVALID_UPLOAD_ID', httpStatus: 404 });
-    expect(await codeOf(trpc.upload.signParts.mutate({ ...ref, partNumbers: [1] }))).toEqual({ code: 'INVALID_UPLOAD_ID', httpStatus: 404 });
+    expect(await codeOf(trpc.upload.signParts.mutate({ ...ref, partNumbers: [1] }))).toEqual({
+      code: 'INVALID_UPLOAD_ID',
+      httpStatus: 404,
+    });
   });
 
   it('refuses repeated part numbers in one signParts call', async () => {
     const started = await trpc.upload.start.mutate({ workspaceId, fileType: 'image/png' });
     const ref = { workspaceId, assetId: started.assetId, uploadId: started.uploadId };
-    expect(await codeOf(trpc.upload.signParts.mutate({ ...ref, partNumbers: [1, 1] }))).toEqual({ code: 'INVALID_PARAMETER', httpStatus: 400 });
+    expect(await codeOf(trpc.upload.signParts.mutate({ ...ref, partNumbers: [1, 1] }))).toEqual({
+      code: 'INVALID_PARAMETER',
+      httpStatus: 400,
+    });
   });
 
   it('bucket CORS: get and update', async () => {

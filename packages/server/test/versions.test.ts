@@ -20,7 +20,13 @@ function workspaceVersions(): Record<string, string> {
 describe('versions', () => {
   it('agree: every package and the OpenAPI document carry the one product version', () => {
     const versions = workspaceVersions();
-    expect(Object.keys(versions).sort()).toEqual(['@s3-service/api', '@s3-service/bench', '@s3-service/client', '@s3-service/server', '@s3-service/web']);
+    expect(Object.keys(versions).sort()).toEqual([
+      '@s3-service/api',
+      '@s3-service/bench',
+      '@s3-service/client',
+      '@s3-service/server',
+      '@s3-service/web',
+    ]);
     const product = versions['@s3-service/server'];
     expect(product).toMatch(/^\d+\.\d+\.\d+$/);
     expect(new Set(Object.values(versions))).toEqual(new Set([product]));

@@ -16,9 +16,20 @@ function outcome(serialize: () => unknown): unknown {
 describe('the tRPC wire transformer', () => {
   it('answers exactly what superjson answers, for any value', () => {
     fc.assert(
-      fc.property(fc.anything({ withDate: true, withMap: true, withSet: true, withBigInt: true, withNullPrototype: true, withSparseArray: true, withBoxedValues: true }), (value) => {
-        expect(outcome(() => wireTransformer.serialize(value))).toEqual(outcome(() => superjson.serialize(value)));
-      }),
+      fc.property(
+        fc.anything({
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withBigInt: true,
+          withNullPrototype: true,
+          withSparseArray: true,
+          withBoxedValues: true,
+        }),
+        (value) => {
+          expect(outcome(() => wireTransformer.serialize(value))).toEqual(outcome(() => superjson.serialize(value)));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -44,8 +55,21 @@ describe('the tRPC wire transformer', () => {
     ['-0', { n: -0 }],
     ['a Date', { at: new Date(0) }],
     ['a bigint', [1n]],
-    ['an object met twice', (() => { const shared = { a: 1 }; return [shared, shared]; })()],
-    ['a class instance', [new (class Part { n = 1 })()]],
+    [
+      'an object met twice',
+      (() => {
+        const shared = { a: 1 };
+        return [shared, shared];
+      })(),
+    ],
+    [
+      'a class instance',
+      [
+        new (class Part {
+          n = 1;
+        })(),
+      ],
+    ],
   ])('leaves %s to superjson, which annotates it', (_, value) => {
     expect(isPlainJson(value)).toBe(false);
     expect(wireTransformer.serialize(value)).toEqual(superjson.serialize(value));
@@ -102,7 +126,9 @@ describe('answers over HTTP', () => {
     const etag = put.headers.get('etag')!;
     const completed = await post('upload.complete', { workspaceId, assetId, uploadId, parts: [{ partNumber: 1, etag }] });
     const { key } = completed.body.result.data.json as { key: string };
-    const head = await fetch(`${server.url}/trpc/object.head?input=${encodeURIComponent(JSON.stringify(superjson.serialize({ workspaceId, key })))}`);
+    const head = await fetch(
+      `${server.url}/trpc/object.head?input=${encodeURIComponent(JSON.stringify(superjson.serialize({ workspaceId, key })))}`,
+    );
     const payload = ((await head.json()) as { result: { data: Parameters<typeof superjson.deserialize>[0] } }).result.data;
     expect(payload.meta).toBeDefined();
     expect(superjson.deserialize<{ lastModified: Date; size: number }>(payload)).toMatchObject({ lastModified: expect.any(Date), size: 5 });

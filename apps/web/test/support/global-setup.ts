@@ -32,7 +32,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined;
   }
   if (!existsSync(clientEntry)) {
-    throw new Error('packages/client/dist is missing: run `pnpm test` from the root (turbo builds it first) or `pnpm --filter @s3-service/client build`');
+    throw new Error(
+      'packages/client/dist is missing: run `pnpm test` from the root (turbo builds it first) or `pnpm --filter @s3-service/client build`',
+    );
   }
   const outDir = await mkdtemp(join(tmpdir(), 's3-service-web-'));
   // The bin is not among vite's exports; it sits beside its package.json.

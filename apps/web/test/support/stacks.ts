@@ -8,7 +8,7 @@ import type { ObjectStore } from '../../../../packages/server/src/storage/store.
 import { isSkipped, startS3Emulator } from '../../../../packages/server/test/support/s3-emulator.js';
 import { s3StoreOptions } from '../../../../packages/server/test/support/s3-harness.js';
 import { startServer, type TestServer } from '../../../../packages/server/test/support/server.js';
-import { startPartGate, type PartGate } from './part-gate.js';
+import { type PartGate, startPartGate } from './part-gate.js';
 
 /** The API over one store, with the store's signed URLs pointing at a gate the test controls. */
 export interface Stack {

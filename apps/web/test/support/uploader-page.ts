@@ -63,14 +63,14 @@ export class UploaderPage {
       new MutationObserver((mutations) => {
         for (const mutation of mutations) {
           const row = mutation.target as HTMLElement;
-          const name = row.dataset['file'];
-          if (!name || row.dataset['percent'] === undefined) continue;
+          const name = row.dataset.file;
+          if (!name || row.dataset.percent === undefined) continue;
           let list = seen[name];
           if (!list) {
             list = [];
             seen[name] = list;
           }
-          const percent = Number(row.dataset['percent']);
+          const percent = Number(row.dataset.percent);
           if (list.at(-1) !== percent) list.push(percent);
         }
       }).observe(document.getElementById('upload-list')!, { subtree: true, attributes: true, attributeFilter: ['data-percent'] });

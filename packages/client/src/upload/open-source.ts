@@ -3,7 +3,7 @@ import { blobSource } from './blob-source.js';
 import { bytesSource } from './bytes-source.js';
 import { fileSource } from './file-source.js';
 import type { UploadSource } from './source.js';
-import { streamSource, type ByteStream } from './stream-source.js';
+import { type ByteStream, streamSource } from './stream-source.js';
 
 /**
  * What `client.upload` accepts: a Blob or File, bytes in memory, a Node Readable (or any async

@@ -1,5 +1,5 @@
 import { abortError, graceSignal, isAbortError } from '../abort.js';
-import { codeForStatus, UploadError, type S3ServiceErrorCode } from '../errors.js';
+import { codeForStatus, type S3ServiceErrorCode, UploadError } from '../errors.js';
 import { parseRetryAfter } from '../retry.js';
 import { isNode } from '../runtime.js';
 import { partRequestBody } from './part-body.js';

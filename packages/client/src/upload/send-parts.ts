@@ -1,6 +1,6 @@
 import { raceAbort } from '../abort.js';
 import type { RetryPolicy } from '../retry.js';
-import { partCount, partLength, MAX_PARTS } from './part-size.js';
+import { MAX_PARTS, partCount, partLength } from './part-size.js';
 import type { ProgressTracker } from './progress.js';
 import { sendPart } from './send-part.js';
 import type { StoredPart, UploadRef, UploadService } from './service.js';
@@ -38,8 +38,7 @@ export interface SentParts {
 export async function sendParts(input: SendPartsInput, abortAll: (reason: unknown) => void): Promise<SentParts> {
   const { source, partSize, stored, signal } = input;
   const knownCount = source.size === undefined ? undefined : partCount(source.size, partSize);
-  const expectedSize = (partNumber: number) =>
-    source.size === undefined ? undefined : partLength(source.size, partSize, partNumber);
+  const expectedSize = (partNumber: number) => (source.size === undefined ? undefined : partLength(source.size, partSize, partNumber));
   // A stored part is kept only when its size is the one this part will have.
   const isStoredWhole = (partNumber: number, size: number | undefined) => {
     const part = stored.get(partNumber);

@@ -1,8 +1,8 @@
-import type { AppRouter } from '../contract.js';
 import type { TRPCClient } from '@trpc/client';
 import { sleep } from '../abort.js';
+import type { AppRouter } from '../contract.js';
 import { S3ServiceError } from '../errors.js';
-import { withRetries, type RetryPolicy } from '../retry.js';
+import { type RetryPolicy, withRetries } from '../retry.js';
 import { callService } from '../service-call.js';
 import type { SignedParts } from './signer.js';
 
@@ -28,8 +28,7 @@ const ABORT_RECHECK_MS = 250;
  * the object already assembled from the same parts.
  */
 export function uploadService(trpc: TRPCClient<AppRouter>, retry: RetryPolicy) {
-  const retried = <T>(call: () => Promise<T>, signal?: AbortSignal) =>
-    withRetries(() => callService(call, signal), retry, signal);
+  const retried = <T>(call: () => Promise<T>, signal?: AbortSignal) => withRetries(() => callService(call, signal), retry, signal);
 
   return {
     /** Never retried: a start whose answer was lost would leave an upload nobody knows of. */

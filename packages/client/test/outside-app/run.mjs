@@ -6,7 +6,13 @@ import { createS3ServiceClient, S3ServiceError, UploadError } from '@s3-service/
 const workspaceId = 'outside-app';
 const client = createS3ServiceClient({ url: process.env.S3_SERVICE_URL });
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
-const describe = (error) => ({ name: error.name, serviceError: error instanceof S3ServiceError, uploadError: error instanceof UploadError, code: error.code, status: error.status });
+const describe = (error) => ({
+  name: error.name,
+  serviceError: error instanceof S3ServiceError,
+  uploadError: error instanceof UploadError,
+  code: error.code,
+  status: error.status,
+});
 
 const bytes = new Uint8Array(6 * 1024 * 1024 + 123);
 for (let index = 0; index < bytes.length; index++) bytes[index] = (index * 31 + (index >> 12)) & 255;

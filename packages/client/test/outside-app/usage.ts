@@ -2,14 +2,14 @@
 // packed-package test type-checks this file; each `@ts-expect-error` must be needed, so a client
 // whose types fell back to `any` fails the check.
 import {
-  createS3ServiceClient,
-  S3ServiceError,
-  UploadError,
   type AppRouter,
+  createS3ServiceClient,
   type ErrorCode,
   type RouterInputs,
   type RouterOutputs,
+  S3ServiceError,
   type S3ServiceErrorCode,
+  UploadError,
 } from '@s3-service/client';
 
 const client = createS3ServiceClient({

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startLocalServer, type TestServer } from '../../../server/test/support/server.js';
 import { createS3ServiceClient, type S3ServiceClient, type UploadProgress, type UploadResult } from '../../src/index.js';
-import { createFetchSpy, type FetchSpy, type PutFault, type PartPut } from './fetch-spy.js';
 import { hashBody, sha256 } from './data.js';
+import { createFetchSpy, type FetchSpy, type PartPut, type PutFault } from './fetch-spy.js';
 
 export { startLocalServer, type TestServer };
 
@@ -22,7 +22,10 @@ export function withLocalServer(ready: (server: TestServer, client: S3ServiceCli
 }
 
 /** A client on `server` whose fetch is a spy (optionally breaking some part PUTs). */
-export function spiedClient(server: TestServer, faultFor?: (put: PartPut) => PutFault | undefined): { client: S3ServiceClient; spy: FetchSpy } {
+export function spiedClient(
+  server: TestServer,
+  faultFor?: (put: PartPut) => PutFault | undefined,
+): { client: S3ServiceClient; spy: FetchSpy } {
   const spy = createFetchSpy(faultFor);
   return { client: createS3ServiceClient({ url: server.url, fetch: spy.fetch }), spy };
 }

@@ -18,7 +18,10 @@ export interface MintTokenOptions {
 export function mintToken(options: MintTokenOptions): Promise<string> {
   const claims: Record<string, unknown> = { [options.workspacesClaim ?? 'workspaces']: options.workspaces };
   if (options.admin) claims[options.roleClaim ?? 'role'] = options.adminRole ?? 'admin';
-  let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(options.expiresIn ?? '1h');
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '1h');
   if (options.issuer) jwt = jwt.setIssuer(options.issuer);
   if (options.audience) jwt = jwt.setAudience(options.audience);
   if (options.subject) jwt = jwt.setSubject(options.subject);

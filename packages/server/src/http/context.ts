@@ -3,7 +3,7 @@ import type { AccessPolicy } from '../auth/policy.js';
 import type { UploadRules } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/store.js';
-import { createContextInner, type AppContext } from '../trpc.js';
+import { type AppContext, createContextInner } from '../trpc.js';
 import type { WorkspaceLimiter } from './rate-limit.js';
 import { requestFacts } from './request-facts.js';
 import { loggerOf } from './request-log.js';

@@ -19,9 +19,7 @@ export interface HealthOptions {
  */
 export function healthRoutes(options: HealthOptions): Router {
   const router = Router();
-  const checkStore = singleFlight(() =>
-    checkReadyWithin((check) => options.store.checkReady(check), options.readinessTimeoutMs),
-  );
+  const checkStore = singleFlight(() => checkReadyWithin((check) => options.store.checkReady(check), options.readinessTimeoutMs));
 
   router.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });

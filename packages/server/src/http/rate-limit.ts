@@ -1,5 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import { MemoryStore, rateLimit, type Options, type Store } from 'express-rate-limit';
+import { MemoryStore, type Options, rateLimit, type Store } from 'express-rate-limit';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { requestFacts } from './request-facts.js';

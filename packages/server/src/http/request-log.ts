@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
+import { redactUrl } from './redact-url.js';
 import { requestFacts } from './request-facts.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
-import { redactUrl } from './redact-url.js';
 
 /** Probes run every few seconds; a healthy answer is not worth a line at info. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);

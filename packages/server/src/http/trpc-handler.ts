@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TRPCError, type AnyTRPCRouter, type inferRouterContext } from '@trpc/server';
-import { resolveResponse, type HTTPErrorHandler } from '@trpc/server/http';
-import type { NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express';
+import { type AnyTRPCRouter, type inferRouterContext, TRPCError } from '@trpc/server';
+import { type HTTPErrorHandler, resolveResponse } from '@trpc/server/http';
+import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
 
 export interface TrpcHandlerOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
@@ -140,7 +140,9 @@ function drained(res: ServerResponse): Promise<void> {
 
 /** tRPC streams jsonl batches (chunked) and subscriptions (SSE); every other answer is one JSON text. */
 function isStreamed(response: globalThis.Response): boolean {
-  return response.headers.get('transfer-encoding') === 'chunked' || (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
+  return (
+    response.headers.get('transfer-encoding') === 'chunked' || (response.headers.get('content-type') ?? '').startsWith('text/event-stream')
+  );
 }
 
 function ignoreAbort(error: unknown): void {

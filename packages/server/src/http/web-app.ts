@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import express, { Router, type RequestHandler, type Response } from 'express';
+import express, { type RequestHandler, type Response, Router } from 'express';
 import helmet from 'helmet';
 
 /** Where the browser app lives; `/` sends visitors there. */
@@ -72,9 +72,6 @@ function explainMissingBuild(root: string): RequestHandler {
       next();
       return;
     }
-    res
-      .status(404)
-      .type('text/plain')
-      .send(`The web app is not built in ${root}.\nBuild it with: pnpm --filter @s3-service/web build\n`);
+    res.status(404).type('text/plain').send(`The web app is not built in ${root}.\nBuild it with: pnpm --filter @s3-service/web build\n`);
   };
 }

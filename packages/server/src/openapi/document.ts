@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { errorCodes, type ErrorCode } from '../errors.js';
+import { type ErrorCode, errorCodes } from '../errors.js';
 import type { RestRoute } from '../rest/route.js';
 import { errorBody, errorCodeTable } from './error-responses.js';
 import { toJsonSchema } from './json-schema.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorCodes, type ErrorCode } from '../errors.js';
+import { type ErrorCode, errorCodes } from '../errors.js';
 import { toJsonSchema } from './json-schema.js';
 import type { ResponseObject } from './types.js';
 

@@ -14,7 +14,7 @@ function security(access: RestAccess): Array<Record<string, string[]>> {
 }
 
 const accessNote: Record<RestAccess, string> = {
-  workspace: "\n\nAuthorization (when configured): a bearer token whose workspaces claim lists `workspaceId`.",
+  workspace: '\n\nAuthorization (when configured): a bearer token whose workspaces claim lists `workspaceId`.',
   admin: '\n\nAuthorization (when configured): a bearer token with the admin role.',
   public: '',
 };
@@ -37,7 +37,10 @@ function streamResponses(route: StreamRoute): Record<string, ResponseObject> {
     headers: Object.fromEntries(
       Object.entries(route.response.headers)
         .filter(([, header]) => partial || !header.partialOnly)
-        .map(([name, header]) => [name, { description: header.description, required: true, schema: toJsonSchema(header.schema, 'output') }]),
+        .map(([name, header]) => [
+          name,
+          { description: header.description, required: true, schema: toJsonSchema(header.schema, 'output') },
+        ]),
     ),
     // The Content-Type is the one the object was uploaded with; `*/*` says so to tools that check it.
     content: {

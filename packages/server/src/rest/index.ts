@@ -2,8 +2,8 @@ import { Router } from 'express';
 import type { AppDependencies } from '../http/context.js';
 import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/document.js';
 import { mountRoute } from './mount.js';
-import { anyRequestErrors } from './route-errors.js';
 import { jsonRoute, type RestRoute } from './route.js';
+import { anyRequestErrors } from './route-errors.js';
 import { apiRoutes } from './routes/index.js';
 import { openApiDocumentResponse } from './wire.js';
 

@@ -1,9 +1,9 @@
 import express, { type RequestHandler, type Router } from 'express';
 import { toAppError } from '../errors.js';
-import { createRequestContext, type AppDependencies } from '../http/context.js';
+import { type AppDependencies, createRequestContext } from '../http/context.js';
 import { createServerCaller } from '../router/index.js';
 import { bodyFields, rawParameter } from './params.js';
-import { restFieldNames, type RestExchange, type RestRoute } from './route.js';
+import { type RestExchange, type RestRoute, restFieldNames } from './route.js';
 
 /** Complete-upload with 10,000 parts is about 700 KB of JSON. */
 const JSON_BODY_LIMIT = '2mb';

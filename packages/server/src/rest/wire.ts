@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { PART_URL_EXPIRES_IN } from '../router/upload.js';
-import { assetId, corsRule, etag, MAX_PARTS, objectKey, partNumber, partSize, uploadExpiryDays, uploadId, workspaceId } from '../schemas.js';
+import {
+  assetId,
+  corsRule,
+  etag,
+  MAX_PARTS,
+  objectKey,
+  partNumber,
+  partSize,
+  uploadExpiryDays,
+  uploadId,
+  workspaceId,
+} from '../schemas.js';
 import { assetKey } from '../storage/keys.js';
 
 /*
@@ -21,10 +32,9 @@ function patternBody(schema: z.ZodType): string {
  * {assetId}`. That the first segment equals the workspaceId parameter is checked by the procedure.
  */
 const [, assetFolder] = assetKey('w', 'a').split('/');
-export const assetKeyParameter = objectKey.regex(
-  new RegExp(`^${patternBody(workspaceId)}/${assetFolder}/${patternBody(assetId)}$`),
-  { error: 'must be a key of this workspace' },
-);
+export const assetKeyParameter = objectKey.regex(new RegExp(`^${patternBody(workspaceId)}/${assetFolder}/${patternBody(assetId)}$`), {
+  error: 'must be a key of this workspace',
+});
 
 /** `Range: bytes=...`; anything the server cannot use as one range is ignored, not refused. */
 export const rangeHeaderValue = z.string();

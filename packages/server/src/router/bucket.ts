@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { corsRule, uploadExpiryDays, type CorsRule } from '../schemas.js';
+import { type CorsRule, corsRule, uploadExpiryDays } from '../schemas.js';
 import { adminProcedure } from '../trpc.js';
 
 /** The documented defaults: browsers may PUT parts from any origin and read each part's ETag. */

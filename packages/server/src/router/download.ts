@@ -14,10 +14,8 @@ const byteRange = z.union([
  * only through the server-side caller of the REST adapter, never mounted at /trpc.
  */
 export const downloadRouter = {
-  open: workspaceProcedure
-    .input(z.object({ key: objectKey, range: byteRange.optional() }))
-    .query(async ({ ctx, input }) => {
-      const { key } = parseAssetKey(input.workspaceId, input.key);
-      return ctx.store.getObject(key, { range: input.range, signal: ctx.signal });
-    }),
+  open: workspaceProcedure.input(z.object({ key: objectKey, range: byteRange.optional() })).query(async ({ ctx, input }) => {
+    const { key } = parseAssetKey(input.workspaceId, input.key);
+    return ctx.store.getObject(key, { range: input.range, signal: ctx.signal });
+  }),
 } satisfies TRPCRouterRecord;

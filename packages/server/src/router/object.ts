@@ -27,14 +27,12 @@ export const objectRouter = {
   }),
 
   /** A signed GET URL for `<a href>` / `<img src>`; 404 when nothing is there to fetch. */
-  downloadUrl: workspaceProcedure
-    .input(objectRef.extend({ expiresIn: expiresIn.optional() }))
-    .query(async ({ ctx, input }) => {
-      const { key } = parseAssetKey(input.workspaceId, input.key);
-      if (!(await ctx.store.headObject(key))) throw new AppError('NOT_FOUND', `no object at ${key}`);
-      const lifetime = input.expiresIn ?? DOWNLOAD_URL_EXPIRES_IN;
-      return { url: await ctx.store.signGetUrl(key, lifetime), expiresIn: lifetime };
-    }),
+  downloadUrl: workspaceProcedure.input(objectRef.extend({ expiresIn: expiresIn.optional() })).query(async ({ ctx, input }) => {
+    const { key } = parseAssetKey(input.workspaceId, input.key);
+    if (!(await ctx.store.headObject(key))) throw new AppError('NOT_FOUND', `no object at ${key}`);
+    const lifetime = input.expiresIn ?? DOWNLOAD_URL_EXPIRES_IN;
+    return { url: await ctx.store.signGetUrl(key, lifetime), expiresIn: lifetime };
+  }),
 
   head: workspaceProcedure.input(objectRef).query(async ({ ctx, input }) => {
     const { key } = parseAssetKey(input.workspaceId, input.key);

@@ -62,7 +62,11 @@ export const uploadRouter = {
   /** One upload check for the whole batch: a client signs hundreds of parts in one call. */
   signParts: workspaceProcedure.input(signPartsInput).mutation(async ({ ctx, input }) => {
     const key = assetKey(input.workspaceId, input.assetId);
-    if (input.partSizes) assertWithinSizeLimit(input.partSizes.reduce((sum, size) => sum + size, 0), ctx.uploads);
+    if (input.partSizes)
+      assertWithinSizeLimit(
+        input.partSizes.reduce((sum, size) => sum + size, 0),
+        ctx.uploads,
+      );
     await ctx.store.assertUploadOpen(key, input.uploadId);
     const urls = await ctx.store.signPartUrls(key, input.uploadId, input.partNumbers, PART_URL_EXPIRES_IN, {
       contentLengths: input.partSizes,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { startLocalHarness, type LocalHarness, type LocalHarnessOptions } from './local-harness.js';
+import { type LocalHarness, type LocalHarnessOptions, startLocalHarness } from './local-harness.js';
 
 /**
  * A local-store harness for a test file (or describe block): started before its tests, closed

@@ -18,12 +18,7 @@ export interface RestInit {
 }
 
 /** One call to the documented /s3 paths (or any path): JSON in, JSON (or text) out. */
-export async function rest(
-  baseUrl: string,
-  method: string,
-  path: string,
-  init: RestInit = {},
-): Promise<RestAnswer> {
+export async function rest(baseUrl: string, method: string, path: string, init: RestInit = {}): Promise<RestAnswer> {
   const url = new URL(path, baseUrl);
   for (const [name, value] of Object.entries(init.query ?? {})) url.searchParams.append(name, value);
   const headers: Record<string, string> = { ...init.headers };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { isSkipped, startS3Emulator, type S3Emulator } from './s3-emulator.js';
+import { isSkipped, type S3Emulator, startS3Emulator } from './s3-emulator.js';
 
 /** What `useS3Emulator` hands a test file: the running emulator, or why there is none. */
 export interface S3EmulatorFixture {

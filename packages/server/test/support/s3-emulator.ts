@@ -1,4 +1,4 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -49,7 +49,6 @@ export function isSkipped(result: S3EmulatorResult): result is { skipped: string
   return 'skipped' in result;
 }
 
-
 function externalEndpoint(): S3Emulator | undefined {
   const env = process.env;
   if (!env.S3_TEST_ENDPOINT) return undefined;
@@ -69,7 +68,12 @@ function externalEndpoint(): S3Emulator | undefined {
 /** VERSITYGW_BIN, then PATH, then the Go bin folders `go install` writes to. */
 async function findVersitygw(): Promise<string | undefined> {
   const candidates = process.env.VERSITYGW_BIN ? [process.env.VERSITYGW_BIN] : [];
-  candidates.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'versitygw')));
+  candidates.push(
+    ...(process.env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, 'versitygw')),
+  );
   const gopath = await goPath();
   if (gopath) candidates.push(join(gopath, 'bin', 'versitygw'));
   candidates.push(join(homedir(), 'go', 'bin', 'versitygw'));

@@ -67,7 +67,11 @@ export function answerS3Error(response: ServerResponse, status: number, code: st
 }
 
 export function answerXml(response: ServerResponse, body: string, status = 200): void {
-  response.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': 'fake-ok' });
+  response.writeHead(status, {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(body),
+    'x-amz-request-id': 'fake-ok',
+  });
   response.end(body);
 }
 

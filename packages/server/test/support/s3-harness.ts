@@ -47,7 +47,12 @@ export async function uploadThroughSignedUrls(
 ): Promise<{ etag: string; partEtags: string[] }> {
   const { uploadId } = await store.createMultipartUpload(key, contentType);
   await store.assertUploadOpen(key, uploadId);
-  const urls = await store.signPartUrls(key, uploadId, parts.map((_, index) => index + 1), 3600);
+  const urls = await store.signPartUrls(
+    key,
+    uploadId,
+    parts.map((_, index) => index + 1),
+    3600,
+  );
   const partEtags: string[] = [];
   for (const [index, part] of parts.entries()) {
     const put = await putToSignedUrl(urls[index]!, part);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, type CreateAppOptions } from '../../src/http/app.js';
+import { type CreateAppOptions, createApp } from '../../src/http/app.js';
 import { listen } from '../../src/http/server.js';
 import { createLocalStore } from '../../src/storage/local/index.js';
 import type { ObjectStore } from '../../src/storage/store.js';

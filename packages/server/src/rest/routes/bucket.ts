@@ -27,7 +27,7 @@ export const updateBucketConfig = jsonRoute({
     'exposing ETag (browsers must read each part\'s ETag). A body `{ "CORSRules": [...] }` sets custom rules instead; ' +
     'a rule must allow PUT and every rule that does must expose ETag, and the `null` origin is refused. ' +
     '`AbortIncompleteUploadsAfterDays` (1 to 3650) also has S3 abort multipart uploads left unfinished that many days ' +
-    'after they started (a lifecycle rule of its own; the bucket\'s other lifecycle rules are kept); without it, ' +
+    "after they started (a lifecycle rule of its own; the bucket's other lifecycle rules are kept); without it, " +
     'lifecycle is left alone. The local-disk store has no lifecycle rules and refuses the field (INVALID_PARAMETER): ' +
     'it cleans up with UPLOAD_CLEANUP_INTERVAL_MINUTES instead. ' +
     'With authorization configured, the bearer token needs the admin role.',

@@ -2,7 +2,14 @@ import { fileType } from '../../schemas.js';
 import { stringQuery } from '../params.js';
 import { jsonRoute } from '../route.js';
 import { inputErrors, storeRouteErrors } from '../route-errors.js';
-import { completeUploadBody, completeUploadResponse, listPartsResponse, partUrlResponse, startUploadResponse, successResponse } from '../wire.js';
+import {
+  completeUploadBody,
+  completeUploadResponse,
+  listPartsResponse,
+  partUrlResponse,
+  startUploadResponse,
+  successResponse,
+} from '../wire.js';
 import { assetParameter, partNumberParameter, uploadIdParameter, workspaceParameter } from './parameters.js';
 
 /** The ids an open upload is named by, taken from start-upload's answer. */
@@ -20,7 +27,7 @@ export const startUpload = jsonRoute({
   summary: 'Start a multipart upload',
   description:
     'Creates an upload of a new asset in the workspace. The server picks the assetId; the object will live at ' +
-    '`{workspaceId}/digital_assets/{assetId}`. The fileType must be on the server\'s allowlist (ALLOWED_FILE_TYPES).',
+    "`{workspaceId}/digital_assets/{assetId}`. The fileType must be on the server's allowlist (ALLOWED_FILE_TYPES).",
   access: 'workspace',
   parameters: [
     workspaceParameter,
@@ -37,7 +44,11 @@ export const startUpload = jsonRoute({
       CompleteUpload: {
         operationId: 'completeUpload',
         description: 'Assemble the uploaded parts.',
-        requestBody: { uploadId: '$response.body#/uploadId', assetId: '$response.body#/assetId', workspaceId: '$request.query.workspaceId' },
+        requestBody: {
+          uploadId: '$response.body#/uploadId',
+          assetId: '$response.body#/assetId',
+          workspaceId: '$request.query.workspaceId',
+        },
       },
     },
   },
@@ -54,7 +65,7 @@ export const getUploadUrl = jsonRoute({
   tag: 'upload',
   summary: 'Sign the PUT URL of one part',
   description:
-    'A presigned URL that accepts the part\'s bytes with `PUT` for one hour; the answer to that PUT carries the part\'s ' +
+    "A presigned URL that accepts the part's bytes with `PUT` for one hour; the answer to that PUT carries the part's " +
     '`ETag` header, which complete-upload needs. Parts other than the last must be at least 5 MiB.',
   access: 'workspace',
   parameters: [partNumberParameter, uploadIdParameter, assetParameter, workspaceParameter],

@@ -40,7 +40,8 @@ export class BatchingFileWriter extends Writable {
   async #take(chunk: Buffer): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
-      const buffer = (this.#buffers[this.#current] ??= Buffer.allocUnsafe(BATCH_BYTES));
+      this.#buffers[this.#current] ??= Buffer.allocUnsafe(BATCH_BYTES);
+      const buffer = this.#buffers[this.#current]!;
       const copied = chunk.copy(buffer, this.#filled, offset);
       this.#filled += copied;
       offset += copied;

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import { corsRule, type CorsRule } from '../../schemas.js';
+import { type CorsRule, corsRule } from '../../schemas.js';
 import { writeFileAtomic } from './files.js';
 import { translateFsErrors } from './fs-errors.js';
 import { readJsonFile } from './json-file.js';

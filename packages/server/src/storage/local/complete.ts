@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { AppError, isAppError } from '../../errors.js';
 import { multipartEtag } from '../multipart-etag.js';
 import type { CompletedPart } from '../store.js';
-import { forEachInSlices } from './slices.js';
 import type { LocalContext } from './context.js';
 import { fsErrorCode, translateFsErrors } from './fs-errors.js';
 import { segmentFileName } from './layout.js';
 import { commitObject, type StagedData } from './objects.js';
-import { readOpenUpload, readPartFiles, retireUploadFolder, withUploadLock, type PartFile } from './uploads.js';
+import { forEachInSlices } from './slices.js';
+import { type PartFile, readOpenUpload, readPartFiles, retireUploadFolder, withUploadLock } from './uploads.js';
 
 /**
  * Turns an upload into its object without copying a byte: the chosen part files become the
@@ -84,11 +84,7 @@ function adoptPart(partFile: string, segmentFile: string): void {
  * ascending part order (InvalidPartOrder), every part uploaded with the ETag given (InvalidPart),
  * every part but the last at least `minPartSize` bytes (EntityTooSmall). Returns the parts to join.
  */
-export function checkCompletedParts(
-  listed: readonly CompletedPart[],
-  stored: readonly PartFile[],
-  minPartSize: number,
-): PartFile[] {
+export function checkCompletedParts(listed: readonly CompletedPart[], stored: readonly PartFile[], minPartSize: number): PartFile[] {
   if (listed.length === 0) throw uploadFailed('MalformedXML: the part list is empty');
   listed.forEach((part, index) => {
     const previous = listed[index - 1];
@@ -116,7 +112,10 @@ export function checkCompletedParts(
 
 /** Callers may send ETags as S3 returns them (quoted) or bare. */
 function bareEtag(etag: string): string {
-  return etag.trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+  return etag
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .toLowerCase();
 }
 
 function uploadFailed(reason: string): AppError {

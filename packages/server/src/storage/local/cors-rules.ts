@@ -27,8 +27,7 @@ export function findRequestRule(rules: readonly CorsRule[], origin: string, meth
 
 function allowsOriginAndMethod(rule: CorsRule, origin: string, method: string): boolean {
   return (
-    (rule.AllowedMethods as readonly string[]).includes(method) &&
-    rule.AllowedOrigins.some((allowed) => wildcardMatch(allowed, origin))
+    (rule.AllowedMethods as readonly string[]).includes(method) && rule.AllowedOrigins.some((allowed) => wildcardMatch(allowed, origin))
   );
 }
 

@@ -23,9 +23,7 @@ const objectMeta = z.object({
    * The files in the blob folder whose concatenation, in this order, is the object. Absent in
    * metadata written before objects had segments: then `blob` is the one data file.
    */
-  segments: z
-    .array(z.object({ file: z.string().refine(isSegmentFileName), size: z.number().int().min(0) }))
-    .optional(),
+  segments: z.array(z.object({ file: z.string().refine(isSegmentFileName), size: z.number().int().min(0) })).optional(),
 });
 
 type ObjectMeta = z.infer<typeof objectMeta>;
@@ -84,7 +82,7 @@ export async function getObject(context: LocalContext, key: string, options: Get
     const start = span?.start ?? 0;
     const contentLength = span ? span.end - span.start + 1 : meta.size;
     const blob = { id: meta.blob, location: context.layout.blobFile(meta.blob) };
-    let body;
+    let body: Awaited<ReturnType<typeof openSegmentReader>>;
     try {
       body = await openSegmentReader(context.pins, blob, segmentsOf(meta), start, contentLength);
     } catch (error) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppError, isAppError } from '../../errors.js';
-import { streamToNewFile, type Chunks } from './files.js';
+import { type Chunks, streamToNewFile } from './files.js';
 import { storageFailed } from './fs-errors.js';
 
 /** S3's largest part. */
@@ -18,11 +18,7 @@ export function refuseDeclaredOversize(request: IncomingMessage, limit = MAX_PAR
  * counting it so a body without (or lying about) Content-Length still cannot pass the limit. On
  * any failure, including the client going away mid-body, `file` is removed by `streamToNewFile`.
  */
-export async function receivePart(
-  request: IncomingMessage,
-  file: string,
-  limit = MAX_PART_SIZE,
-): Promise<{ md5: string; size: number }> {
+export async function receivePart(request: IncomingMessage, file: string, limit = MAX_PART_SIZE): Promise<{ md5: string; size: number }> {
   const hash = createHash('md5');
   let size = 0;
   async function* measure(chunks: Chunks): Chunks {

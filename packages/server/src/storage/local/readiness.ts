@@ -14,7 +14,8 @@ export async function checkLocalReady(layout: Layout): Promise<void> {
       await access(folder, constants.R_OK | constants.W_OK);
     } catch (error) {
       const code = fsErrorCode(error);
-      if (isMissing(error)) throw new StoreNotReadyError('missing-folder', 'the data folder or one of its subfolders is missing', { cause: error });
+      if (isMissing(error))
+        throw new StoreNotReadyError('missing-folder', 'the data folder or one of its subfolders is missing', { cause: error });
       if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
         throw new StoreNotReadyError('access-denied', `the data folder is not writable (${code})`, { cause: error });
       }

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { Router, type Request, type Response } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { AppError, isAppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { readCorsRules } from './bucket-config.js';

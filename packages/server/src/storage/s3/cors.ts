@@ -1,4 +1,4 @@
-import { DeleteBucketCorsCommand, GetBucketCorsCommand, PutBucketCorsCommand, type CORSRule } from '@aws-sdk/client-s3';
+import { type CORSRule, DeleteBucketCorsCommand, GetBucketCorsCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type { CorsRule } from '../../schemas.js';
 import type { S3Context } from './context.js';
 import { toStoreError } from './errors.js';
@@ -24,9 +24,7 @@ export async function putCorsRules(s3: S3Context, rules: readonly CorsRule[]): P
       await s3.client.send(new DeleteBucketCorsCommand({ Bucket: s3.bucket }));
       return;
     }
-    await s3.client.send(
-      new PutBucketCorsCommand({ Bucket: s3.bucket, CORSConfiguration: { CORSRules: rules.map(toS3Rule) } }),
-    );
+    await s3.client.send(new PutBucketCorsCommand({ Bucket: s3.bucket, CORSConfiguration: { CORSRules: rules.map(toS3Rule) } }));
   } catch (error) {
     throw toStoreError(error, rules.length === 0 ? 'DeleteBucketCors' : 'PutBucketCors');
   }

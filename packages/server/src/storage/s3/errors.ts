@@ -1,4 +1,4 @@
-import { AppError, isAppError, type ErrorCode } from '../../errors.js';
+import { AppError, type ErrorCode, isAppError } from '../../errors.js';
 
 /**
  * What an SDK failure looks like from outside: S3 service errors carry the S3 error code as

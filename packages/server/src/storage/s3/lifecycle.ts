@@ -1,8 +1,4 @@
-import {
-  GetBucketLifecycleConfigurationCommand,
-  PutBucketLifecycleConfigurationCommand,
-  type LifecycleRule,
-} from '@aws-sdk/client-s3';
+import { GetBucketLifecycleConfigurationCommand, type LifecycleRule, PutBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import type { S3Context } from './context.js';
 import { toStoreError } from './errors.js';
 

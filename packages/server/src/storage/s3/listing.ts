@@ -1,4 +1,4 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import type { ListObjectsOptions, ObjectPage } from '../store.js';
 import type { S3Context } from './context.js';
@@ -13,7 +13,7 @@ const HEAD_CONCURRENCY = 8;
  * the continuation token is the cursor.
  */
 export async function listObjects(s3: S3Context, prefix: string, options: ListObjectsOptions): Promise<ObjectPage> {
-  let output;
+  let output: ListObjectsV2CommandOutput;
   try {
     output = await s3.client.send(
       new ListObjectsV2Command({

@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js';
 import { quoteEtag } from '../multipart-etag.js';
 import type { CompletedPart, StoredPart } from '../store.js';
 import type { S3Context } from './context.js';
-import { toStoreError, type ExpectedFailures } from './errors.js';
+import { type ExpectedFailures, toStoreError } from './errors.js';
 import { assertPlausibleUploadId } from './upload-id.js';
 
 /** S3 says NoSuchUpload for ids that are unknown, completed, aborted or of another key. */
@@ -27,9 +27,7 @@ const assemblyRefused: ExpectedFailures = {
 
 export async function createMultipartUpload(s3: S3Context, key: string, contentType: string): Promise<{ uploadId: string }> {
   try {
-    const output = await s3.client.send(
-      new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: key, ContentType: contentType }),
-    );
+    const output = await s3.client.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: key, ContentType: contentType }));
     if (!output.UploadId) throw new AppError('S3_ERROR', 'S3 CreateMultipartUpload answered without an UploadId');
     return { uploadId: output.UploadId };
   } catch (error) {

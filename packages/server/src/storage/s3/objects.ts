@@ -1,10 +1,10 @@
 import { addAbortSignal, Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, type GetObjectCommandOutput, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { AppError } from '../../errors.js';
 import { quoteEtag } from '../multipart-etag.js';
 import type { GetObjectOptions, ObjectBody, ObjectInfo } from '../store.js';
 import type { S3Context } from './context.js';
-import { toStoreError, type ExpectedFailures } from './errors.js';
+import { type ExpectedFailures, toStoreError } from './errors.js';
 import { parseContentRange, toRangeHeader } from './range.js';
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
@@ -29,12 +29,11 @@ const readRefused: ExpectedFailures = {
  */
 export async function getObject(s3: S3Context, key: string, options: GetObjectOptions = {}): Promise<ObjectBody> {
   const { range, signal } = options;
-  let output;
+  let output: GetObjectCommandOutput;
   try {
-    output = await s3.client.send(
-      new GetObjectCommand({ Bucket: s3.bucket, Key: key, Range: range ? toRangeHeader(range) : undefined }),
-      { abortSignal: signal },
-    );
+    output = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key, Range: range ? toRangeHeader(range) : undefined }), {
+      abortSignal: signal,
+    });
   } catch (error) {
     throw toStoreError(error, 'GetObject', readRefused);
   }

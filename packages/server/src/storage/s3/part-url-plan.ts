@@ -109,7 +109,11 @@ export async function compilePartUrlPlan(
   const sentinelUrl = formatUrl(presigned);
   // The content length travels as a signed header, not in the URL; should an SDK ever hoist it, it is filled there too.
   const lengthInUrl = template.contentLengthSentinel !== undefined && sentinelUrl.includes(template.contentLengthSentinel);
-  const url = compileTemplate(sentinelUrl, [template.partNumberSentinel, lengthInUrl ? template.contentLengthSentinel : undefined, sdkSignature]);
+  const url = compileTemplate(sentinelUrl, [
+    template.partNumberSentinel,
+    lengthInUrl ? template.contentLengthSentinel : undefined,
+    sdkSignature,
+  ]);
   if (!canonical || !url) return undefined;
   return planFrom(canonical, url, sign);
 }

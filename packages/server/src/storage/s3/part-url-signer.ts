@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { compilePartUrlPlan } from './part-url-plan.js';
@@ -42,7 +42,9 @@ export class PartUrlSigner {
     const lengths = batch.contentLengths;
     // At most two plans: parts with a pinned size and parts without (their requests differ by a header).
     const kinds = new Set(batch.partNumbers.map((_, index) => lengths?.[index] !== undefined));
-    const plans = new Map(await Promise.all([...kinds].map(async (pinned) => [pinned, await this.#plan(batch, pinned, credentials)] as const)));
+    const plans = new Map(
+      await Promise.all([...kinds].map(async (pinned) => [pinned, await this.#plan(batch, pinned, credentials)] as const)),
+    );
 
     const urls: Array<string | Promise<string>> = [];
     let pending = false;
@@ -73,7 +75,13 @@ export class PartUrlSigner {
 function sdkPlan(client: S3Client, batch: PartUrlBatch): AnyPartUrlPlan {
   const { bucket, key, uploadId, signingDate, expiresIn } = batch;
   return (partNumber, contentLength) => {
-    const command = new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentLength: contentLength });
+    const command = new UploadPartCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId: uploadId,
+      PartNumber: partNumber,
+      ContentLength: contentLength,
+    });
     // A signed content-length makes S3 refuse a body of any other size (SignatureDoesNotMatch).
     const pin = contentLength === undefined ? {} : { signableHeaders: new Set(['content-length']) };
     return getSignedUrl(client, command, { expiresIn, signingDate, ...pin });

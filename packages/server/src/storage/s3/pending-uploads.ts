@@ -1,4 +1,4 @@
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandOutput } from '@aws-sdk/client-s3';
 import type { PendingUpload } from '../store.js';
 import type { S3Context } from './context.js';
 import { toStoreError } from './errors.js';
@@ -8,7 +8,7 @@ export async function* listPendingUploads(s3: S3Context, initiatedBefore: Date):
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   for (;;) {
-    let page;
+    let page: ListMultipartUploadsCommandOutput;
     try {
       page = await s3.client.send(
         new ListMultipartUploadsCommand({ Bucket: s3.bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),

@@ -52,11 +52,10 @@ export async function signPartUrls(
  */
 export async function signGetUrl(s3: S3Context, key: string, expiresIn: number): Promise<string> {
   try {
-    return await getSignedUrl(
-      s3.client,
-      new GetObjectCommand({ Bucket: s3.bucket, Key: key, ResponseContentDisposition: 'attachment' }),
-      { expiresIn, signingDate: new Date(s3.now()) },
-    );
+    return await getSignedUrl(s3.client, new GetObjectCommand({ Bucket: s3.bucket, Key: key, ResponseContentDisposition: 'attachment' }), {
+      expiresIn,
+      signingDate: new Date(s3.now()),
+    });
   } catch (error) {
     throw toStoreError(error, 'presign GetObject');
   }

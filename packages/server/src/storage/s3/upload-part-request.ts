@@ -1,4 +1,4 @@
-import { UploadPartCommand, type S3Client, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-s3';
+import { type S3Client, type ServiceInputTypes, type ServiceOutputTypes, UploadPartCommand } from '@aws-sdk/client-s3';
 import { HttpRequest } from '@smithy/core/protocols';
 import type { FinalizeRequestMiddleware, HandlerExecutionContext } from '@smithy/types';
 
