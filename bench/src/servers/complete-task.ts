@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLocalStore, listen } from '@s3-service/server';
+import { createLocalStore, createSignedUrlRoutes, listen, silentLogger } from '@s3-service/server';
 import express from 'express';
 import { profileInProcess } from '../support/profile.js';
 import { timed } from '../support/timing.js';
@@ -38,7 +38,7 @@ const catOutput = join(task.scratch, 'cat-output.bin');
 let baseUrl = '';
 const store = await createLocalStore({ dir, publicUrl: () => baseUrl, minPartSize: task.minPartSize });
 const app = express();
-if (store.signedUrlRoutes) app.use(store.signedUrlRoutes);
+app.use(createSignedUrlRoutes(store, { downloadIdleTimeoutMs: 60_000, logger: silentLogger }));
 const server = await listen(app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });
 baseUrl = server.url;
 try {

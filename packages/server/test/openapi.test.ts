@@ -23,6 +23,7 @@ function documentedOperations(): string[] {
 /** The same for every route the Express router really serves, read from its stack. */
 function servedRoutes(): string[] {
   const deps = {
+    downloadIdleTimeoutMs: 60_000,
     store: {} as ObjectStore,
     policy: allowAllPolicy,
     uploads: { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },

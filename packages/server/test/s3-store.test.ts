@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
-import { multipartEtag } from '../src/storage/multipart-etag.js';
+import { multipartEtag } from '../src/storage/multipart.js';
 import { createS3Store } from '../src/storage/s3/index.js';
 import type { ObjectStore } from '../src/storage/store.js';
 import { describeObjectStore } from './store-conformance.js';

@@ -42,6 +42,7 @@ describe('tRPC handler: answers exactly as @trpc/server’s Express adapter does
 
   beforeAll(async () => {
     const deps: AppDependencies = {
+      downloadIdleTimeoutMs: 60_000,
       store: harness.store,
       policy: allowAllPolicy,
       uploads: { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },

@@ -7,8 +7,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import { createDocsPage } from '../openapi/docs-page.js';
 import { createRestRouter, REST_BASE_PATH } from '../rest/index.js';
 import { appRouter } from '../router/index.js';
-import { withDownloadIdleTimeout } from '../storage/download-idle.js';
-import type { ObjectStore } from '../storage/store.js';
+import type { ObjectStore, SignedUrlEndpoint } from '../storage/store.js';
 import { type AppDependencies, createRequestContext } from './context.js';
 import { apiCors } from './cors.js';
 import { closeConnectionsWhileDraining, createDrainState, type DrainState } from './drain.js';
@@ -17,6 +16,7 @@ import { healthRoutes } from './health.js';
 import { createWorkspaceLimiter, ipRateLimit, type RateLimitOptions, refuseWhenRateLimited } from './rate-limit.js';
 import { noteError } from './request-facts.js';
 import { requestLogger } from './request-log.js';
+import { createSignedUrlRoutes } from './transfer/signed-url-routes.js';
 import { trpcHandler } from './trpc-handler.js';
 import { createWebAppRouter } from './web-app.js';
 
@@ -53,8 +53,10 @@ const DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
 export function createApp(options: CreateAppOptions): Express {
   const logger = options.logger ?? silentLogger;
   const drain = options.drain ?? createDrainState();
+  const downloadIdleTimeoutMs = options.downloadIdleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS;
   const deps: AppDependencies = {
-    store: withDownloadIdleTimeout(options.store, options.downloadIdleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS),
+    store: options.store,
+    downloadIdleTimeoutMs,
     policy: options.policy ?? allowAllPolicy,
     uploads: options.uploads ?? { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },
     logger,
@@ -73,9 +75,9 @@ export function createApp(options: CreateAppOptions): Express {
   // Probes come before everything that could refuse them: authorization and rate limits.
   app.use(healthRoutes({ store: options.store, drain, readinessTimeoutMs: options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS }));
 
-  // The store's own routes read raw part bodies, so no body parser may run ahead of them; they
+  // The store's own URLs carry raw part bodies, so no body parser may run ahead of them; they
   // answer CORS from the bucket's rules, like S3, not from the API's allowlist.
-  if (deps.store.signedUrlRoutes) app.use(deps.store.signedUrlRoutes);
+  if (hasSignedUrls(options.store)) app.use(createSignedUrlRoutes(options.store, { downloadIdleTimeoutMs, logger }));
 
   // The API is called cross-origin by design; CORP must not stop a page from using its answers.
   const apiHeaders = [helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }), apiCors(options.corsOrigins ?? '*'), uncacheable];
@@ -118,3 +120,7 @@ const uncacheable: express.RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
   next();
 };
+
+function hasSignedUrls(store: ObjectStore): store is ObjectStore & { signedUrls: SignedUrlEndpoint } {
+  return store.signedUrls !== undefined;
+}

@@ -15,6 +15,8 @@ export interface AppDependencies {
   logger: Logger;
   /** The per-workspace budget; absent: no per-workspace limit. */
   workspaceLimiter?: WorkspaceLimiter;
+  /** A download whose bytes stop moving this long is cut. */
+  downloadIdleTimeoutMs: number;
 }
 
 /**

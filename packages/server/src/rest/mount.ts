@@ -26,6 +26,7 @@ export function mountRoute(router: Router, route: RestRoute, deps: AppDependenci
       res,
       input,
       logger: deps.logger,
+      downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs,
       call: async (procedure) => {
         const caller = createServerCaller(createRequestContext(deps, req, res));
         try {

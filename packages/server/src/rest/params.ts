@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
-import { parseRangeHeader } from './range.js';
+import { parseRange } from '../http/transfer/range.js';
 import type { RestParameter } from './route.js';
 
 interface ParameterOptions {
@@ -47,7 +47,7 @@ export function rangeHeader(schema: z.ZodType, description: string): RestParamet
     required: false,
     description,
     example: 'bytes=0-1023',
-    read: (raw) => parseRangeHeader(typeof raw === 'string' ? raw : undefined),
+    read: (raw) => parseRange(typeof raw === 'string' ? raw : undefined),
   };
 }
 

@@ -50,6 +50,8 @@ export interface RestExchange {
   res: Response;
   input: Record<string, unknown>;
   logger: Logger;
+  /** A download whose bytes stop moving this long is cut. */
+  downloadIdleTimeoutMs: number;
   /** Runs a procedure through the server-side caller; its errors name fields as REST spells them. */
   call<T>(procedure: (caller: ServerCaller, input: never) => Promise<T>): Promise<T>;
 }

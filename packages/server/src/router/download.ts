@@ -6,7 +6,8 @@ import { workspaceProcedure } from '../trpc.js';
 
 const byteRange = z.union([
   z.object({ start: z.number().int().min(0), end: z.number().int().min(0).optional() }),
-  z.object({ suffixLength: z.number().int().min(1) }),
+  // A suffix of 0 bytes is valid input and unsatisfiable (416), judged by the store as S3 would.
+  z.object({ suffixLength: z.number().int().min(0) }),
 ]);
 
 /**

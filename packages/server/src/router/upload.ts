@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { assetId, etag, fileType, MAX_PARTS, partNumber, partSize, uploadId } from '../schemas.js';
 import { assetKey, newAssetId } from '../storage/keys.js';
-import { multipartEtag } from '../storage/multipart-etag.js';
+import { multipartEtag } from '../storage/multipart.js';
 import type { ObjectStore } from '../storage/store.js';
 import { workspaceProcedure } from '../trpc.js';
 import { assertFileTypeAllowed, assertWithinSizeLimit } from '../upload-rules.js';

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { Router } from 'express';
 import type { CorsRule } from '../schemas.js';
 
 /** A part the store holds for an unfinished multipart upload. */
@@ -71,6 +70,35 @@ export interface SignPartOptions {
   contentLengths?: readonly number[];
 }
 
+/** What a signed part URL grants: one part of one upload, perhaps of a fixed length. */
+export interface PartGrant {
+  key: string;
+  uploadId: string;
+  partNumber: number;
+  /** Set when the URL was signed for a body of exactly this many bytes. */
+  contentLength?: number;
+}
+
+/**
+ * The URLs a store signs that point back at this server (the local store's), as the HTTP layer
+ * serves them: it owns the routes, CORS and answers; this checks signatures and stores parts.
+ * Objects are read through the store's getObject, like every download.
+ */
+export interface SignedUrlEndpoint {
+  /** Where the URLs' paths start: `<basePath>/<key>`. */
+  readonly basePath: string;
+  /** INVALID_SIGNATURE unless `query` is a valid, unexpired signature of a part PUT to `key`. */
+  verifyPartUrl(key: string, query: URLSearchParams): PartGrant;
+  /** INVALID_SIGNATURE unless `query` is a valid, unexpired signature of a GET of `key`. */
+  verifyGetUrl(key: string, query: URLSearchParams): void;
+  /**
+   * Stores `body` as the granted part and returns its quoted ETag: INVALID_UPLOAD_ID for an upload
+   * that is not open, PAYLOAD_TOO_LARGE past the part limit (or the granted length),
+   * INVALID_SIGNATURE for a shorter body than granted.
+   */
+  receivePart(grant: PartGrant, body: Readable): Promise<{ etag: string; size: number }>;
+}
+
 /**
  * The one storage interface. Drivers translate their own failures into AppError codes:
  * INVALID_UPLOAD_ID, UPLOAD_FAILED, NOT_FOUND, RANGE_NOT_SATISFIABLE, S3_ERROR.
@@ -126,8 +154,8 @@ export interface ObjectStore {
    */
   abortIncompleteUploadsAfter?(days: number): Promise<void>;
 
-  /** Drivers that sign URLs pointing at this server (local disk) serve them with this router. */
-  readonly signedUrlRoutes?: Router;
+  /** Drivers that sign URLs pointing at this server (local disk) have them served through this. */
+  readonly signedUrls?: SignedUrlEndpoint;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
 }

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
+import { createSignedUrlRoutes } from '../../src/http/transfer/signed-url-routes.js';
+import { silentLogger } from '../../src/logger.js';
 import { createLocalStore, type LocalStoreOptions } from '../../src/storage/local/index.js';
 import type { StoreHarness } from '../store-conformance.js';
 
@@ -19,7 +21,7 @@ export type LocalHarnessOptions = Partial<Omit<LocalStoreOptions, 'publicUrl'>>;
 
 /**
  * A local store on a temp folder (or `dir`, for tests that reopen one) served by a minimal Express
- * app on 127.0.0.1, port 0, exactly as the real app mounts it: `app.use(store.signedUrlRoutes)`.
+ * app on 127.0.0.1, port 0, with its signed URLs served exactly as the real app serves them.
  * `close` stops the server and removes the folder only if the harness created it.
  */
 export async function startLocalHarness(options: LocalHarnessOptions = {}): Promise<LocalHarness> {
@@ -28,7 +30,7 @@ export async function startLocalHarness(options: LocalHarnessOptions = {}): Prom
   let baseUrl = '';
   const store = await createLocalStore({ ...options, dir, publicUrl: () => baseUrl });
   const app = express();
-  if (store.signedUrlRoutes) app.use(store.signedUrlRoutes);
+  app.use(createSignedUrlRoutes(store, { downloadIdleTimeoutMs: 60_000, logger: silentLogger }));
   const server = createServer(app);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -1,4 +1,4 @@
-import { sendObject } from '../download.js';
+import { writeObject } from '../../http/transfer/object-writer.js';
 import { rangeHeader } from '../params.js';
 import { jsonRoute, streamRoute } from '../route.js';
 import { inputErrors, storeRouteErrors } from '../route-errors.js';
@@ -37,9 +37,12 @@ export const download = streamRoute({
       },
     },
   },
-  handle: async ({ res, call, logger }) => {
-    const object = await call((caller, input) => caller.download.open(input));
-    await sendObject(res, object, logger);
+  handle: async ({ req, res, call, logger, downloadIdleTimeoutMs }) => {
+    const source = {
+      open: () => call((caller, input) => caller.download.open(input)),
+      size: async () => (await call((caller, input) => caller.object.head(input))).size,
+    };
+    await writeObject(req, res, source, { idleTimeoutMs: downloadIdleTimeoutMs, logger });
   },
 });
 

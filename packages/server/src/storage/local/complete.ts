@@ -2,7 +2,7 @@ import { linkSync, renameSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, isAppError } from '../../errors.js';
-import { multipartEtag } from '../multipart-etag.js';
+import { assertPartList, bareEtag, multipartEtag } from '../multipart.js';
 import type { CompletedPart } from '../store.js';
 import type { LocalContext } from './context.js';
 import { fsErrorCode, translateFsErrors } from './fs-errors.js';
@@ -85,17 +85,11 @@ function adoptPart(partFile: string, segmentFile: string): void {
  * every part but the last at least `minPartSize` bytes (EntityTooSmall). Returns the parts to join.
  */
 export function checkCompletedParts(listed: readonly CompletedPart[], stored: readonly PartFile[], minPartSize: number): PartFile[] {
-  if (listed.length === 0) throw uploadFailed('MalformedXML: the part list is empty');
-  listed.forEach((part, index) => {
-    const previous = listed[index - 1];
-    if (previous && part.partNumber <= previous.partNumber) {
-      throw uploadFailed('InvalidPartOrder: part numbers must be listed in strictly ascending order, each once');
-    }
-  });
+  assertPartList(listed);
   const byNumber = new Map(stored.map((part) => [part.partNumber, part]));
   const chosen = listed.map((part) => {
     const found = byNumber.get(part.partNumber);
-    if (!found || bareEtag(part.etag) !== found.md5) {
+    if (!found || bareEtag(part.etag).toLowerCase() !== found.md5) {
       throw uploadFailed(`InvalidPart: part ${part.partNumber} was not uploaded or its ETag does not match`);
     }
     return found;
@@ -108,14 +102,6 @@ export function checkCompletedParts(listed: readonly CompletedPart[], stored: re
     }
   });
   return chosen;
-}
-
-/** Callers may send ETags as S3 returns them (quoted) or bare. */
-function bareEtag(etag: string): string {
-  return etag
-    .trim()
-    .replace(/^"(.*)"$/, '$1')
-    .toLowerCase();
 }
 
 function uploadFailed(reason: string): AppError {

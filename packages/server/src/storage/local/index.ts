@@ -23,9 +23,8 @@
  * cleanup-uploads command may remove upload folders from another process (see OpenUploads).
  */
 import { AppError } from '../../errors.js';
-import type { Logger } from '../../logger.js';
 import { MAX_PARTS } from '../../schemas.js';
-import type { ObjectStore } from '../store.js';
+import type { ObjectStore, SignedUrlEndpoint } from '../store.js';
 import { BlobPins } from './blob-pins.js';
 import { readCorsRules, writeCorsRules } from './bucket-config.js';
 import { completeUpload } from './complete.js';
@@ -38,11 +37,10 @@ import { deleteObject, getObject, headObject } from './objects.js';
 import { OpenUploads } from './open-uploads.js';
 import { listPendingUploads } from './pending-uploads.js';
 import { checkLocalReady } from './readiness.js';
-import { createSignedUrlRoutes } from './routes.js';
+import { createSignedUrlEndpoint } from './signed-urls.js';
 import { abortUpload, assertUploadOpen, createUpload, listParts } from './uploads.js';
 import { UrlSigner } from './url-signer.js';
 
-export { MAX_PART_SIZE } from './part-receiver.js';
 export { SIGNED_OBJECT_PATH } from './url-signer.js';
 
 /** S3's smallest part (but the last). */
@@ -59,11 +57,12 @@ export interface LocalStoreOptions {
   now?: () => number;
   /** Smallest size of every part but the last; S3's 5 MiB by default. */
   minPartSize?: number;
-  /** Where failures of the signed-URL routes are reported (they answer 5xx themselves). */
-  logger?: Pick<Logger, 'error' | 'warn'>;
 }
 
-export async function createLocalStore(options: LocalStoreOptions): Promise<ObjectStore> {
+/** The local store serves its own signed URLs, so it always has the endpoint for them. */
+export type LocalStore = ObjectStore & { readonly signedUrls: SignedUrlEndpoint };
+
+export async function createLocalStore(options: LocalStoreOptions): Promise<LocalStore> {
   const layout = createLayout(options.dir);
   const now = options.now ?? Date.now;
   const context: LocalContext = {
@@ -107,7 +106,7 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Obje
     checkReady: () => checkLocalReady(layout),
     listPendingUploads: ({ initiatedBefore }) => listPendingUploads(context, initiatedBefore),
 
-    signedUrlRoutes: createSignedUrlRoutes({ context, signer, ...(options.logger ? { logger: options.logger } : {}) }),
+    signedUrls: createSignedUrlEndpoint(context, signer),
   };
 }
 

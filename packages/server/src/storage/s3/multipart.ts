@@ -5,7 +5,7 @@ import {
   ListPartsCommand,
 } from '@aws-sdk/client-s3';
 import { AppError } from '../../errors.js';
-import { quoteEtag } from '../multipart-etag.js';
+import { assertPartList, quoteEtag } from '../multipart.js';
 import type { CompletedPart, StoredPart } from '../store.js';
 import type { S3Context } from './context.js';
 import { type ExpectedFailures, toStoreError } from './errors.js';
@@ -76,7 +76,7 @@ export async function completeMultipartUpload(
   uploadId: string,
   parts: readonly CompletedPart[],
 ): Promise<{ etag: string }> {
-  assertAssemblable(parts);
+  assertPartList(parts);
   // S3-compatible servers differ on completing an upload that is already finished: AWS may
   // repeat the earlier answer, versitygw answers 200 with a made-up ETag whenever an object
   // exists at the key, even for an id it never issued. The interface promises INVALID_UPLOAD_ID
@@ -98,23 +98,6 @@ export async function completeMultipartUpload(
     return { etag: quoteEtag(output.ETag) };
   } catch (error) {
     throw toStoreError(error, 'CompleteMultipartUpload', assemblyRefused);
-  }
-}
-
-/**
- * Refusals S3 would give anyway, decided here: S3 answers MalformedXML to an empty list, which
- * reads like a driver bug, and servers differ on which error wins when parts are out of order
- * (versitygw walks the list and may report EntityTooSmall first); AWS names InvalidPartOrder.
- */
-function assertAssemblable(parts: readonly CompletedPart[]): void {
-  if (parts.length === 0) throw new AppError('UPLOAD_FAILED', 'an upload needs at least one part to complete');
-  for (let index = 1; index < parts.length; index++) {
-    if (parts[index]!.partNumber <= parts[index - 1]!.partNumber) {
-      throw new AppError(
-        'UPLOAD_FAILED',
-        `S3 refuses to assemble the upload: parts must be listed in ascending order, each once (InvalidPartOrder at part ${parts[index]!.partNumber})`,
-      );
-    }
   }
 }
 

@@ -1,7 +1,8 @@
 import { addAbortSignal, Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, type GetObjectCommandOutput, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { AppError } from '../../errors.js';
-import { quoteEtag } from '../multipart-etag.js';
+import { assertNotEmptySuffix } from '../byte-range.js';
+import { quoteEtag } from '../multipart.js';
 import type { GetObjectOptions, ObjectBody, ObjectInfo } from '../store.js';
 import type { S3Context } from './context.js';
 import { type ExpectedFailures, toStoreError } from './errors.js';
@@ -29,6 +30,7 @@ const readRefused: ExpectedFailures = {
  */
 export async function getObject(s3: S3Context, key: string, options: GetObjectOptions = {}): Promise<ObjectBody> {
   const { range, signal } = options;
+  assertNotEmptySuffix(range);
   let output: GetObjectCommandOutput;
   try {
     output = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key, Range: range ? toRangeHeader(range) : undefined }), {

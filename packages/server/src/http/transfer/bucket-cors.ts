@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { AppError } from '../../errors.js';
 import type { CorsRule } from '../../schemas.js';
-import { findPreflightRule, findRequestRule, parseHeaderList } from './cors-rules.js';
+import { findPreflightRule, findRequestRule, parseHeaderList } from './cors-rule-match.js';
 
 export type CorsRulesSource = () => Promise<CorsRule[]>;
 

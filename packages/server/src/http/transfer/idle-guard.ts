@@ -1,6 +1,5 @@
 import { pipeline, type Readable, Transform } from 'node:stream';
-import { AppError } from '../errors.js';
-import type { ObjectStore } from './store.js';
+import { AppError } from '../../errors.js';
 
 /**
  * Passes bytes through and fails when none moved for `idleMs`. Bytes stop for two reasons, and
@@ -32,15 +31,4 @@ export function withIdleTimeout(body: Readable, idleMs: number): Readable {
   // pipeline, not pipe: whichever side fails or closes early, the other is destroyed too.
   pipeline(body, guard, () => {});
   return guard;
-}
-
-/** The store, with every object body it opens guarded by `withIdleTimeout`. */
-export function withDownloadIdleTimeout(store: ObjectStore, idleMs: number): ObjectStore {
-  return {
-    ...store,
-    getObject: async (key, options) => {
-      const object = await store.getObject(key, options);
-      return { ...object, body: withIdleTimeout(object.body, idleMs) };
-    },
-  };
 }

@@ -1,0 +1,73 @@
+import { pipeline } from 'node:stream/promises';
+import { create as contentDisposition } from 'content-disposition';
+import type { Request, Response } from 'express';
+import { isAppError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { ObjectBody } from '../../storage/store.js';
+import { withIdleTimeout } from './idle-guard.js';
+
+/** An object to send: opened with the range already chosen, and its size for a 416's Content-Range. */
+export interface ObjectSource {
+  open(): Promise<ObjectBody>;
+  size(): Promise<number | undefined>;
+}
+
+export interface WriteObjectOptions {
+  /** A body whose bytes stop moving this long (stalled store or stalled reader) is cut. */
+  idleTimeoutMs: number;
+  logger: Pick<Logger, 'warn'>;
+}
+
+/**
+ * The one writer of object downloads, for GET /s3/download and the local store's signed URLs
+ * alike: 200, 206 with Content-Range, HEAD (headers only), and the Content-Range of a 416 before
+ * its error goes on to the error handler. The body always goes out as an attachment that browsers
+ * must not sniff, so a stored file can never run as a page of this origin, and with backpressure
+ * under the idle guard.
+ */
+export async function writeObject(req: Request, res: Response, source: ObjectSource, options: WriteObjectOptions): Promise<void> {
+  const object = await source.open().catch(async (error: unknown) => {
+    if (isAppError(error) && error.appCode === 'RANGE_NOT_SATISFIABLE') {
+      const size = await source.size().catch(() => undefined);
+      if (size !== undefined) res.setHeader('Content-Range', `bytes */${size}`);
+    }
+    throw error;
+  });
+  res.status(object.range ? 206 : 200);
+  for (const [name, value] of Object.entries(objectHeaders(object))) res.setHeader(name, value);
+  if (req.method === 'HEAD') {
+    object.body.destroy();
+    res.end();
+    return;
+  }
+  try {
+    await pipeline(withIdleTimeout(object.body, options.idleTimeoutMs), res);
+  } catch (error) {
+    // The client went away or the store's stream broke mid-body; headers are gone, so the
+    // connection is cut and the client sees a short body rather than a wrong one.
+    if (!res.destroyed) res.destroy();
+    if (!req.destroyed && !isPrematureClose(error)) options.logger.warn({ err: error, key: object.key }, 'download stream failed');
+  }
+}
+
+/**
+ * Set one by one with setHeader: Express's res.set would append a charset to the stored
+ * Content-Type, and the bytes are sent as they were stored.
+ */
+function objectHeaders(object: ObjectBody): Record<string, string> {
+  return {
+    'Content-Type': object.contentType,
+    'Content-Length': String(object.contentLength),
+    ETag: object.etag,
+    'Last-Modified': object.lastModified.toUTCString(),
+    'Accept-Ranges': 'bytes',
+    'Content-Disposition': contentDisposition(object.key.split('/').pop() ?? 'download'),
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'private, no-cache',
+    ...(object.range ? { 'Content-Range': `bytes ${object.range.start}-${object.range.end}/${object.size}` } : {}),
+  };
+}
+
+function isPrematureClose(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
