@@ -72,6 +72,14 @@ function isProxyAddress(entry: string): boolean {
 /** Empty strings in a .env file mean "not set". */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
+/** The HTTP server's limits when nothing is configured: here once, for the env and for `listen`. */
+export const DEFAULT_HTTP_LIMITS = {
+  headersTimeoutMs: 60_000,
+  requestTimeoutMs: 3_600_000,
+  keepAliveTimeoutMs: 65_000,
+  shutdownGraceMs: 25_000,
+};
+
 const envSchema = z.object({
   NODE_ENV: optional(z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' })),
   HOST: optional(z.string().min(1)).default('127.0.0.1'),
@@ -104,10 +112,10 @@ const envSchema = z.object({
   MAX_UPLOAD_BYTES: optional(count(1, 'bytes')),
   API_CORS_ORIGINS: optional(z.string().min(1)),
   TRUST_PROXY: optional(z.string().min(1)),
-  HTTP_HEADERS_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(60_000),
-  HTTP_REQUEST_TIMEOUT_MS: optional(count(0, 'milliseconds', { zero: 'no limit' })).default(3_600_000),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(65_000),
-  SHUTDOWN_GRACE_MS: optional(count(0, 'milliseconds', { zero: 'no grace, cut at once' })).default(25_000),
+  HTTP_HEADERS_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(DEFAULT_HTTP_LIMITS.headersTimeoutMs),
+  HTTP_REQUEST_TIMEOUT_MS: optional(count(0, 'milliseconds', { zero: 'no limit' })).default(DEFAULT_HTTP_LIMITS.requestTimeoutMs),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs),
+  SHUTDOWN_GRACE_MS: optional(count(0, 'milliseconds', { zero: 'no grace, cut at once' })).default(DEFAULT_HTTP_LIMITS.shutdownGraceMs),
   DOWNLOAD_IDLE_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(60_000),
   READINESS_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(2_000),
   S3_CONNECT_TIMEOUT_MS: optional(count(1, 'milliseconds')),

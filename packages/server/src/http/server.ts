@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import { DEFAULT_HTTP_LIMITS } from '../config.js';
 import type { DrainState } from './drain.js';
 
 export interface RunningServer {
@@ -26,7 +27,7 @@ export interface ListenOptions {
   keepAliveTimeoutMs?: number;
 }
 
-export const DEFAULT_SERVER_TIMEOUTS = { headersTimeoutMs: 60_000, requestTimeoutMs: 3_600_000, keepAliveTimeoutMs: 65_000 };
+const { shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, ...DEFAULT_SERVER_TIMEOUTS } = DEFAULT_HTTP_LIMITS;
 
 export async function listen(app: Express, options: ListenOptions): Promise<RunningServer> {
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...definedOnly(options) };
@@ -52,7 +53,7 @@ export async function listen(app: Express, options: ListenOptions): Promise<Runn
     url: `http://${host}:${port}`,
     close: () => {
       options.drain?.begin();
-      closing ??= closeGracefully(server, options.shutdownGraceMs ?? 10_000);
+      closing ??= closeGracefully(server, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
       return closing;
     },
   };
