@@ -1,27 +1,9 @@
 import { initTRPC } from '@trpc/server';
 import { z } from 'zod';
-import type { AccessPolicy, CallerInfo } from './auth/policy.js';
-import type { UploadRules } from './config.js';
+import type { AppContext } from './context.js';
 import { toAppError } from './errors.js';
-import type { Logger } from './logger.js';
 import { workspaceId } from './schemas.js';
-import type { ObjectStore } from './storage/store.js';
 import { wireTransformer } from './wire-transformer.js';
-
-export interface AppContext {
-  store: ObjectStore;
-  policy: AccessPolicy;
-  uploads: UploadRules;
-  logger: Logger;
-  caller: CallerInfo;
-  /** Aborted when the HTTP client goes away, so long reads stop with it. */
-  signal?: AbortSignal;
-}
-
-/** The context without HTTP: what router tests and the REST adapter build. */
-export function createContextInner(context: AppContext): AppContext {
-  return context;
-}
 
 const t = initTRPC.context<AppContext>().create({
   transformer: wireTransformer,
@@ -40,13 +22,27 @@ const t = initTRPC.context<AppContext>().create({
 export const router = t.router;
 export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure;
 
-/** Every procedure that names a workspace goes through here, and only here, to be authorized. */
-export const workspaceProcedure = t.procedure.input(z.object({ workspaceId })).use(async ({ ctx, input, next }) => {
-  await ctx.policy.authorizeWorkspace(ctx.caller, input.workspaceId);
-  return next();
-});
+/**
+ * Every procedure that names a workspace goes through here, and only here, to be authorized. What
+ * follows the validated id is one middleware a job: the policy decides, the request log learns the
+ * workspace, the workspace's rate budget is spent. A caller the policy refuses never reaches the
+ * budget, so it cannot spend another tenant's.
+ */
+export const workspaceProcedure = t.procedure
+  .input(z.object({ workspaceId }))
+  .use(async ({ ctx, input, next }) => {
+    await ctx.policy.authorizeWorkspace(ctx.caller, input.workspaceId);
+    return next();
+  })
+  .use(({ ctx, input, next }) => {
+    ctx.hooks.noteWorkspace?.(input.workspaceId);
+    return next();
+  })
+  .use(async ({ ctx, input, next }) => {
+    await ctx.hooks.spendWorkspaceBudget?.(input.workspaceId);
+    return next();
+  });
 
 /** Bucket-wide configuration. */
 export const adminProcedure = t.procedure.use(async ({ ctx, next }) => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { allowAllPolicy } from '../src/auth/policy.js';
 import { DEFAULT_ALLOWED_FILE_TYPES } from '../src/config.js';
+import { createContextInner } from '../src/context.js';
 import { type ErrorCode, errorCodes } from '../src/errors.js';
 import { silentLogger } from '../src/logger.js';
 import type { OperationObject } from '../src/openapi/types.js';
@@ -23,13 +24,16 @@ function documentedOperations(): string[] {
 /** The same for every route the Express router really serves, read from its stack. */
 function servedRoutes(): string[] {
   const deps = {
-    downloadIdleTimeoutMs: 60_000,
     store: {} as ObjectStore,
     policy: allowAllPolicy,
     uploads: { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },
     logger: silentLogger,
   };
-  const router = createRestRouter(deps) as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> };
+  const router = createRestRouter({
+    logger: silentLogger,
+    downloadIdleTimeoutMs: 60_000,
+    createContext: () => createContextInner(deps),
+  }) as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> };
   return router.stack.flatMap((layer) =>
     layer.route ? Object.keys(layer.route.methods).map((method) => `${method.toUpperCase()} ${REST_BASE_PATH}${layer.route!.path}`) : [],
   );

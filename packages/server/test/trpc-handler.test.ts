@@ -6,7 +6,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowAllPolicy } from '../src/auth/policy.js';
 import { DEFAULT_ALLOWED_FILE_TYPES } from '../src/config.js';
-import { type AppDependencies, createRequestContext } from '../src/http/context.js';
+import { type AppDependencies, createRequestContext } from '../src/http/request-context.js';
 import { trpcHandler } from '../src/http/trpc-handler.js';
 import { silentLogger } from '../src/logger.js';
 import { appRouter } from '../src/router/index.js';

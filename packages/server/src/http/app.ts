@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { type AccessPolicy, allowAllPolicy } from '../auth/policy.js';
 import { DEFAULT_ALLOWED_FILE_TYPES, type UploadRules } from '../config.js';
@@ -8,12 +8,12 @@ import { createDocsPage } from '../openapi/docs-page.js';
 import { createRestRouter, REST_BASE_PATH } from '../rest/index.js';
 import { appRouter } from '../router/index.js';
 import type { ObjectStore, SignedUrlEndpoint } from '../storage/store.js';
-import { type AppDependencies, createRequestContext } from './context.js';
 import { apiCors } from './cors.js';
 import { closeConnectionsWhileDraining, createDrainState, type DrainState } from './drain.js';
 import { errorResponder, notFound } from './errors.js';
 import { healthRoutes } from './health.js';
 import { createWorkspaceLimiter, ipRateLimit, type RateLimitOptions, refuseWhenRateLimited } from './rate-limit.js';
+import { type AppDependencies, createRequestContext } from './request-context.js';
 import { noteError } from './request-facts.js';
 import { requestLogger } from './request-log.js';
 import { createSignedUrlRoutes } from './transfer/signed-url-routes.js';
@@ -62,6 +62,7 @@ export function createApp(options: CreateAppOptions): Express {
     logger,
     workspaceLimiter: options.rateLimits && createWorkspaceLimiter(options.rateLimits, logger),
   };
+  const createContext = (req: Request, res: Response) => createRequestContext(deps, req, res);
   const app = express();
   app.disable('x-powered-by');
   // API answers are not cacheable (see uncacheable below), so a validator would be hashing for
@@ -93,13 +94,13 @@ export function createApp(options: CreateAppOptions): Express {
     trpcHandler({
       router: appRouter,
       maxBodySize: TRPC_MAX_BODY_BYTES,
-      createContext: (req, res) => createRequestContext(deps, req, res),
+      createContext,
       // The request log's closing line reports the code, and the error itself for 5xx.
       onError: ({ error, req }) => noteError(req.res!, toAppError(error)),
     }),
   );
 
-  app.use(REST_BASE_PATH, apiHeaders, ...restPerIpLimit, createRestRouter(deps));
+  app.use(REST_BASE_PATH, apiHeaders, ...restPerIpLimit, createRestRouter({ logger, downloadIdleTimeoutMs, createContext }));
 
   // The API reference page, rendered from the REST router's own OpenAPI document (issue #9).
   app.use('/docs', createDocsPage({ documentUrl: `${REST_BASE_PATH}/openapi.json` }));

@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import type { AppDependencies } from '../http/context.js';
 import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/document.js';
+import type { RestDependencies } from './mount.js';
 import { mountRoute } from './mount.js';
 import { jsonRoute, type RestRoute } from './route.js';
 import { anyRequestErrors } from './route-errors.js';
@@ -36,7 +36,7 @@ export function restDocument(): OpenApiDocument {
 }
 
 /** The /s3 paths. Each handler only translates HTTP to a procedure call and back. */
-export function createRestRouter(deps: AppDependencies): Router {
+export function createRestRouter(deps: RestDependencies): Router {
   const router = Router();
   for (const route of restRoutes) mountRoute(router, route, deps);
   return router;

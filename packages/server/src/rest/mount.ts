@@ -1,6 +1,7 @@
-import express, { type RequestHandler, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { AppContext } from '../context.js';
 import { toAppError } from '../errors.js';
-import { type AppDependencies, createRequestContext } from '../http/context.js';
+import type { Logger } from '../logger.js';
 import { createServerCaller } from '../router/index.js';
 import { bodyFields, rawParameter } from './params.js';
 import { type RestExchange, type RestRoute, restFieldNames } from './route.js';
@@ -8,12 +9,21 @@ import { type RestExchange, type RestRoute, restFieldNames } from './route.js';
 /** Complete-upload with 10,000 parts is about 700 KB of JSON. */
 const JSON_BODY_LIMIT = '2mb';
 
+/** What the REST adapter needs from the app that mounts it. */
+export interface RestDependencies {
+  logger: Logger;
+  /** A download whose bytes stop moving this long is cut. */
+  downloadIdleTimeoutMs: number;
+  /** The context of this request's procedure calls (the app's: policy, limits, request log). */
+  createContext(req: Request, res: Response): AppContext;
+}
+
 /**
  * Adds one route of the table to the router. The handler reads exactly the parameters the route
  * declares (the document lists the same ones), renames them to the procedure's fields and leaves
  * validation to the procedure.
  */
-export function mountRoute(router: Router, route: RestRoute, deps: AppDependencies): void {
+export function mountRoute(router: Router, route: RestRoute, deps: RestDependencies): void {
   const fieldNames = restFieldNames(route);
   const handlers: RequestHandler[] = route.body ? [express.json({ limit: JSON_BODY_LIMIT })] : [];
 
@@ -28,7 +38,7 @@ export function mountRoute(router: Router, route: RestRoute, deps: AppDependenci
       logger: deps.logger,
       downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs,
       call: async (procedure) => {
-        const caller = createServerCaller(createRequestContext(deps, req, res));
+        const caller = createServerCaller(deps.createContext(req, res));
         try {
           return await procedure(caller, input as never);
         } catch (error) {

@@ -1,18 +1,10 @@
 import type { Request, Response } from 'express';
-import type { AccessPolicy } from '../auth/policy.js';
-import type { UploadRules } from '../config.js';
-import type { Logger } from '../logger.js';
-import type { ObjectStore } from '../storage/store.js';
-import { type AppContext, createContextInner } from '../trpc.js';
+import { type AppContext, type CallHooks, type ContextDependencies, createContextInner } from '../context.js';
 import type { WorkspaceLimiter } from './rate-limit.js';
 import { requestFacts } from './request-facts.js';
 import { loggerOf } from './request-log.js';
 
-export interface AppDependencies {
-  store: ObjectStore;
-  policy: AccessPolicy;
-  uploads: UploadRules;
-  logger: Logger;
+export interface AppDependencies extends ContextDependencies {
   /** The per-workspace budget; absent: no per-workspace limit. */
   workspaceLimiter?: WorkspaceLimiter;
   /** A download whose bytes stop moving this long is cut. */
@@ -26,36 +18,25 @@ export interface AppDependencies {
 export function createRequestContext(deps: AppDependencies, req: Request, res: Response): AppContext {
   const refusal = requestFacts(res).rateLimited;
   if (refusal) throw refusal;
-  const close = closeSignal(res);
-  return createContextInner({
-    store: deps.store,
-    policy: requestPolicy(deps, res),
-    uploads: deps.uploads,
-    // Made on first use, like the signal: most calls never log.
-    get logger() {
-      return loggerOf(req, deps.logger);
-    },
+  return createContextInner(deps, {
     caller: { headers: req.headers, ip: req.ip },
-    get signal() {
-      return close();
-    },
+    logger: () => loggerOf(req, deps.logger),
+    signal: closeSignal(res),
+    hooks: requestHooks(deps, res),
   });
 }
 
 /**
- * The access policy, plus what follows a granted workspace: the request log learns the workspace
- * and the call counts against that workspace's budget. Every procedure that names a workspace
- * asks the policy after validating its input, so REST and tRPC are counted in one place.
+ * What a call authorized for a workspace tells this request: the request log writes the
+ * workspace, and the call counts against that workspace's budget (REST and tRPC alike).
  */
-function requestPolicy(deps: AppDependencies, res: Response): AccessPolicy {
-  const { policy, workspaceLimiter } = deps;
+function requestHooks(deps: AppDependencies, res: Response): CallHooks {
+  const { workspaceLimiter } = deps;
   return {
-    async authorizeWorkspace(caller, workspaceId) {
-      await policy.authorizeWorkspace(caller, workspaceId);
+    noteWorkspace: (workspaceId) => {
       requestFacts(res).workspaces.add(workspaceId);
-      await workspaceLimiter?.consume(workspaceId, res);
     },
-    authorizeAdmin: (caller) => policy.authorizeAdmin(caller),
+    ...(workspaceLimiter ? { spendWorkspaceBudget: (workspaceId: string) => workspaceLimiter.consume(workspaceId, res) } : {}),
   };
 }
 

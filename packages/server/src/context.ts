@@ -1,0 +1,61 @@
+import type { AccessPolicy, CallerInfo } from './auth/policy.js';
+import type { UploadRules } from './config.js';
+import type { Logger } from './logger.js';
+import type { ObjectStore } from './storage/store.js';
+
+/** What every call may use, whoever makes it: the same for all requests of one app. */
+export interface ContextDependencies {
+  store: ObjectStore;
+  policy: AccessPolicy;
+  uploads: UploadRules;
+  logger: Logger;
+}
+
+/**
+ * What a call tells the transport it came through, once its workspace is authorized: the request
+ * log learns the workspace, and the call spends the workspace's rate budget. The HTTP adapters
+ * fill these in; without HTTP (router tests, scripts) there is nothing to tell.
+ */
+export interface CallHooks {
+  noteWorkspace?(workspaceId: string): void;
+  /** RATE_LIMITED once the workspace's budget for the window is spent. */
+  spendWorkspaceBudget?(workspaceId: string): Promise<void>;
+}
+
+/** The context of one procedure call. */
+export interface AppContext extends ContextDependencies {
+  caller: CallerInfo;
+  /** Aborted when the HTTP client goes away, so long reads stop with it. */
+  signal?: AbortSignal;
+  hooks: CallHooks;
+}
+
+export interface CallOptions {
+  caller?: CallerInfo;
+  /** The call's logger, made on first use (most calls never log); the app's logger otherwise. */
+  logger?: () => Logger;
+  /** Made on first use: only downloads read it, and an AbortSignal is not free. */
+  signal?: () => AbortSignal;
+  hooks?: CallHooks;
+}
+
+/**
+ * The context of one call without HTTP, as router tests build it for `createCaller`; the HTTP
+ * adapters build theirs with it (http/request-context.ts). A caller with no headers is anonymous.
+ */
+export function createContextInner(deps: ContextDependencies, options: CallOptions = {}): AppContext {
+  const { logger, signal } = options;
+  return {
+    store: deps.store,
+    policy: deps.policy,
+    uploads: deps.uploads,
+    caller: options.caller ?? { headers: {} },
+    hooks: options.hooks ?? {},
+    get logger() {
+      return logger ? logger() : deps.logger;
+    },
+    get signal() {
+      return signal?.();
+    },
+  };
+}
