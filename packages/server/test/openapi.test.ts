@@ -6,8 +6,9 @@ import { DEFAULT_ALLOWED_FILE_TYPES } from '../src/config.js';
 import { createContextInner } from '../src/context.js';
 import { type ErrorCode, errorCodes } from '../src/errors.js';
 import { silentLogger } from '../src/logger.js';
+import { restDocument, restRoutes } from '../src/openapi/index.js';
 import type { OperationObject } from '../src/openapi/types.js';
-import { createRestRouter, REST_BASE_PATH, restDocument, restRoutes } from '../src/rest/index.js';
+import { createRestRouter, REST_BASE_PATH } from '../src/rest/index.js';
 import { assetId, fileType, uploadId, workspaceId } from '../src/schemas.js';
 import { assetKey, newAssetId } from '../src/storage/keys.js';
 import type { ObjectStore } from '../src/storage/store.js';
@@ -29,7 +30,7 @@ function servedRoutes(): string[] {
     uploads: { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },
     logger: silentLogger,
   };
-  const router = createRestRouter({
+  const router = createRestRouter(restRoutes, {
     logger: silentLogger,
     downloadIdleTimeoutMs: 60_000,
     createContext: () => createContextInner(deps),

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { restDocument } from '../src/rest/index.js';
+import { restDocument } from '../src/openapi/index.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 

@@ -5,6 +5,7 @@ import { DEFAULT_ALLOWED_FILE_TYPES, type UploadRules } from '../config.js';
 import { toAppError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { createDocsPage } from '../openapi/docs-page.js';
+import { restRoutes } from '../openapi/index.js';
 import { createRestRouter, REST_BASE_PATH } from '../rest/index.js';
 import { appRouter } from '../router/index.js';
 import type { ObjectStore, SignedUrlEndpoint } from '../storage/store.js';
@@ -100,7 +101,7 @@ export function createApp(options: CreateAppOptions): Express {
     }),
   );
 
-  app.use(REST_BASE_PATH, apiHeaders, ...restPerIpLimit, createRestRouter({ logger, downloadIdleTimeoutMs, createContext }));
+  app.use(REST_BASE_PATH, apiHeaders, ...restPerIpLimit, createRestRouter(restRoutes, { logger, downloadIdleTimeoutMs, createContext }));
 
   // The API reference page, rendered from the REST router's own OpenAPI document (issue #9).
   app.use('/docs', createDocsPage({ documentUrl: `${REST_BASE_PATH}/openapi.json` }));
