@@ -101,10 +101,14 @@ describe('tRPC /trpc on the local-disk store', () => {
     });
   });
 
-  it('bucket CORS: get and update', async () => {
+  it('bucket configuration: update, then get the rules; updateCors is the same procedure under its old name', async () => {
+    const rules = [{ AllowedMethods: ['PUT' as const], AllowedOrigins: ['https://app.example.com'], ExposeHeaders: ['ETag'] }];
+    await expect(trpc.bucket.updateConfig.mutate({ rules })).resolves.toEqual({ success: true });
+    expect((await trpc.bucket.getCors.query()).CORSRules).toEqual(rules);
     await expect(trpc.bucket.updateCors.mutate()).resolves.toEqual({ success: true });
     const { CORSRules } = await trpc.bucket.getCors.query();
     expect(CORSRules[0]?.ExposeHeaders).toEqual(['ETag']);
+    expect(CORSRules[0]?.AllowedOrigins).toEqual(['*']);
   });
 
   it('does not expose the stream-returning download procedure over /trpc', async () => {

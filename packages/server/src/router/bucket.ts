@@ -36,27 +36,31 @@ const customCorsRules = z
     }
   });
 
+/**
+ * Without rules, applies the documented defaults. With `abortIncompleteUploadsAfterDays`, also
+ * has S3 abort abandoned multipart uploads that many days after they started (a lifecycle rule
+ * of its own ID; the bucket's other lifecycle rules are kept). Without it, lifecycle is untouched.
+ */
+const updateConfig = adminProcedure
+  .input(z.object({ rules: customCorsRules.optional(), abortIncompleteUploadsAfterDays: uploadExpiryDays.optional() }).optional())
+  .mutation(async ({ ctx, input }) => {
+    const days = input?.abortIncompleteUploadsAfterDays;
+    // Refused before anything changes, so a request either applies whole or not at all here.
+    if (days !== undefined && !ctx.store.abortIncompleteUploadsAfter) {
+      throw new AppError(
+        'INVALID_PARAMETER',
+        'abortIncompleteUploadsAfterDays: this store has no lifecycle rules; run the cleanup (UPLOAD_CLEANUP_INTERVAL_MINUTES) instead',
+      );
+    }
+    await ctx.store.putCorsRules(input?.rules ?? DEFAULT_CORS_RULES);
+    if (days !== undefined) await ctx.store.abortIncompleteUploadsAfter?.(days);
+    return { success: true as const };
+  });
+
 export const bucketRouter = {
   getCors: adminProcedure.query(async ({ ctx }) => ({ CORSRules: await ctx.store.getCorsRules() })),
-
-  /**
-   * Without rules, applies the documented defaults. With `abortIncompleteUploadsAfterDays`, also
-   * has S3 abort abandoned multipart uploads that many days after they started (a lifecycle rule
-   * of its own ID; the bucket's other lifecycle rules are kept). Without it, lifecycle is untouched.
-   */
-  updateCors: adminProcedure
-    .input(z.object({ rules: customCorsRules.optional(), abortIncompleteUploadsAfterDays: uploadExpiryDays.optional() }).optional())
-    .mutation(async ({ ctx, input }) => {
-      const days = input?.abortIncompleteUploadsAfterDays;
-      // Refused before anything changes, so a request either applies whole or not at all here.
-      if (days !== undefined && !ctx.store.abortIncompleteUploadsAfter) {
-        throw new AppError(
-          'INVALID_PARAMETER',
-          'abortIncompleteUploadsAfterDays: this store has no lifecycle rules; run the cleanup (UPLOAD_CLEANUP_INTERVAL_MINUTES) instead',
-        );
-      }
-      await ctx.store.putCorsRules(input?.rules ?? DEFAULT_CORS_RULES);
-      if (days !== undefined) await ctx.store.abortIncompleteUploadsAfter?.(days);
-      return { success: true as const };
-    }),
+  /** The bucket's CORS rules and, optionally, its cleanup of abandoned uploads (POST /s3/updateBucketConfig). */
+  updateConfig,
+  /** @deprecated It also writes lifecycle rules, which the name hides: use `bucket.updateConfig`, the same procedure. */
+  updateCors: updateConfig,
 } satisfies TRPCRouterRecord;

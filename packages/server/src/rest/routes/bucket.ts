@@ -50,7 +50,7 @@ export const updateBucketConfig = jsonRoute({
   errors: storeRouteErrors(...inputErrors, 'PAYLOAD_TOO_LARGE'),
   response: { description: 'The rules are in place.', schema: successResponse },
   handle: async ({ call }) => {
-    await call((caller, input) => caller.bucket.updateCors(input));
+    await call((caller, input) => caller.bucket.updateConfig(input));
     return { success: true as const };
   },
 });

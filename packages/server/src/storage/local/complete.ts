@@ -5,7 +5,7 @@ import { AppError, isAppError } from '../../errors.js';
 import { assertPartList, bareEtag, multipartEtag } from '../multipart.js';
 import type { CompletedPart } from '../store.js';
 import type { LocalContext } from './context.js';
-import { fsErrorCode, translateFsErrors } from './fs-errors.js';
+import { diskFailure, fsErrorCode, translateFsErrors } from './fs-errors.js';
 import { segmentFileName } from './layout.js';
 import { commitObject, type StagedData } from './objects.js';
 import { forEachInSlices } from './slices.js';
@@ -34,7 +34,7 @@ export async function completeUpload(
     const parts = checkCompletedParts(listed, await readPartFiles(context, uploadId), context.minPartSize);
     const etag = multipartEtag(parts.map((part) => part.md5));
     // Unreachable: part names only ever carry MD5 hex; the check keeps the type honest.
-    if (etag === undefined) throw new AppError('S3_ERROR', 'storage failed: a part file name holds no MD5');
+    if (etag === undefined) throw diskFailure('a part file name holds no MD5');
     const size = parts.reduce((total, part) => total + part.size, 0);
     const staged: StagedData = {
       folder: layout.tempFile(),

@@ -13,6 +13,14 @@ export function isMissing(error: unknown): boolean {
 }
 
 /**
+ * A failure of the local disk. It carries the store-failure code every store answers with (the
+ * documented S3_ERROR, 502), but its message says what failed: the disk, not S3.
+ */
+export function diskFailure(what: string, options: { cause?: unknown } = {}): AppError {
+  return new AppError('S3_ERROR', `local disk store failed: ${what}`, options);
+}
+
+/**
  * The driver's one translation of unexpected fs failures into the store-failure code. AppErrors
  * pass through untouched. The message names the action and errno code but never a path, because
  * it reaches HTTP clients.
@@ -20,7 +28,7 @@ export function isMissing(error: unknown): boolean {
 export function storageFailed(action: string, error: unknown): AppError {
   if (isAppError(error)) return error;
   const code = fsErrorCode(error);
-  return new AppError('S3_ERROR', `storage failed: ${action}${code ? ` (${code})` : ''}`, { cause: error });
+  return diskFailure(`${action}${code ? ` (${code})` : ''}`, { cause: error });
 }
 
 /** Runs `task`, translating whatever it throws with `storageFailed`. */

@@ -79,7 +79,8 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Loca
 
   return {
     kind: 'local',
-    bucket: 'local',
+    // location: s3://local-disk/<key>, the documented shape, naming the store it is really in.
+    bucket: 'local-disk',
 
     createMultipartUpload: (key, contentType) => createUpload(context, key, contentType),
     assertUploadOpen: (key, uploadId) => assertUploadOpen(context, key, uploadId),

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
-import { AppError } from '../../errors.js';
-import { isMissing, storageFailed } from './fs-errors.js';
+import { diskFailure, isMissing, storageFailed } from './fs-errors.js';
 
 /**
  * Reads one of the driver's own JSON files: `undefined` when it does not exist, S3_ERROR when it
@@ -22,6 +21,6 @@ export async function readJsonFile<T>(path: string, schema: z.ZodType<T>, what: 
     value = undefined;
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new AppError('S3_ERROR', `storage failed: ${what} is damaged`);
+  if (!parsed.success) throw diskFailure(`${what} is damaged`);
   return parsed.data;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve, sep } from 'node:path';
 import { AppError } from '../../errors.js';
+import { diskFailure } from './fs-errors.js';
 
 /** 128 random bits as lowercase hex: the only shape of id this driver ever turns into a path. */
 const RANDOM_ID = /^[0-9a-f]{32}$/;
@@ -93,7 +94,7 @@ export function createLayout(dir: string): Layout {
     metaFile: (key) => `${insideFolder(metaRoot, key)}.json`,
     metaFolder: (prefix) => insideFolder(metaRoot, prefix.replace(/\/$/, '')),
     blobFile: (blobId) => {
-      if (!isRandomId(blobId)) throw new AppError('S3_ERROR', 'storage failed: object metadata names no valid data file');
+      if (!isRandomId(blobId)) throw diskFailure('object metadata names no valid data file');
       return join(blobRoot, blobId);
     },
     uploadFolder,

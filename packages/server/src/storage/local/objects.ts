@@ -6,7 +6,7 @@ import { resolveRange } from '../byte-range.js';
 import type { GetObjectOptions, ObjectBody, ObjectInfo } from '../store.js';
 import type { LocalContext } from './context.js';
 import { writeFileAtomic } from './files.js';
-import { storageFailed, translateFsErrors } from './fs-errors.js';
+import { diskFailure, storageFailed, translateFsErrors } from './fs-errors.js';
 import { readJsonFile } from './json-file.js';
 import { isSegmentFileName, newRandomId } from './layout.js';
 import { openSegmentReader, type Segment } from './segment-reader.js';
@@ -43,7 +43,7 @@ const OPEN_ATTEMPTS = 3;
 async function readMeta(context: LocalContext, key: string): Promise<ObjectMeta | undefined> {
   const meta = await readJsonFile(context.layout.metaFile(key), objectMeta, 'object metadata');
   if (meta?.segments && meta.segments.reduce((total, segment) => total + segment.size, 0) !== meta.size) {
-    throw new AppError('S3_ERROR', 'storage failed: object metadata is damaged');
+    throw diskFailure('object metadata is damaged');
   }
   return meta;
 }
@@ -92,7 +92,7 @@ export async function getObject(context: LocalContext, key: string, options: Get
     if (options.signal) addAbortSignal(options.signal, body);
     return span ? { ...toInfo(meta), body, contentLength, range: span } : { ...toInfo(meta), body, contentLength };
   }
-  throw new AppError('S3_ERROR', `storage failed: the data of ${key} is missing`);
+  throw diskFailure(`the data of ${key} is missing`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { AppError } from '../../errors.js';
-import { isMissing, storageFailed } from './fs-errors.js';
+import { diskFailure, isMissing, storageFailed } from './fs-errors.js';
 import type { Layout } from './layout.js';
 
 const SECRET_HEX = /^[0-9a-f]{64}$/;
@@ -31,7 +31,7 @@ async function readSecretFile(path: string): Promise<Buffer | undefined> {
     throw error;
   }
   if (!SECRET_HEX.test(text)) {
-    throw new AppError('S3_ERROR', 'storage failed: .signing-secret is not 64 hex digits; fix or delete it');
+    throw diskFailure('.signing-secret is not 64 hex digits; fix or delete it');
   }
   return Buffer.from(text, 'hex');
 }
