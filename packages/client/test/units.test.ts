@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay, parseRetryAfter } from '../src/retry.js';
 import { fileTypeFromName } from '../src/upload/mime.js';
 import { choosePartSize, MAX_PARTS, partCount } from '../src/upload/part-size.js';
+import { PartUrlSource } from '../src/upload/part-urls.js';
 import { ProgressTracker, type UploadProgress } from '../src/upload/progress.js';
-import { PartUrlSigner } from '../src/upload/signer.js';
 import { streamSource } from '../src/upload/stream-source.js';
 import { MiB } from './support/data.js';
 
@@ -133,10 +133,10 @@ describe('streamSource', () => {
   });
 });
 
-describe('PartUrlSigner', () => {
+describe('PartUrlSource', () => {
   const fakeSigner = (options: { lastPart: number; wanted?: (n: number) => boolean; expiresIn?: number; now?: () => number }) => {
     const batches: number[][] = [];
-    const signer = new PartUrlSigner({
+    const signer = new PartUrlSource({
       sign: async (numbers) => {
         batches.push(numbers);
         return { parts: numbers.map((n) => ({ partNumber: n, url: `u${n}#${batches.length}` })), expiresIn: options.expiresIn ?? 3600 };
@@ -182,7 +182,7 @@ describe('PartUrlSigner', () => {
 
   it('forgets a failed batch so that the next call asks again', async () => {
     let fail = true;
-    const signer = new PartUrlSigner({
+    const signer = new PartUrlSource({
       sign: async (numbers) => {
         if (fail) throw new Error('service down');
         return { parts: numbers.map((n) => ({ partNumber: n, url: `u${n}` })), expiresIn: 3600 };

@@ -1,13 +1,13 @@
 import { sleep } from '../abort.js';
 import { backoffDelay, type RetryPolicy } from '../retry.js';
+import type { PartUrlSource } from './part-urls.js';
 import type { ProgressTracker } from './progress.js';
 import { putPart } from './put-part.js';
-import type { PartUrlSigner } from './signer.js';
 import type { PartPayload } from './source.js';
 
 export interface SendPartContext {
   fetch: typeof globalThis.fetch;
-  signer: PartUrlSigner;
+  signer: PartUrlSource;
   retry: RetryPolicy;
   streaming: boolean;
   progress: ProgressTracker;

@@ -1,10 +1,10 @@
 import { raceAbort } from '../abort.js';
 import type { RetryPolicy } from '../retry.js';
 import { MAX_PARTS, partCount, partLength } from './part-size.js';
+import { PartUrlSource, SIGN_BATCH_SIZE } from './part-urls.js';
 import type { ProgressTracker } from './progress.js';
 import { sendPart } from './send-part.js';
-import type { StoredPart, UploadRef, UploadService } from './service.js';
-import { PartUrlSigner, SIGN_BATCH_SIZE } from './signer.js';
+import type { PartOnServer, UploadRef, UploadService } from './service.js';
 import type { UploadSource } from './source.js';
 
 export interface SendPartsInput {
@@ -14,7 +14,7 @@ export interface SendPartsInput {
   ref: UploadRef;
   partSize: number;
   /** Parts the server already has (a resumed upload); empty for a new one. */
-  stored: ReadonlyMap<number, StoredPart>;
+  stored: ReadonlyMap<number, PartOnServer>;
   concurrency: number;
   retry: RetryPolicy;
   streaming: boolean;
@@ -45,7 +45,7 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
     return part !== undefined && (size === undefined || part.size === size);
   };
 
-  const signer = new PartUrlSigner({
+  const signer = new PartUrlSource({
     sign: (partNumbers, batchSignal) => input.service.signParts(input.ref, partNumbers, batchSignal),
     wanted: (partNumber) => !isStoredWhole(partNumber, expectedSize(partNumber)),
     lastPart: knownCount ?? MAX_PARTS,

@@ -4,7 +4,7 @@ import type { AppRouter } from '../contract.js';
 import { S3ServiceError } from '../errors.js';
 import { type RetryPolicy, withRetries } from '../retry.js';
 import { callService } from '../service-call.js';
-import type { SignedParts } from './signer.js';
+import type { SignedParts } from './part-urls.js';
 
 /** Which upload a call is about. */
 export interface UploadRef {
@@ -13,7 +13,8 @@ export interface UploadRef {
   uploadId: string;
 }
 
-export interface StoredPart {
+/** A part the server already holds for an upload being resumed (not the server's StoredPart type). */
+export interface PartOnServer {
   etag: string;
   size: number;
 }
@@ -37,7 +38,7 @@ export function uploadService(trpc: TRPCClient<AppRouter>, retry: RetryPolicy) {
       return { workspaceId, assetId: started.assetId, uploadId: started.uploadId };
     },
 
-    async listParts(ref: UploadRef, signal?: AbortSignal): Promise<Map<number, StoredPart>> {
+    async listParts(ref: UploadRef, signal?: AbortSignal): Promise<Map<number, PartOnServer>> {
       const { parts } = await retried(() => trpc.upload.listParts.query(ref, { signal }), signal);
       return new Map(parts.map((part) => [part.partNumber, { etag: part.etag, size: part.size }]));
     },

@@ -6,7 +6,7 @@ export interface SignedParts {
   expiresIn: number;
 }
 
-export interface PartUrlSignerOptions {
+export interface PartUrlSourceOptions {
   /** One `upload.signParts` call (with its retries). */
   sign(partNumbers: number[], signal: AbortSignal): Promise<SignedParts>;
   /** Part numbers worth signing ahead: not the ones a resumed upload already has. */
@@ -35,11 +35,11 @@ export const SIGN_BATCH_SIZE = 100;
  * A URL near its expiry is re-signed before use, and `invalidate` drops a URL the store refused
  * (403 on an old URL) so the next `url()` signs it afresh.
  */
-export class PartUrlSigner {
+export class PartUrlSource {
   private readonly entries = new Map<number, Promise<SignedUrl>>();
   private readonly now: () => number;
 
-  constructor(private readonly options: PartUrlSignerOptions) {
+  constructor(private readonly options: PartUrlSourceOptions) {
     this.now = options.now ?? Date.now;
   }
 
