@@ -4,7 +4,7 @@ import { toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createServerCaller } from '../router/index.js';
 import { bodyFields, rawParameter } from './params.js';
-import { type RestExchange, type RestRoute, restFieldNames } from './route.js';
+import { type Procedure, type ProcedureOf, type RestBody, type RestExchange, type RestRoute, restFieldNames } from './route.js';
 
 /** Complete-upload with 10,000 parts is about 700 KB of JSON. */
 const JSON_BODY_LIMIT = '2mb';
@@ -28,23 +28,28 @@ export function mountRoute(router: Router, route: RestRoute, deps: RestDependenc
   const handlers: RequestHandler[] = route.body ? [express.json({ limit: JSON_BODY_LIMIT })] : [];
 
   handlers.push(async (req, res) => {
-    const input: Record<string, unknown> = route.body ? route.body.toInput(bodyFields(req)) : {};
+    const input: Record<string, unknown> = route.body ? bodyInput(route.body, bodyFields(req)) : {};
     for (const parameter of route.parameters) input[parameter.field] = parameter.read(rawParameter(req, parameter));
 
+    const runProcedure = async <Q extends Procedure>(select: ProcedureOf<Q>): Promise<Awaited<ReturnType<Q>>> => {
+      const caller = createServerCaller(deps.createContext(req, res));
+      try {
+        // The input is as REST sent it: the procedure's own schema validates it.
+        return (await select(caller)(input)) as Awaited<ReturnType<Q>>;
+      } catch (error) {
+        throw toAppError(error, { input, fieldNames });
+      }
+    };
     const exchange: RestExchange = {
       req,
       res,
-      input,
       logger: deps.logger,
       downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs,
-      call: async (procedure) => {
-        const caller = createServerCaller(deps.createContext(req, res));
-        try {
-          return await procedure(caller, input as never);
-        } catch (error) {
-          throw toAppError(error, { input, fieldNames });
-        }
+      run: () => {
+        if (!route.procedure) throw new Error(`route ${route.operationId} runs no procedure`);
+        return runProcedure(route.procedure);
       },
+      call: (select) => runProcedure(select),
     };
 
     if (route.kind === 'json') res.json(await route.handle(exchange));
@@ -52,4 +57,14 @@ export function mountRoute(router: Router, route: RestRoute, deps: RestDependenc
   });
 
   router[route.method](route.path, ...handlers);
+}
+
+/** The procedure fields a body fills, each read as its route says; undefined ones are left out. */
+function bodyInput(body: RestBody, field: (name: string) => unknown): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [name, read] of Object.entries(body.fields)) {
+    const value = read?.(field);
+    if (value !== undefined) input[name] = value;
+  }
+  return input;
 }

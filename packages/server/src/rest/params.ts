@@ -5,15 +5,35 @@ import { parseRange } from '../http/transfer/range.js';
 import type { RestParameter } from './route.js';
 
 interface ParameterOptions {
-  /** The procedure's field, when REST spells it differently (`UploadId` fills `uploadId`). */
-  field?: string;
   example?: string;
   /** Every documented query parameter is required unless said otherwise. */
   required?: boolean;
 }
 
+/** The procedure's field, when REST spells it differently (`UploadId` fills `uploadId`). */
+interface RenamedParameterOptions<F extends string> extends ParameterOptions {
+  field: F;
+}
+
 /** A query parameter passed on as sent; repeated parameters stay arrays so validation refuses them. */
-export function stringQuery(name: string, schema: z.ZodType, description: string, options: ParameterOptions = {}): RestParameter {
+export function stringQuery<F extends string>(
+  name: string,
+  schema: z.ZodType,
+  description: string,
+  options: RenamedParameterOptions<F>,
+): RestParameter<F>;
+export function stringQuery<N extends string>(
+  name: N,
+  schema: z.ZodType,
+  description: string,
+  options?: ParameterOptions,
+): RestParameter<N>;
+export function stringQuery(
+  name: string,
+  schema: z.ZodType,
+  description: string,
+  options: ParameterOptions & { field?: string } = {},
+): RestParameter {
   return {
     in: 'query',
     name,
@@ -30,7 +50,12 @@ export function stringQuery(name: string, schema: z.ZodType, description: string
  * Digits only become numbers; anything else (`1.5`, `1e3`, ` 1`, `Infinity`) is passed on as text
  * so that validation reports it as malformed instead of coercing it.
  */
-export function integerQuery(name: string, schema: z.ZodType, description: string, options: ParameterOptions = {}): RestParameter {
+export function integerQuery<F extends string>(
+  name: string,
+  schema: z.ZodType,
+  description: string,
+  options: RenamedParameterOptions<F>,
+): RestParameter<F> {
   return {
     ...stringQuery(name, schema, description, options),
     read: (raw) => (typeof raw === 'string' && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : raw),
@@ -38,7 +63,7 @@ export function integerQuery(name: string, schema: z.ZodType, description: strin
 }
 
 /** The optional `Range` header of a download; what it cannot parse is ignored (whole object). */
-export function rangeHeader(schema: z.ZodType, description: string): RestParameter {
+export function rangeHeader(schema: z.ZodType, description: string): RestParameter<'range'> {
   return {
     in: 'header',
     name: 'Range',

@@ -6,15 +6,25 @@ import type { createServerCaller } from '../router/index.js';
 
 export type ServerCaller = ReturnType<typeof createServerCaller>;
 
+/** A procedure of the server-side caller, e.g. `caller.upload.start`. */
+// biome-ignore lint/suspicious/noExplicitAny: any procedure input; the route's fields are checked against it
+export type Procedure = (input: any) => Promise<unknown>;
+
+/** The names of a procedure's input fields: what a route's parameters and body may fill. */
+export type InputField<P extends Procedure> = Extract<keyof NonNullable<Parameters<P>[0]>, string>;
+
+/** Picks the procedure a route runs out of the caller: `(caller) => caller.upload.start`. */
+export type ProcedureOf<P extends Procedure> = (caller: ServerCaller) => P;
+
 /**
  * One parameter of a REST path as callers spell it. `field` names the procedure's input field it
  * fills; `read` turns the raw HTTP value into what the procedure validates. `schema` is only for
  * the OpenAPI document: the procedure stays the one place that validates.
  */
-export interface RestParameter {
+export interface RestParameter<F extends string = string> {
   in: 'query' | 'header';
   name: string;
-  field: string;
+  field: F;
   schema: z.ZodType;
   required: boolean;
   description: string;
@@ -23,14 +33,17 @@ export interface RestParameter {
 }
 
 /** A JSON request body: its documented shape and how it becomes procedure input. */
-export interface RestBody {
+export interface RestBody<F extends string = string> {
   schema: z.ZodType;
   required: boolean;
   description: string;
-  /** How the body spells procedure fields that differ, e.g. `{ partNumber: 'PartNumber' }`. */
+  /** How the body spells fields that differ, e.g. `{ rules: 'CORSRules' }` (nested ones included). */
   fieldNames: Readonly<Record<string, string>>;
-  /** Picks the procedure's input out of the parsed body; `field` reads one top-level field. */
-  toInput(field: (name: string) => unknown): Record<string, unknown>;
+  /**
+   * How each procedure field is read from the parsed body; `field` reads one top-level field of
+   * it. A field read as undefined is left out of the input.
+   */
+  fields: { readonly [K in F]?: (field: (name: string) => unknown) => unknown };
 }
 
 /**
@@ -44,22 +57,23 @@ export interface RestLink {
   requestBody?: Record<string, string>;
 }
 
-/** What a handler gets: the gathered procedure input and a way to run a procedure on it. */
-export interface RestExchange {
+/** What a handler gets: the gathered input, and the route's procedure (or another) to run on it. */
+export interface RestExchange<P extends Procedure = Procedure> {
   req: Request;
   res: Response;
-  input: Record<string, unknown>;
   logger: Logger;
   /** A download whose bytes stop moving this long is cut. */
   downloadIdleTimeoutMs: number;
-  /** Runs a procedure through the server-side caller; its errors name fields as REST spells them. */
-  call<T>(procedure: (caller: ServerCaller, input: never) => Promise<T>): Promise<T>;
+  /** Runs the route's procedure on the gathered input; its errors name fields as REST spells them. */
+  run(): Promise<Awaited<ReturnType<P>>>;
+  /** Runs another procedure on the same input, e.g. object.head for the size a 416 names. */
+  call<Q extends Procedure>(procedure: ProcedureOf<Q>): Promise<Awaited<ReturnType<Q>>>;
 }
 
 /** Who may call a route: any caller of a workspace, a bucket administrator, or anyone. */
 export type RestAccess = 'workspace' | 'admin' | 'public';
 
-interface RouteBase {
+interface RouteBase<P extends Procedure> {
   method: 'get' | 'post' | 'delete';
   /** Below the REST base path, e.g. `/start-upload`. */
   path: string;
@@ -68,17 +82,19 @@ interface RouteBase {
   summary: string;
   description: string;
   access: RestAccess;
-  parameters: readonly RestParameter[];
-  body?: RestBody;
+  /** The procedure the route runs: the fields of `parameters` and `body` must be its input's. */
+  procedure?: ProcedureOf<P>;
+  parameters: readonly RestParameter<NoInfer<InputField<P>>>[];
+  body?: RestBody<NoInfer<InputField<P>>>;
   /** Every code this route can answer with; the document lists them under their statuses. */
   errors: readonly ErrorCode[];
 }
 
 /** A route whose success answer is a JSON body of `response.schema`. */
-export interface JsonRoute<S extends z.ZodType = z.ZodType> extends RouteBase {
+export interface JsonRoute<S extends z.ZodType = z.ZodType, P extends Procedure = Procedure> extends RouteBase<P> {
   kind: 'json';
   response: { description: string; schema: S; links?: Record<string, RestLink> };
-  handle(exchange: RestExchange): Promise<z.input<S>>;
+  handle(exchange: RestExchange<NoInfer<P>>): Promise<z.input<S>>;
 }
 
 /** A response header of a streamed answer, for the document. */
@@ -90,21 +106,24 @@ export interface StreamHeader {
 }
 
 /** A route that streams bytes itself (download); 200 for the whole object, 206 for a range. */
-export interface StreamRoute extends RouteBase {
+export interface StreamRoute<P extends Procedure = Procedure> extends RouteBase<P> {
   kind: 'stream';
   response: { description: string; headers: Record<string, StreamHeader> };
-  handle(exchange: RestExchange): Promise<void>;
+  handle(exchange: RestExchange<NoInfer<P>>): Promise<void>;
 }
 
 export type RestRoute = JsonRoute | StreamRoute;
 
-/** Keeps the handler's answer type-checked against the schema the document publishes. */
-export function jsonRoute<S extends z.ZodType>(route: Omit<JsonRoute<S>, 'kind'>): RestRoute {
-  return { kind: 'json', ...route } as JsonRoute<z.ZodType>;
+/**
+ * Keeps the handler's answer type-checked against the schema the document publishes, and every
+ * parameter and body field against the input of the route's procedure.
+ */
+export function jsonRoute<S extends z.ZodType, P extends Procedure>(route: Omit<JsonRoute<S, P>, 'kind'>): RestRoute {
+  return { kind: 'json', ...route } as unknown as RestRoute;
 }
 
-export function streamRoute(route: Omit<StreamRoute, 'kind'>): RestRoute {
-  return { kind: 'stream', ...route };
+export function streamRoute<P extends Procedure>(route: Omit<StreamRoute<P>, 'kind'>): RestRoute {
+  return { kind: 'stream', ...route } as unknown as RestRoute;
 }
 
 /** How REST spells each procedure field that it names differently (for error messages). */

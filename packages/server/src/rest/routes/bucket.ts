@@ -10,10 +10,11 @@ export const getBucketConfig = jsonRoute({
   summary: "Read the bucket's CORS rules",
   description: 'With authorization configured, the bearer token needs the admin role.',
   access: 'admin',
+  procedure: (caller) => caller.bucket.getCors,
   parameters: [],
   errors: storeRouteErrors(),
   response: { description: "The bucket's CORS rules.", schema: bucketConfigResponse },
-  handle: ({ call }) => call((caller) => caller.bucket.getCors()),
+  handle: ({ run }) => run(),
 });
 
 export const updateBucketConfig = jsonRoute({
@@ -32,25 +33,22 @@ export const updateBucketConfig = jsonRoute({
     'it cleans up with UPLOAD_CLEANUP_INTERVAL_MINUTES instead. ' +
     'With authorization configured, the bearer token needs the admin role.',
   access: 'admin',
+  procedure: (caller) => caller.bucket.updateConfig,
   parameters: [],
   body: {
     schema: updateBucketConfigBody,
     required: false,
     description: 'Optional custom rules (absent: the defaults) and lifecycle cleanup; no body applies the default rules.',
     fieldNames: { rules: 'CORSRules', abortIncompleteUploadsAfterDays: 'AbortIncompleteUploadsAfterDays' },
-    toInput: (field) => {
-      const input: Record<string, unknown> = {};
-      const rules = field('CORSRules');
-      const days = field('AbortIncompleteUploadsAfterDays');
-      if (rules !== undefined) input.rules = rules;
-      if (days !== undefined) input.abortIncompleteUploadsAfterDays = days;
-      return input;
+    fields: {
+      rules: (field) => field('CORSRules'),
+      abortIncompleteUploadsAfterDays: (field) => field('AbortIncompleteUploadsAfterDays'),
     },
   },
   errors: storeRouteErrors(...inputErrors, 'PAYLOAD_TOO_LARGE'),
   response: { description: 'The rules are in place.', schema: successResponse },
-  handle: async ({ call }) => {
-    await call((caller, input) => caller.bucket.updateConfig(input));
+  handle: async ({ run }) => {
+    await run();
     return { success: true as const };
   },
 });

@@ -16,6 +16,7 @@ export const download = streamRoute({
     'answers 206 with Content-Range; a range that starts past the end answers 416. Several ranges, other units or a ' +
     'malformed Range are ignored and the whole object is sent, as RFC 9110 allows.',
   access: 'workspace',
+  procedure: (caller) => caller.download.open,
   parameters: [
     keyParameter,
     workspaceParameter,
@@ -37,11 +38,8 @@ export const download = streamRoute({
       },
     },
   },
-  handle: async ({ req, res, call, logger, downloadIdleTimeoutMs }) => {
-    const source = {
-      open: () => call((caller, input) => caller.download.open(input)),
-      size: async () => (await call((caller, input) => caller.object.head(input))).size,
-    };
+  handle: async ({ req, res, run, call, logger, downloadIdleTimeoutMs }) => {
+    const source = { open: run, size: async () => (await call((caller) => caller.object.head)).size };
     await writeObject(req, res, source, { idleTimeoutMs: downloadIdleTimeoutMs, logger });
   },
 });
@@ -54,11 +52,12 @@ export const deleteObject = jsonRoute({
   summary: 'Delete an object',
   description: 'Deleting a key that holds no object also succeeds, as in S3.',
   access: 'workspace',
+  procedure: (caller) => caller.object.delete,
   parameters: [keyParameter, workspaceParameter],
   errors: storeRouteErrors(...inputErrors),
   response: { description: 'No object is at the key any more.', schema: successResponse },
-  handle: async ({ call }) => {
-    await call((caller, input) => caller.object.delete(input));
+  handle: async ({ run }) => {
+    await run();
     return { success: true as const };
   },
 });

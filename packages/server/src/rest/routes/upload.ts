@@ -29,6 +29,7 @@ export const startUpload = jsonRoute({
     'Creates an upload of a new asset in the workspace. The server picks the assetId; the object will live at ' +
     "`{workspaceId}/digital_assets/{assetId}`. The fileType must be on the server's allowlist (ALLOWED_FILE_TYPES).",
   access: 'workspace',
+  procedure: (caller) => caller.upload.start,
   parameters: [
     workspaceParameter,
     stringQuery('fileType', fileType, 'The MIME type of the file, stored as its Content-Type.', { example: 'image/png' }),
@@ -52,8 +53,8 @@ export const startUpload = jsonRoute({
       },
     },
   },
-  handle: async ({ call }) => {
-    const { uploadId, assetId } = await call((caller, input) => caller.upload.start(input));
+  handle: async ({ run }) => {
+    const { uploadId, assetId } = await run();
     return { uploadId, assetId };
   },
 });
@@ -68,11 +69,12 @@ export const getUploadUrl = jsonRoute({
     "A presigned URL that accepts the part's bytes with `PUT` for one hour; the answer to that PUT carries the part's " +
     '`ETag` header, which complete-upload needs. Parts other than the last must be at least 5 MiB.',
   access: 'workspace',
+  procedure: (caller) => caller.upload.signPart,
   parameters: [partNumberParameter, uploadIdParameter, assetParameter, workspaceParameter],
   errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID'),
   response: { description: 'The signed URL.', schema: partUrlResponse },
-  handle: async ({ call }) => {
-    const { url, expiresIn } = await call((caller, input) => caller.upload.signPart(input));
+  handle: async ({ run }) => {
+    const { url, expiresIn } = await run();
     return { url, expiresIn };
   },
 });
@@ -87,20 +89,21 @@ export const completeUpload = jsonRoute({
     'Lists every part with the ETag its PUT returned. The object appears at the key whole or not at all. A retried ' +
     'complete of an upload that already completed with the same parts answers the same.',
   access: 'workspace',
+  procedure: (caller) => caller.upload.complete,
   parameters: [],
   body: {
     schema: completeUploadBody,
     required: true,
     description: 'The upload and its parts, as `{ ETag, PartNumber }` pairs.',
     fieldNames: { partNumber: 'PartNumber', etag: 'ETag' },
-    toInput: (field) => {
-      const parts = field('parts');
-      return {
-        workspaceId: field('workspaceId'),
-        assetId: field('assetId'),
-        uploadId: field('uploadId'),
-        parts: Array.isArray(parts) ? parts.map(toProcedurePart) : parts,
-      };
+    fields: {
+      workspaceId: (field) => field('workspaceId'),
+      assetId: (field) => field('assetId'),
+      uploadId: (field) => field('uploadId'),
+      parts: (field) => {
+        const parts = field('parts');
+        return Array.isArray(parts) ? parts.map(toProcedurePart) : parts;
+      },
     },
   },
   errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID', 'UPLOAD_FAILED', 'PAYLOAD_TOO_LARGE'),
@@ -120,8 +123,8 @@ export const completeUpload = jsonRoute({
       },
     },
   },
-  handle: async ({ call }) => {
-    const { location, key } = await call((caller, input) => caller.upload.complete(input));
+  handle: async ({ run }) => {
+    const { location, key } = await run();
     return { success: true as const, location, key };
   },
 });
@@ -143,11 +146,12 @@ export const listParts = jsonRoute({
   summary: 'List the parts stored for an open upload',
   description: 'To resume an interrupted upload: the parts the store already holds, with their ETags and sizes.',
   access: 'workspace',
+  procedure: (caller) => caller.upload.listParts,
   parameters: [uploadIdParameter, assetParameter, workspaceParameter],
   errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID'),
   response: { description: 'The stored parts, by part number.', schema: listPartsResponse },
-  handle: async ({ call }) => {
-    const { parts } = await call((caller, input) => caller.upload.listParts(input));
+  handle: async ({ run }) => {
+    const { parts } = await run();
     return { parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag, Size: part.size })) };
   },
 });
@@ -160,11 +164,12 @@ export const abortUpload = jsonRoute({
   summary: 'Cancel an open upload',
   description: 'Drops the upload and the parts stored for it; its id is then unknown.',
   access: 'workspace',
+  procedure: (caller) => caller.upload.abort,
   parameters: [uploadIdParameter, assetParameter, workspaceParameter],
   errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID'),
   response: { description: 'The upload is gone.', schema: successResponse },
-  handle: async ({ call }) => {
-    await call((caller, input) => caller.upload.abort(input));
+  handle: async ({ run }) => {
+    await run();
     return { success: true as const };
   },
 });
