@@ -1,4 +1,4 @@
-import { LruMap } from './lru-map.js';
+import { LRUCache } from 'lru-cache';
 import type { PartNumberSet } from './part-number-set.js';
 
 /** What an open upload's folder holds, as this process last saw it. */
@@ -27,12 +27,12 @@ export const OPEN_UPLOADS_CAPACITY = 4096;
  * at its commit, as one that raced the removal always could be.
  */
 export class OpenUploads {
-  readonly #entries: LruMap<string, OpenUpload>;
+  readonly #entries: LRUCache<string, OpenUpload>;
   /** Counts `forget` calls, so a read of upload.json that raced one is not cached. */
   #forgotten = 0;
 
   constructor(capacity = OPEN_UPLOADS_CAPACITY) {
-    this.#entries = new LruMap(capacity);
+    this.#entries = new LRUCache({ max: capacity });
   }
 
   /** The cached entry, or what `load` reads from disk (`undefined`: no such upload, not cached). */

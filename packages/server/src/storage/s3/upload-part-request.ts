@@ -1,6 +1,7 @@
 import { type S3Client, type ServiceInputTypes, type ServiceOutputTypes, UploadPartCommand } from '@aws-sdk/client-s3';
 import { HttpRequest } from '@smithy/core/protocols';
 import type { FinalizeRequestMiddleware, HandlerExecutionContext } from '@smithy/types';
+import { LRUCache } from 'lru-cache';
 
 /**
  * The UploadPart request exactly as the SDK would send it (endpoint, path or virtual-hosted
@@ -96,26 +97,22 @@ function sentinelDigits(): string {
  * Oldest entries go first; an entry is a few hundred bytes.
  */
 export class UploadPartRequestCache {
-  readonly #entries = new Map<string, Promise<UploadPartRequest>>();
+  readonly #entries: LRUCache<string, Promise<UploadPartRequest>>;
 
-  constructor(private readonly capacity = 512) {}
+  constructor(capacity = 512) {
+    this.#entries = new LRUCache({ max: capacity });
+  }
 
   get(client: S3Client, target: { bucket: string; key: string; uploadId: string; pinned: boolean }): Promise<UploadPartRequest> {
     const id = `${target.bucket}\n${target.key}\n${target.uploadId}\n${target.pinned}`;
     const cached = this.#entries.get(id);
-    if (cached) {
-      // Re-inserting moves the entry to the young end of the Map's insertion order.
-      this.#entries.delete(id);
-      this.#entries.set(id, cached);
-      return cached;
-    }
+    if (cached) return cached;
     const built = buildUploadPartRequest(client, target);
     this.#entries.set(id, built);
     // A failed build is not remembered: the next batch tries again.
     built.catch(() => {
       if (this.#entries.get(id) === built) this.#entries.delete(id);
     });
-    if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
     return built;
   }
 }
