@@ -18,10 +18,12 @@ const base = {
   response: { description: '', schema: z.object({ uploadId: z.string() }) },
 } as const;
 
+const startParameters = [workspaceParameter, stringQuery('fileType', z.string(), '')];
+
 export const correct = jsonRoute({
   ...base,
   procedure: (caller) => caller.upload.start,
-  parameters: [workspaceParameter, stringQuery('fileType', z.string(), '')],
+  parameters: startParameters,
   handle: async ({ run }) => ({ uploadId: (await run()).uploadId }),
 });
 
@@ -63,7 +65,7 @@ export const misspelledBodyField = jsonRoute({
 export const wrongUseOfTheAnswer = jsonRoute({
   ...base,
   procedure: (caller) => caller.upload.start,
-  parameters: [workspaceParameter, stringQuery('fileType', z.string(), '')],
+  parameters: startParameters,
   // @ts-expect-error upload.start answers no url
   handle: async ({ run }) => ({ uploadId: (await run()).url }),
 });

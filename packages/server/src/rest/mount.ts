@@ -49,7 +49,6 @@ export function mountRoute(router: Router, route: RestRoute, deps: RestDependenc
         if (!route.procedure) throw new Error(`route ${route.operationId} runs no procedure`);
         return runProcedure(route.procedure);
       },
-      call: (select) => runProcedure(select),
     };
 
     if (route.kind === 'json') res.json(await route.handle(exchange));

@@ -57,7 +57,7 @@ export interface RestLink {
   requestBody?: Record<string, string>;
 }
 
-/** What a handler gets: the gathered input, and the route's procedure (or another) to run on it. */
+/** What a handler gets: the request, and the route's procedure to run on the gathered input. */
 export interface RestExchange<P extends Procedure = Procedure> {
   req: Request;
   res: Response;
@@ -66,8 +66,6 @@ export interface RestExchange<P extends Procedure = Procedure> {
   downloadIdleTimeoutMs: number;
   /** Runs the route's procedure on the gathered input; its errors name fields as REST spells them. */
   run(): Promise<Awaited<ReturnType<P>>>;
-  /** Runs another procedure on the same input, e.g. object.head for the size a 416 names. */
-  call<Q extends Procedure>(procedure: ProcedureOf<Q>): Promise<Awaited<ReturnType<Q>>>;
 }
 
 /** Who may call a route: any caller of a workspace, a bucket administrator, or anyone. */

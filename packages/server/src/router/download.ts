@@ -1,7 +1,10 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
+import { isAppError } from '../errors.js';
 import { objectKey } from '../schemas.js';
+import { UnsatisfiableRangeError } from '../storage/byte-range.js';
 import { parseAssetKey } from '../storage/keys.js';
+import type { ObjectStore } from '../storage/store.js';
 import { workspaceProcedure } from '../trpc.js';
 
 const byteRange = z.union([
@@ -17,6 +20,18 @@ const byteRange = z.union([
 export const downloadRouter = {
   open: workspaceProcedure.input(z.object({ key: objectKey, range: byteRange.optional() })).query(async ({ ctx, input }) => {
     const { key } = parseAssetKey(input.workspaceId, input.key);
-    return ctx.store.getObject(key, { range: input.range, signal: ctx.signal });
+    try {
+      return await ctx.store.getObject(key, { range: input.range, signal: ctx.signal });
+    } catch (error) {
+      throw await withObjectSize(ctx.store, key, error);
+    }
   }),
 } satisfies TRPCRouterRecord;
+
+/** A 416 names the object's size; S3 does not tell it with its refusal, so it is asked for. */
+async function withObjectSize(store: ObjectStore, key: string, error: unknown): Promise<unknown> {
+  if (!isAppError(error) || error.appCode !== 'RANGE_NOT_SATISFIABLE') return error;
+  if (error instanceof UnsatisfiableRangeError && error.objectSize !== undefined) return error;
+  const size = (await store.headObject(key).catch(() => null))?.size;
+  return new UnsatisfiableRangeError(error.message, size);
+}

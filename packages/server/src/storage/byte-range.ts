@@ -23,8 +23,18 @@ export function assertNotEmptySuffix(range: ByteRange | undefined): void {
   if (range && 'suffixLength' in range && range.suffixLength === 0) throw unsatisfiable(range, undefined);
 }
 
-function unsatisfiable(range: ByteRange, size: number | undefined): AppError {
+/** RANGE_NOT_SATISFIABLE, with the object's size when it is known: a 416 names it in its Content-Range. */
+export class UnsatisfiableRangeError extends AppError {
+  constructor(
+    message: string,
+    readonly objectSize: number | undefined,
+  ) {
+    super('RANGE_NOT_SATISFIABLE', message);
+  }
+}
+
+function unsatisfiable(range: ByteRange, size: number | undefined): UnsatisfiableRangeError {
   const asked = 'suffixLength' in range ? `last ${range.suffixLength} bytes` : `bytes ${range.start}-${range.end ?? ''}`;
   const object = size === undefined ? 'the object' : `the object of ${size} bytes`;
-  return new AppError('RANGE_NOT_SATISFIABLE', `range ${asked} lies outside ${object}`);
+  return new UnsatisfiableRangeError(`range ${asked} lies outside ${object}`, size);
 }

@@ -1,16 +1,11 @@
 import { pipeline } from 'node:stream/promises';
 import { create as contentDisposition } from 'content-disposition';
 import type { Request, Response } from 'express';
-import { isAppError } from '../../errors.js';
+
 import type { Logger } from '../../logger.js';
+import { UnsatisfiableRangeError } from '../../storage/byte-range.js';
 import type { ObjectBody } from '../../storage/store.js';
 import { withIdleTimeout } from './idle-guard.js';
-
-/** An object to send: opened with the range already chosen, and its size for a 416's Content-Range. */
-export interface ObjectSource {
-  open(): Promise<ObjectBody>;
-  size(): Promise<number | undefined>;
-}
 
 export interface WriteObjectOptions {
   /** A body whose bytes stop moving this long (stalled store or stalled reader) is cut. */
@@ -25,11 +20,15 @@ export interface WriteObjectOptions {
  * must not sniff, so a stored file can never run as a page of this origin, and with backpressure
  * under the idle guard.
  */
-export async function writeObject(req: Request, res: Response, source: ObjectSource, options: WriteObjectOptions): Promise<void> {
-  const object = await source.open().catch(async (error: unknown) => {
-    if (isAppError(error) && error.appCode === 'RANGE_NOT_SATISFIABLE') {
-      const size = await source.size().catch(() => undefined);
-      if (size !== undefined) res.setHeader('Content-Range', `bytes */${size}`);
+export async function writeObject(
+  req: Request,
+  res: Response,
+  open: () => Promise<ObjectBody>,
+  options: WriteObjectOptions,
+): Promise<void> {
+  const object = await open().catch((error: unknown) => {
+    if (error instanceof UnsatisfiableRangeError && error.objectSize !== undefined) {
+      res.setHeader('Content-Range', `bytes */${error.objectSize}`);
     }
     throw error;
   });

@@ -40,15 +40,8 @@ export function createSignedUrlRoutes(store: ObjectStore & { signedUrls: SignedU
     const key = keyOf(req);
     endpoint.verifyGetUrl(key, queryOf(req));
     const range = parseRange(req.get('range'));
-    await writeObject(
-      req,
-      res,
-      {
-        open: () => store.getObject(key, range ? { range } : {}),
-        size: async () => (await store.headObject(key))?.size,
-      },
-      { idleTimeoutMs: options.downloadIdleTimeoutMs, logger: options.logger },
-    );
+    const open = () => store.getObject(key, range ? { range } : {});
+    await writeObject(req, res, open, { idleTimeoutMs: options.downloadIdleTimeoutMs, logger: options.logger });
   });
 
   router.use(endpoint.basePath, sendSignedUrlErrors(options.logger));

@@ -38,9 +38,8 @@ export const download = streamRoute({
       },
     },
   },
-  handle: async ({ req, res, run, call, logger, downloadIdleTimeoutMs }) => {
-    const source = { open: run, size: async () => (await call((caller) => caller.object.head)).size };
-    await writeObject(req, res, source, { idleTimeoutMs: downloadIdleTimeoutMs, logger });
+  handle: async ({ req, res, run, logger, downloadIdleTimeoutMs }) => {
+    await writeObject(req, res, run, { idleTimeoutMs: downloadIdleTimeoutMs, logger });
   },
 });
 
