@@ -13,6 +13,7 @@ import { completeSuite } from './suites/complete.js';
 import type { Suite, SuiteContext } from './suites/context.js';
 import { controlPlaneSuite } from './suites/control-plane.js';
 import { downloadSuite } from './suites/download.js';
+import { partWritesSuite } from './suites/part-writes.js';
 import { signingSuite } from './suites/signing.js';
 import { uploadSuite } from './suites/upload.js';
 import type { Profiler } from './support/child-server.js';
@@ -24,6 +25,7 @@ const suites: Record<SuiteName, Suite> = {
   signing: signingSuite,
   'control-plane': controlPlaneSuite,
   upload: uploadSuite,
+  'part-writes': partWritesSuite,
   download: downloadSuite,
   complete: completeSuite,
 };

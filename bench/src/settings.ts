@@ -38,7 +38,7 @@ export interface BenchSettings {
   profileSuite?: SuiteName;
 }
 
-export const SUITE_NAMES = ['signing', 'control-plane', 'upload', 'download', 'complete'] as const;
+export const SUITE_NAMES = ['signing', 'control-plane', 'upload', 'part-writes', 'download', 'complete'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 const MiB = 1024 * 1024;

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchingFileWriter } from '../src/storage/local/batched-writes.js';
 
@@ -37,6 +39,20 @@ describe('local store: batched part writes', () => {
   ])('writes %s byte-exact', async (_name, sizes) => {
     const chunks = (sizes as number[]).map((size) => randomBytes(size));
     expect((await writeChunks(chunks)).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it('writes what fs.createWriteStream writes, for any sequence of chunks (the library it stands in for)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 200_000 }), { maxLength: 30 }), async (sizes) => {
+        const chunks = sizes.map((size) => randomBytes(size));
+        const path = join(dir, randomBytes(8).toString('hex'));
+        await pipeline(Readable.from(chunks), createWriteStream(path, { flags: 'wx' }));
+        const fromLibrary = await readFile(path);
+        await rm(path);
+        return (await writeChunks(chunks)).equals(fromLibrary);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('fails, rather than leave a hole, when a write fails', async () => {
