@@ -70,6 +70,11 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
     const batchLoad = await measure(signParts(100), settings);
     const floorLoad = await measure(floorTarget('tRPC floor, Express adapter', 'trpc'), settings);
     const handlerFloorLoad = await measure(floorTarget('tRPC floor, the service handler', 'service-trpc'), settings);
+    const serviceLogLoad = await measure(
+      { name: 'bare route + the service request log', server: bare, url: `${bare.url}/logged/service` },
+      settings,
+    );
+    const pinoHttpLoad = await measure({ name: 'bare route + pino-http', server: bare, url: `${bare.url}/logged/pino-http` }, settings);
     const bareAfter = await measure(bareTarget, settings);
 
     const bareRate = (bareBefore.requestsPerSecond + bareAfter.requestsPerSecond) / 2;
@@ -112,6 +117,17 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
         value: floorLoad.requestsPerSecond,
         bars: [],
         detail: `the same procedure; the service's handler is ${formatNumber(handlerFloorLoad.requestsPerSecond / floorLoad.requestsPerSecond)}× of it; ${describe(floorLoad)}`,
+      },
+      {
+        suite: 'control-plane',
+        id: 'control.request-log',
+        name: `The request log: the bare route behind the service's logger (\`http/request-log.ts\`, pino directly), ${settings.connections} connections`,
+        value: serviceLogLoad.cpuMicrosPerRequest,
+        unit: 'µs CPU/request',
+        better: 'lower',
+        baseline: { name: 'the same route behind pino-http writing the same fields', value: pinoHttpLoad.cpuMicrosPerRequest },
+        bars: [],
+        detail: `${formatNumber(serviceLogLoad.requestsPerSecond)} against ${formatNumber(pinoHttpLoad.requestsPerSecond)} req/s; both into one pino logger writing to /dev/null; bare route without a log ${formatNumber(bareCpu)} µs CPU/request; decides whether the hand-written logger stays (it must gain 1.5×)`,
       },
       {
         ...common,
