@@ -2,7 +2,7 @@
  * The control plane's baseline: one Express route answering a JSON body of the size and shape of
  * `GET /s3/get-upload-url`'s, on the same `listen` as the service, with nothing else in the way.
  *
- * Beside it, the same route behind the service's request logger and behind pino-http, and tRPC's floors: one procedure that returns the same body with superjson, doing nothing
+ * Beside it, the same route behind the service's request logger, and tRPC's floors: one procedure that returns the same body with superjson, doing nothing
  * else, served once through @trpc/server's Express adapter and once through the service's own
  * handler (`trpcHandler`, tRPC's `resolveResponse` behind a lighter Node bridge). Whatever the
  * handler costs per request (tRPC answers fetch Requests with fetch Responses), the service's
@@ -13,10 +13,8 @@ import { initTRPC } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express from 'express';
 import { pino } from 'pino';
-import { pinoHttp } from 'pino-http';
 import superjson from 'superjson';
-// The service's request logger and request ids, which its package does not export, from the source.
-import { requestIdFor } from '../../../packages/server/src/http/request-id.js';
+// The service's request logger, which its package does not export, from the source.
 import { requestLogger } from '../../../packages/server/src/http/request-log.js';
 import { send, serveBenchmarkQueries } from './ipc.js';
 
@@ -38,34 +36,15 @@ const floorRouter = t.router({
 });
 app.use('/trpc', createExpressMiddleware({ router: floorRouter }));
 
-// The request log's cost: the bare route behind the service's own request logger, and behind
-// pino-http set up to write the same fields, both into one pino logger writing to /dev/null.
+// The request log's cost: the bare route behind the service's request logger (pino-http), into
+// a pino logger writing to /dev/null.
 const logLines = pino(
   { level: 'info', base: { service: 's3-service' }, timestamp: pino.stdTimeFunctions.isoTime },
   pino.destination('/dev/null'),
 );
-const bareAnswer: express.RequestHandler = (_req, res) => {
+app.use('/logged', requestLogger(logLines), (_req, res) => {
   res.json(answer);
-};
-app.use('/logged/service', requestLogger(logLines), bareAnswer);
-app.use(
-  '/logged/pino-http',
-  pinoHttp({
-    logger: logLines,
-    genReqId: (req, res) => {
-      const id = requestIdFor(req);
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
-    quietReqLogger: true,
-    customAttributeKeys: { responseTime: 'latencyMs' },
-    serializers: {
-      req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
-      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-    },
-  }),
-  bareAnswer,
-);
+});
 app.use('/service-trpc', trpcHandler({ router: floorRouter, createContext: () => ({}), maxBodySize: 1024 * 1024 }));
 const running = await listen(app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });
 serveBenchmarkQueries(() => []);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logger.js';
 import { redactUrl } from './redact-url.js';
 import { requestFacts } from './request-facts.js';
@@ -8,54 +9,45 @@ import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
 /** Probes run every few seconds; a healthy answer is not worth a line at info. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
-/** Per request: its id, and its logger once somebody asked for one. */
-const loggedRequests = new WeakMap<IncomingMessage, { reqId: string; logger?: Logger }>();
-
 /**
  * One JSON line per request when its response ends (or its connection drops): request id,
  * method, URL without secrets, route, status, latency, workspace and, on failures, the error code
- * and S3's request id. `loggerOf(req)` gives handlers a logger that carries the request id.
- *
- * Written on pino directly rather than through pino-http: that middleware serializes every
- * request into a child logger it then does not use (with the quiet options wanted here), which
- * cost more CPU per control-plane request than the request itself (BENCHMARKS.md). The child
- * logger here is made only when a line is written.
+ * and S3's request id. pino-http does the bookkeeping; the line itself is this module's, flat and
+ * the same on success and failure. `loggerOf(req)` gives handlers the logger that carries the id.
  */
 export function requestLogger(logger: Logger): RequestHandler {
-  return (req, res, next) => {
-    const startedAt = performance.now();
-    const reqId = requestIdFor(req);
-    res.setHeader(REQUEST_ID_HEADER, reqId);
-    loggedRequests.set(req, { reqId });
-
-    const onEnd = () => {
-      res.off('finish', onEnd);
-      res.off('close', onEnd);
-      logExchange(logger, req, res, Math.round(performance.now() - startedAt));
-    };
-    res.on('finish', onEnd);
-    res.on('close', onEnd);
-    next();
-  };
+  return pinoHttp({
+    logger,
+    // The request's logger only binds its id; the line below says everything else once.
+    quietReqLogger: true,
+    quietResLogger: true,
+    genReqId: (req, res) => {
+      const reqId = requestIdFor(req);
+      res.setHeader(REQUEST_ID_HEADER, reqId);
+      return reqId;
+    },
+    customLogLevel: (req, res) => (failureOf(req, res) ? 'error' : PROBE_PATHS.has(pathOf(req)) && res.statusCode < 400 ? 'debug' : 'info'),
+    customSuccessMessage: (req, res) => messageOf(req, res),
+    customErrorMessage: (req, res) => messageOf(req, res),
+    customSuccessObject: (req, res, line: { responseTime: number }) => describeExchange(req, res, line.responseTime),
+    customErrorObject: (req, res, _error, line: { responseTime: number }) => describeExchange(req, res, line.responseTime),
+  });
 }
 
 /** The request's logger (carrying its id), or `fallback` outside a logged request. */
 export function loggerOf(req: IncomingMessage, fallback: Logger): Logger {
-  const entry = loggedRequests.get(req);
-  if (!entry) return fallback;
-  entry.logger ??= fallback.child({ reqId: entry.reqId });
-  return entry.logger;
+  return (req as IncomingMessage & { log?: Logger }).log ?? fallback;
 }
 
-function logExchange(logger: Logger, req: IncomingMessage, res: ServerResponse, latencyMs: number): void {
+/** What went wrong, when something did: the error a handler noted, or a 5xx answer. */
+function failureOf(req: IncomingMessage, res: ServerResponse): Error | undefined {
   const status = loggedStatus(req, res);
-  const failure = requestFacts(res).failure ?? (status >= 500 ? new Error(`failed with status code ${status}`) : undefined);
-  const level = failure ? 'error' : PROBE_PATHS.has(pathOf(req)) && status < 400 ? 'debug' : 'info';
-  if (!logger.isLevelEnabled(level)) return;
-  const log = loggerOf(req, logger);
-  const route = routeOf(req, res);
-  if (failure) log.error({ ...describeExchange(req, res, status, latencyMs), err: failure }, `${req.method} ${route} ${status} failed`);
-  else log[level](describeExchange(req, res, status, latencyMs), `${req.method} ${route} ${status}`);
+  return requestFacts(res).failure ?? (status >= 500 ? new Error(`failed with status code ${status}`) : undefined);
+}
+
+function messageOf(req: IncomingMessage, res: ServerResponse): string {
+  const line = `${req.method} ${routeOf(req, res)} ${loggedStatus(req, res)}`;
+  return failureOf(req, res) ? `${line} failed` : line;
 }
 
 /**
@@ -68,8 +60,9 @@ function loggedStatus(req: IncomingMessage, res: ServerResponse): number {
   return !req.complete && !res.writableFinished ? CLIENT_CLOSED_REQUEST : res.statusCode;
 }
 
-function describeExchange(req: IncomingMessage, res: ServerResponse, status: number, latencyMs: number): Record<string, unknown> {
+function describeExchange(req: IncomingMessage, res: ServerResponse, latencyMs: number): Record<string, unknown> {
   const facts = requestFacts(res);
+  const status = loggedStatus(req, res);
   const fields: Record<string, unknown> = {
     method: req.method,
     url: redactUrl((req as Request).originalUrl ?? req.url ?? ''),
@@ -83,6 +76,8 @@ function describeExchange(req: IncomingMessage, res: ServerResponse, status: num
   if (facts.code) fields.code = facts.code;
   if (facts.error) fields.error = facts.error;
   if (facts.storeRequestId) fields.storeRequestId = facts.storeRequestId;
+  const failure = failureOf(req, res);
+  if (failure) fields.err = failure;
   return fields;
 }
 
