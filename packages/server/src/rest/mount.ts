@@ -4,7 +4,7 @@ import { toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createServerCaller } from '../router/index.js';
 import { bodyFields, rawParameter } from './params.js';
-import { type Procedure, type ProcedureOf, type RestBody, type RestExchange, type RestRoute, restFieldNames } from './route.js';
+import { type RestBody, type RestExchange, type RestRoute, restFieldNames } from './route.js';
 
 /** Complete-upload with 10,000 parts is about 700 KB of JSON. */
 const JSON_BODY_LIMIT = '2mb';
@@ -31,23 +31,20 @@ export function mountRoute(router: Router, route: RestRoute, deps: RestDependenc
     const input: Record<string, unknown> = route.body ? bodyInput(route.body, bodyFields(req)) : {};
     for (const parameter of route.parameters) input[parameter.field] = parameter.read(rawParameter(req, parameter));
 
-    const runProcedure = async <Q extends Procedure>(select: ProcedureOf<Q>): Promise<Awaited<ReturnType<Q>>> => {
-      const caller = createServerCaller(deps.createContext(req, res));
-      try {
-        // The input is as REST sent it: the procedure's own schema validates it.
-        return (await select(caller)(input)) as Awaited<ReturnType<Q>>;
-      } catch (error) {
-        throw toAppError(error, { input, fieldNames });
-      }
-    };
     const exchange: RestExchange = {
       req,
       res,
       logger: deps.logger,
       downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs,
-      run: () => {
+      run: async () => {
         if (!route.procedure) throw new Error(`route ${route.operationId} runs no procedure`);
-        return runProcedure(route.procedure);
+        const procedure = route.procedure(createServerCaller(deps.createContext(req, res)));
+        try {
+          // The input is as REST sent it: the procedure's own schema validates it.
+          return await procedure(input);
+        } catch (error) {
+          throw toAppError(error, { input, fieldNames });
+        }
       },
     };
 
