@@ -28,6 +28,16 @@ export const errorCodes = {
     trpc: 'TOO_MANY_REQUESTS',
     meaning: 'too many requests from this client or for this workspace; see Retry-After',
   },
+  QUOTA_EXCEEDED: {
+    status: 413,
+    trpc: 'PAYLOAD_TOO_LARGE',
+    meaning: "the workspace's byte quota cannot hold this upload (WORKSPACE_QUOTA_BYTES or its own quota)",
+  },
+  CATALOG_UNAVAILABLE: {
+    status: 503,
+    trpc: 'SERVICE_UNAVAILABLE',
+    meaning: 'the asset catalogue (the database) cannot be reached; retry shortly',
+  },
   STORE_TIMEOUT: { status: 504, trpc: 'GATEWAY_TIMEOUT', meaning: 'the object store did not answer in time' },
   INTERNAL_ERROR: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', meaning: 'an unexpected error; details are in the server log' },
 } as const satisfies Record<string, { status: number; trpc: TRPCCode; meaning: string }>;

@@ -2,10 +2,10 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { freePort, stopProcess } from './processes.js';
 
 /** Where a test S3 server listens and how to sign for it. */
 export interface S3Emulator {
@@ -26,7 +26,6 @@ export const VERSITYGW_INSTALL_HINT = 'versitygw not found: go install github.co
 
 const REGION = 'us-east-1';
 const READY_TIMEOUT_MS = 15_000;
-const STOP_TIMEOUT_MS = 5_000;
 
 /**
  * A real S3 server for the driver tests, one that verifies SigV4 signatures and presigned-URL
@@ -202,28 +201,6 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promis
     }
   }
   return false;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL if it has not exited in time; resolves once it is gone. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Creates the test bucket; an existing bucket of ours (external endpoints) is fine. */
