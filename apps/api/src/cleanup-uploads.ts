@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { abortStaleUploads, createLogger, createStore, loadConfig } from '@s3-service/server';
+import { abortStaleUploads, type Catalog, CatalogInUseError, createLogger, createStore, loadConfig, openCatalog } from '@s3-service/server';
 
 /**
  * Aborts multipart uploads older than UPLOAD_TTL_HOURS, once, and exits; for cron or a scheduled
@@ -21,12 +21,31 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   // Signed URLs are never made here, so the local store needs no real base URL.
   const store = await createStore(config.storage, { publicUrl: 'http://127.0.0.1' });
+  const catalog = await openCatalogIfFree(config.catalog, logger);
   try {
-    const report = await abortStaleUploads(store, { ttlHours, logger, dryRun: values['dry-run'] });
+    const report = await abortStaleUploads(store, { ttlHours, logger, dryRun: values['dry-run'], catalog });
     logger.info({ ...report, ttlHours, dryRun: values['dry-run'] }, 'abandoned upload cleanup finished');
     process.exitCode = report.failed > 0 ? 1 : 0;
   } finally {
+    await catalog?.close();
     await store.close?.();
+  }
+}
+
+/**
+ * The running API holds the embedded catalogue; its own cleanup job and its listings expire the
+ * rows then, so this run cleans the store alone.
+ */
+async function openCatalogIfFree(
+  config: Parameters<typeof openCatalog>[0],
+  logger: ReturnType<typeof createLogger>,
+): Promise<Catalog | undefined> {
+  try {
+    return await openCatalog(config, { logger });
+  } catch (error) {
+    if (!(error instanceof CatalogInUseError)) throw error;
+    logger.warn(`${error.message}: cleaning the store only; the API marks the uploads expired in its catalogue`);
+    return undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   assertStoreReachable,
+  type Catalog,
   type Config,
   ConfigError,
   connectRedisLimitStores,
@@ -14,8 +15,10 @@ import {
   type Logger,
   listen,
   loadConfig,
+  openCatalog,
   type RedisLimitStores,
   type RunningServer,
+  showSetting,
   startCleanupJob,
   wantsPrettyLogs,
 } from '@s3-service/server';
@@ -38,10 +41,13 @@ async function main(): Promise<void> {
     config.storage,
     Math.max(config.readinessTimeoutMs, STARTUP_CHECK_MS),
   );
+  const catalog = await openCatalogOrExplain(config, logger);
   const redis = config.rateLimits.redisUrl ? await connectRedis(config.rateLimits.redisUrl, logger) : undefined;
   const drain = createDrainState();
   const app = createApp({
     store,
+    catalog,
+    quotas: config.quotas,
     logger,
     policy: createPolicy(config.auth),
     uploads: config.uploads,
@@ -63,8 +69,12 @@ async function main(): Promise<void> {
     keepAliveTimeoutMs: config.http.keepAliveTimeoutMs,
   });
   boundUrl = reachableUrl(running.url);
-  const cleanup = config.uploadCleanup.intervalMinutes > 0 ? startCleanupJob(store, { ...config.uploadCleanup, logger }) : undefined;
-  logger.info({ url: running.url, store: store.kind }, `s3-service listening on ${running.url} (store: ${describeStore(config)})`);
+  const cleanup =
+    config.uploadCleanup.intervalMinutes > 0 ? startCleanupJob(store, { ...config.uploadCleanup, logger, catalog }) : undefined;
+  logger.info(
+    { url: running.url, store: store.kind, catalog: catalog.kind },
+    `s3-service listening on ${running.url} (store: ${describeStore(config)}; catalogue: ${describeCatalog(config)})`,
+  );
   logger.info(`web app: ${running.url}/app/`);
   if (config.auth.mode === 'open') {
     logger.warn('AUTHORIZATION IS OFF: anyone who reaches this server can use every workspace. Set AUTH_JWT_SECRET or AUTH_JWKS_URL.');
@@ -85,12 +95,33 @@ async function main(): Promise<void> {
     await running.close();
     await cleanup?.stop();
     await redis?.close();
+    await catalog.close();
     await store.close?.();
     logger.info('stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The catalogue is migrated on open; a database that cannot be reached stops the start with the setting to check. */
+async function openCatalogOrExplain(config: Config, logger: Logger): Promise<Catalog> {
+  try {
+    return await openCatalog(config.catalog, { logger });
+  } catch (error) {
+    const reason = error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
+    if (config.catalog.kind === 'postgres') {
+      throw new ConfigError(`${showSetting('DATABASE_URL', config.catalog.url)}: PostgreSQL cannot be reached or migrated (${reason})`);
+    }
+    throw new ConfigError(
+      `${showSetting('STORAGE_DIR', config.catalog.dataDir)}: the embedded catalogue (PGlite) cannot be opened (${reason})`,
+    );
+  }
+}
+
+function describeCatalog(config: Config): string {
+  if (config.catalog.kind === 'postgres') return `PostgreSQL at ${new URL(config.catalog.url).host}`;
+  return `PGlite at ${resolve(config.catalog.dataDir ?? '')}`;
 }
 
 /** Redis holds the rate-limit counters of every instance; a wrong REDIS_URL stops the start. */

@@ -3,12 +3,14 @@
  * of the benchmark so that its CPU and RSS are its own. BENCH_SERVER_CONFIG (JSON) says which store.
  */
 import '../support/quiet-sdk-warning.js';
-import { createApp, createLocalStore, createS3Store, listen, type ObjectStore, type S3StoreOptions } from '@s3-service/server';
+import { createApp, createLocalStore, createS3Store, listen, type ObjectStore, openCatalog, type S3StoreOptions } from '@s3-service/server';
 import express, { type Express } from 'express';
 import { type RequestTiming, send, serveBenchmarkQueries } from './ipc.js';
 
 export type ApiServerConfig = {
   store: { kind: 'local'; dir: string } | ({ kind: 's3' } & S3StoreOptions);
+  /** The catalogue: PostgreSQL at a URL, else PGlite in this folder (in memory when absent). */
+  catalog?: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir?: string };
   /** Records each request's server time (arrival to last byte handed to the socket). */
   recordTimings?: boolean;
 };
@@ -21,7 +23,8 @@ const store: ObjectStore =
     : createS3Store(withoutKind(config.store));
 
 const timings: RequestTiming[] = [];
-const app = createApp({ store });
+const catalog = await openCatalog(config.catalog ?? { kind: 'pglite' });
+const app = createApp({ store, catalog });
 const running = await listen(config.recordTimings ? timed(app, timings) : app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });
 publicUrl = running.url;
 serveBenchmarkQueries(() => timings);

@@ -16,6 +16,8 @@ export interface UploadOptions {
   workspaceId: string;
   /** Content-Type of the object. Default: the Blob's type, else the file name's extension, else application/octet-stream. */
   fileType?: string;
+  /** The name the asset is saved and downloaded as. Default: the File's name or the path's last segment. */
+  fileName?: string;
   /** Bytes per part. Default 8 MiB; at least 5 MiB; grown so a file needs at most 10 000 parts. */
   partSize?: number;
   /** Parts sent at once. Default 4. Memory use is about `concurrency x partSize`. */
@@ -109,7 +111,7 @@ async function runUpload(
 ): Promise<UploadResult> {
   const service = uploadService(deps.trpc, settings.retry);
   const partSize = choosePartSize(source.size, options.partSize);
-  const ref = await openUpload(service, source, options);
+  const ref = await openUpload(service, source, options, partSize);
   await announceStart(service, ref, partSize, options);
   const context: UploadErrorContext = { uploadId: ref.uploadId, assetId: ref.assetId };
   const { controller, dispose } = childController(options.signal);
@@ -164,13 +166,20 @@ async function runUpload(
 }
 
 /** Starts a new multipart upload, or takes up the one to resume. */
-async function openUpload(service: UploadService, source: UploadSource, options: UploadOptions): Promise<UploadRef> {
+async function openUpload(service: UploadService, source: UploadSource, options: UploadOptions, partSize: number): Promise<UploadRef> {
   const { workspaceId } = options;
   if (options.resume) return { workspaceId, assetId: options.resume.assetId, uploadId: options.resume.uploadId };
   const fileType = options.fileType ?? source.fileType ?? DEFAULT_FILE_TYPE;
   // Start is not cancellable: its answer is the only way to learn the upload's id. An abort that
   // came meanwhile aborts the upload just created.
-  const ref = await service.start(workspaceId, fileType).catch((error: unknown) => {
+  const fileName = options.fileName ?? source.fileName;
+  const details = {
+    fileType,
+    partSize,
+    ...(fileName ? { fileName } : {}),
+    ...(source.size === undefined ? {} : { fileSize: source.size }),
+  };
+  const ref = await service.start(workspaceId, details).catch((error: unknown) => {
     throw error instanceof S3ServiceError ? UploadError.from(error, {}) : error;
   });
   if (options.signal?.aborted) {

@@ -32,7 +32,13 @@ describe('router types reach the client', () => {
   });
 
   it('inputs are checked', () => {
-    expectTypeOf(client.trpc.upload.start.mutate).parameter(0).toEqualTypeOf<{ workspaceId: string; fileType: string }>();
+    expectTypeOf(client.trpc.upload.start.mutate).parameter(0).toEqualTypeOf<{
+      workspaceId: string;
+      fileType: string;
+      fileName?: string;
+      fileSize?: number;
+      partSize?: number;
+    }>();
     // @ts-expect-error fileType is required
     void client.trpc.upload.start.mutate({ workspaceId: 'ws' });
     // @ts-expect-error partNumbers are numbers

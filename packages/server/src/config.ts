@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { QuotaRules } from './catalog/catalog.js';
+import { type CatalogConfig, embeddedCatalogDir } from './catalog/config.js';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const databaseUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' });
 
 const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
 
@@ -125,6 +129,8 @@ const envSchema = z.object({
   RATE_LIMIT_PER_IP: optional(count(0, 'requests per window')).default(1_000),
   RATE_LIMIT_PER_WORKSPACE: optional(count(0, 'calls per window')).default(2_000),
   REDIS_URL: optional(redisUrl),
+  DATABASE_URL: optional(databaseUrl),
+  WORKSPACE_QUOTA_BYTES: optional(count(0, 'bytes', { zero: 'no quota' })),
   UPLOAD_TTL_HOURS: optional(count(1, 'hours')).default(24),
   UPLOAD_CLEANUP_INTERVAL_MINUTES: optional(count(0, 'minutes')).default(0),
 });
@@ -182,6 +188,9 @@ export interface Config {
   readinessTimeoutMs: number;
   rateLimits: RateLimitConfig;
   uploadCleanup: UploadCleanupConfig;
+  /** PostgreSQL (DATABASE_URL), or PGlite in STORAGE_DIR/catalog when it is unset. */
+  catalog: CatalogConfig;
+  quotas: QuotaRules;
 }
 
 export interface HttpLimits {
@@ -327,6 +336,10 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
       redisUrl: vars.REDIS_URL,
     },
     uploadCleanup: { ttlHours: vars.UPLOAD_TTL_HOURS, intervalMinutes: vars.UPLOAD_CLEANUP_INTERVAL_MINUTES },
+    catalog: vars.DATABASE_URL
+      ? { kind: 'postgres', url: vars.DATABASE_URL }
+      : { kind: 'pglite', dataDir: embeddedCatalogDir(vars.STORAGE_DIR) },
+    quotas: { defaultQuotaBytes: vars.WORKSPACE_QUOTA_BYTES || undefined },
   };
 }
 

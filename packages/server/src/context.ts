@@ -1,4 +1,5 @@
 import type { AccessPolicy, CallerInfo } from './auth/policy.js';
+import type { Catalog, QuotaRules } from './catalog/catalog.js';
 import type { UploadRules } from './config.js';
 import type { Logger } from './logger.js';
 import type { ObjectStore } from './storage/store.js';
@@ -6,8 +7,11 @@ import type { ObjectStore } from './storage/store.js';
 /** What every call may use, whoever makes it: the same for all requests of one app. */
 export interface ContextDependencies {
   store: ObjectStore;
+  /** What each workspace owns: names, sizes, open uploads, quotas. */
+  catalog: Catalog;
   policy: AccessPolicy;
   uploads: UploadRules;
+  quotas: QuotaRules;
   logger: Logger;
 }
 
@@ -47,8 +51,10 @@ export function createContextInner(deps: ContextDependencies, options: CallOptio
   const { logger, signal } = options;
   return {
     store: deps.store,
+    catalog: deps.catalog,
     policy: deps.policy,
     uploads: deps.uploads,
+    quotas: deps.quotas,
     caller: options.caller ?? { headers: {} },
     hooks: options.hooks ?? {},
     get logger() {

@@ -90,3 +90,31 @@ export const uploadExpiryDays = z
   .int({ error: 'must be a whole number of days from 1 to 3650' })
   .min(1, { error: 'must be a whole number of days from 1 to 3650' })
   .max(3650, { error: 'must be a whole number of days from 1 to 3650' });
+
+/** Characters that would let a name rewrite how it reads: bidirectional overrides and isolates (RTL tricks). */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u;
+
+/**
+ * The file name a user gave an asset, as it is served back in Content-Disposition. It is a name,
+ * never a path: no separators, no dot segments, no control characters (C0, C1, DEL) and no
+ * bidirectional controls, which could make `gpj.exe` read as `exe.jpg`.
+ */
+export const fileName = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(255, { error: 'must be at most 255 characters' })
+  .refine((name) => !/[\p{Cc}]/u.test(name), { error: 'must not contain control characters' })
+  .refine((name) => !BIDI_CONTROLS.test(name), { error: 'must not contain bidirectional control characters' })
+  .refine((name) => !/[/\\]/.test(name), { error: 'must be a file name, without / or \\' })
+  .refine((name) => name !== '.' && name !== '..', { error: 'must be a file name, not . or ..' })
+  .refine((name) => name.trim() === name, { error: 'must not start or end with spaces' })
+  .refine((name) => Buffer.byteLength(name) <= 1024, { error: 'must be at most 1024 bytes in UTF-8' });
+
+/** S3's largest object, 5 TiB. */
+export const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
+
+export const fileSize = z
+  .number({ error: 'must be a number of bytes' })
+  .int({ error: 'must be a whole number of bytes' })
+  .min(0, { error: 'must not be negative' })
+  .max(MAX_OBJECT_BYTES, { error: 'must be at most 5 TiB' });

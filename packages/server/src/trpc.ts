@@ -32,8 +32,9 @@ export const createCallerFactory = t.createCallerFactory;
 export const workspaceProcedure = t.procedure
   .input(z.object({ workspaceId }))
   .use(async ({ ctx, input, next }) => {
-    await ctx.policy.authorizeWorkspace(ctx.caller, input.workspaceId);
-    return next();
+    const grant = await ctx.policy.authorizeWorkspace(ctx.caller, input.workspaceId);
+    // Who the token says the caller is, recorded with what they upload; null without tokens.
+    return next({ ctx: { actor: grant?.subject ?? null } });
   })
   .use(({ ctx, input, next }) => {
     ctx.hooks.noteWorkspace?.(input.workspaceId);

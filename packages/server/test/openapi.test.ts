@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { allowAllPolicy } from '../src/auth/policy.js';
+import type { Catalog } from '../src/catalog/catalog.js';
 import { DEFAULT_ALLOWED_FILE_TYPES } from '../src/config.js';
 import { createContextInner } from '../src/context.js';
 import { type ErrorCode, errorCodes } from '../src/errors.js';
@@ -26,8 +27,10 @@ function documentedOperations(): string[] {
 function servedRoutes(): string[] {
   const deps = {
     store: {} as ObjectStore,
+    catalog: {} as Catalog,
     policy: allowAllPolicy,
     uploads: { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },
+    quotas: {},
     logger: silentLogger,
   };
   const router = createRestRouter(restRoutes, {
@@ -79,7 +82,13 @@ describe('the OpenAPI document of the /s3 paths', () => {
   it('names the parameters exactly as the contract spells them', () => {
     const names = (method: string, path: string) =>
       operation(method, path).parameters.map((parameter) => `${parameter.in}:${parameter.name}`);
-    expect(names('get', '/start-upload')).toEqual(['query:workspaceId', 'query:fileType']);
+    // The contract's two, then the added optional ones.
+    expect(names('get', '/start-upload')).toEqual(['query:workspaceId', 'query:fileType', 'query:fileName', 'query:fileSize']);
+    expect(
+      operation('get', '/start-upload')
+        .parameters.filter((parameter) => parameter.required)
+        .map((parameter) => parameter.name),
+    ).toEqual(['workspaceId', 'fileType']);
     expect(names('get', '/get-upload-url').sort()).toEqual(['query:PartNumber', 'query:UploadId', 'query:assetId', 'query:workspaceId']);
     expect(names('get', '/download').sort()).toEqual(['header:Range', 'query:key', 'query:workspaceId']);
     expect(names('delete', '/delete').sort()).toEqual(['query:key', 'query:workspaceId']);

@@ -52,7 +52,7 @@ describe('abandoned uploads on the local store', () => {
     clock.now = Date.now();
 
     const report = await abortStaleUploads(store, { ttlHours: 24, logger: silentLogger });
-    expect(report).toEqual({ stale: 1, aborted: 1, alreadyGone: 0, failed: 0, skippedForeign: 0 });
+    expect(report).toEqual({ stale: 1, aborted: 1, alreadyGone: 0, failed: 0, skippedForeign: 0, expiredRecords: 0 });
     expect(await isOpen(store, old.key, old.uploadId)).toBe(false);
     expect(await isOpen(store, fresh.key, fresh.uploadId)).toBe(true);
   });
@@ -66,7 +66,7 @@ describe('abandoned uploads on the local store', () => {
     clock.now = Date.now();
 
     const dry = await abortStaleUploads(store, { ttlHours: 24, logger: silentLogger, dryRun: true });
-    expect(dry).toEqual({ stale: 1, aborted: 0, alreadyGone: 0, failed: 0, skippedForeign: 1 });
+    expect(dry).toEqual({ stale: 1, aborted: 0, alreadyGone: 0, failed: 0, skippedForeign: 1, expiredRecords: 0 });
     expect(await isOpen(store, 'ws-clean/digital_assets/dry1', ours.uploadId)).toBe(true);
 
     await abortStaleUploads(store, { ttlHours: 24, logger: silentLogger });

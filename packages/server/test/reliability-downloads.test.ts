@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CreateAppOptions } from '../src/http/app.js';
 import { createLocalStore } from '../src/storage/local/index.js';
 import { createS3Store } from '../src/storage/s3/index.js';
 import type { ObjectStore } from '../src/storage/store.js';
@@ -17,7 +16,7 @@ import { completeUpload, downloadUrl, openDownload, uploadParts } from './suppor
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { fakeS3Store, startFakeS3 } from './support/s3-fake-server.js';
 import { s3StoreOptions } from './support/s3-harness.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startServer, type TestAppOptions, type TestServer } from './support/server.js';
 
 /** What the store handed out: every body it opened and how many bytes were read from them. */
 interface StoreTap {
@@ -60,7 +59,7 @@ const localStore: StoreFactory = async (publicUrl) => {
 };
 
 /** The app over `factory`'s store holding one object of `size` random bytes, uploaded through /s3. */
-async function startRig(factory: StoreFactory, size: number, appOptions: Omit<CreateAppOptions, 'store'> = {}): Promise<Rig> {
+async function startRig(factory: StoreFactory, size: number, appOptions: TestAppOptions = {}): Promise<Rig> {
   const tap: StoreTap = { bodies: [], bytesRead: 0 };
   const server = await startServer(async (publicUrl) => {
     const made = await factory(publicUrl);

@@ -130,7 +130,7 @@ describe('a complete cut short by SIGKILL, then retried', () => {
     await first.exited;
 
     const second = await started(s3Env());
-    expect(await (await fetch(`${second.url}/readyz`)).json()).toEqual({ status: 'ready', store: 's3' });
+    expect(await (await fetch(`${second.url}/readyz`)).json()).toEqual({ status: 'ready', store: 's3', catalog: 'pglite' });
     const retried = await completeUpload(second.url, upload);
     expect({ status: retried.status, body: retried.body }).toMatchObject({ status: 200, body: { success: true, key: upload.key } });
     expect(sha256(await downloadAll(downloadUrl(second.url, workspaceId, upload.key)))).toBe(sha256(whole));

@@ -136,7 +136,7 @@ describe('readiness of the local store', () => {
     const dir = await tempDir('readiness-test-');
     const server = await startServer(async (publicUrl) => ({ store: await createLocalStore({ dir, publicUrl }) }));
     defer(() => server.close());
-    expect((await rest(server.url, 'GET', '/readyz')).body).toEqual({ status: 'ready', store: 'local' });
+    expect((await rest(server.url, 'GET', '/readyz')).body).toEqual({ status: 'ready', store: 'local', catalog: 'pglite' });
 
     await rm(join(dir, 'uploads'), { recursive: true });
     const ready = await rest(server.url, 'GET', '/readyz');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessPolicy } from '../src/auth/policy.js';
+import { openPgliteCatalog } from '../src/catalog/pglite.js';
 import { DEFAULT_ALLOWED_FILE_TYPES } from '../src/config.js';
 import { type CallHooks, type ContextDependencies, createContextInner } from '../src/context.js';
 import { AppError } from '../src/errors.js';
@@ -36,9 +37,17 @@ describe('the router through createCaller', () => {
 
   beforeAll(async () => {
     harness = await startLocalHarness();
-    deps = { store: harness.store, policy: headerPolicy, uploads: { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES }, logger: silentLogger };
+    deps = {
+      store: harness.store,
+      catalog: await openPgliteCatalog(),
+      policy: headerPolicy,
+      uploads: { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },
+      quotas: {},
+      logger: silentLogger,
+    };
   });
   afterAll(async () => {
+    await deps?.catalog.close();
     await harness?.close();
   });
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { openPgliteCatalog } from '../src/catalog/pglite.js';
 import { createApp } from '../src/http/app.js';
 import { createDrainState } from '../src/http/drain.js';
 import { listen } from '../src/http/server.js';
@@ -11,6 +12,12 @@ import { useCleanups } from './support/cleanups.js';
 import { completeUpload, downloadUrl, openDownload, uploadParts } from './support/rest-client.js';
 
 const { defer, tempDir } = useCleanups();
+
+async function testCatalog() {
+  const catalog = await openPgliteCatalog();
+  defer(() => catalog.close());
+  return catalog;
+}
 
 async function apiWithObject(env: Record<string, string>, size: number): Promise<{ api: ApiProcess; url: string; data: Buffer }> {
   const api = await startApi({ STORAGE_DIR: await tempDir('shutdown-test-'), ...env });
@@ -80,7 +87,7 @@ describe('graceful shutdown of the API process', () => {
     const dir = await tempDir('shutdown-test-');
     const store = await createLocalStore({ dir, publicUrl: 'http://127.0.0.1' });
     const drain = createDrainState();
-    const running = await listen(createApp({ store, drain }), { host: '127.0.0.1', port: 0, drain });
+    const running = await listen(createApp({ store, catalog: await testCatalog(), drain }), { host: '127.0.0.1', port: 0, drain });
     defer(() => running.close());
     expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
 
@@ -99,7 +106,7 @@ describe('graceful shutdown of the API process', () => {
     const dir = await tempDir('shutdown-test-');
     const store = await createLocalStore({ dir, publicUrl: 'http://127.0.0.1' });
     const drain = createDrainState();
-    const running = await listen(createApp({ store, drain }), { host: '127.0.0.1', port: 0, drain });
+    const running = await listen(createApp({ store, catalog: await testCatalog(), drain }), { host: '127.0.0.1', port: 0, drain });
     const closing = running.close();
     expect(drain.draining).toBe(true);
     await closing;
@@ -109,7 +116,7 @@ describe('graceful shutdown of the API process', () => {
   it('answers 408 to a client that sends its headers too slowly (slowloris)', { timeout: 20_000 }, async () => {
     const dir = await tempDir('shutdown-test-');
     const store = await createLocalStore({ dir, publicUrl: 'http://127.0.0.1' });
-    const running = await listen(createApp({ store }), { host: '127.0.0.1', port: 0, headersTimeoutMs: 500 });
+    const running = await listen(createApp({ store, catalog: await testCatalog() }), { host: '127.0.0.1', port: 0, headersTimeoutMs: 500 });
     defer(() => running.close());
     const socket = connect(Number(new URL(running.url).port), '127.0.0.1');
     await once(socket, 'connect');

@@ -177,7 +177,7 @@ describe('the .env file', () => {
     const api = runScript(API_MAIN, {}, [], { cwd });
     defer(() => killApi(api));
     const line = await api.waitForLog((entry) => typeof entry.url === 'string');
-    expect(line.msg).toContain(`(store: local disk at ${join(cwd, 'from-dotenv')})`);
+    expect(line.msg).toContain(`(store: local disk at ${join(cwd, 'from-dotenv')};`);
     expect(line.url).not.toMatch(/:1$/);
     expect(existsSync(join(cwd, 'from-dotenv', '.signing-secret'))).toBe(false);
   });
@@ -189,7 +189,7 @@ describe('the .env file', () => {
     const api = runScript(API_MAIN, { STORAGE_DIR: real }, [], { cwd });
     defer(() => killApi(api));
     const line = await api.waitForLog((entry) => typeof entry.url === 'string');
-    expect(line.msg).toContain(`(store: local disk at ${real})`);
+    expect(line.msg).toContain(`(store: local disk at ${real};`);
     expect(existsSync(join(cwd, 'from-dotenv'))).toBe(false);
   });
 

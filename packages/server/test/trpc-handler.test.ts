@@ -5,6 +5,7 @@ import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowAllPolicy } from '../src/auth/policy.js';
+import { openPgliteCatalog } from '../src/catalog/pglite.js';
 import { DEFAULT_ALLOWED_FILE_TYPES } from '../src/config.js';
 import { type AppDependencies, createRequestContext } from '../src/http/request-context.js';
 import { trpcHandler } from '../src/http/trpc-handler.js';
@@ -44,8 +45,10 @@ describe('tRPC handler: answers exactly as @trpc/server’s Express adapter does
     const deps: AppDependencies = {
       downloadIdleTimeoutMs: 60_000,
       store: harness.store,
+      catalog: await openPgliteCatalog(),
       policy: allowAllPolicy,
       uploads: { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },
+      quotas: {},
       logger: silentLogger,
     };
     const app = express();

@@ -1,3 +1,4 @@
+import { baseName } from './file-name.js';
 import { fileTypeFromName } from './mime.js';
 import { partCount, partLength } from './part-size.js';
 import type { SourcePart, UploadSource } from './source.js';
@@ -11,6 +12,7 @@ export function blobSource(blob: Blob): UploadSource {
   return {
     size: blob.size,
     fileType: blob.type || fileTypeFromName(typeof name === 'string' ? name : undefined),
+    fileName: baseName(name),
     async *parts(partSize: number): AsyncGenerator<SourcePart, void, undefined> {
       const count = partCount(blob.size, partSize);
       for (let partNumber = 1; partNumber <= count; partNumber++) {

@@ -6,6 +6,7 @@ export function bytesSource(bytes: Uint8Array<ArrayBuffer>): UploadSource {
   return {
     size: bytes.byteLength,
     fileType: undefined,
+    fileName: undefined,
     async *parts(partSize: number): AsyncGenerator<SourcePart, void, undefined> {
       const count = partCount(bytes.byteLength, partSize);
       for (let partNumber = 1; partNumber <= count; partNumber++) {

@@ -1,4 +1,5 @@
 import { UploadError } from '../errors.js';
+import { baseName } from './file-name.js';
 import { fileTypeFromName } from './mime.js';
 import { partCount, partLength } from './part-size.js';
 import type { SourcePart, UploadSource } from './source.js';
@@ -40,6 +41,7 @@ export async function fileSource(path: string): Promise<UploadSource> {
   return {
     size,
     fileType: fileTypeFromName(path),
+    fileName: baseName(path),
     async *parts(partSize: number): AsyncGenerator<SourcePart, void, undefined> {
       const count = partCount(size, partSize);
       for (let partNumber = 1; partNumber <= count; partNumber++) {

@@ -28,13 +28,21 @@ const ABORT_RECHECK_MS = 250;
  * are retried after transient failures; the server's complete even succeeds when a retry finds
  * the object already assembled from the same parts.
  */
+/** What the server records of a new upload: its type, and the name, size and part size when known. */
+export interface StartDetails {
+  fileType: string;
+  fileName?: string;
+  fileSize?: number;
+  partSize?: number;
+}
+
 export function uploadService(trpc: TRPCClient<AppRouter>, retry: RetryPolicy) {
   const retried = <T>(call: () => Promise<T>, signal?: AbortSignal) => withRetries(() => callService(call, signal), retry, signal);
 
   return {
     /** Never retried: a start whose answer was lost would leave an upload nobody knows of. */
-    async start(workspaceId: string, fileType: string): Promise<UploadRef> {
-      const started = await callService(() => trpc.upload.start.mutate({ workspaceId, fileType }));
+    async start(workspaceId: string, file: StartDetails): Promise<UploadRef> {
+      const started = await callService(() => trpc.upload.start.mutate({ workspaceId, ...file }));
       return { workspaceId, assetId: started.assetId, uploadId: started.uploadId };
     },
 

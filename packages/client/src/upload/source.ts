@@ -19,6 +19,8 @@ export interface UploadSource {
   readonly size: number | undefined;
   /** A Content-Type guessed from the input (a Blob's type, a file name's extension). */
   readonly fileType: string | undefined;
+  /** The input's own name (a File's name, a path's last segment), saved as the asset's name. */
+  readonly fileName: string | undefined;
   /**
    * Parts in order, from part 1. Async generators queue concurrent `next()` calls, so several
    * workers may pull from one iterator safely.

@@ -1,4 +1,5 @@
 import { UploadError } from '../errors.js';
+import { baseName } from './file-name.js';
 import { fileTypeFromName } from './mime.js';
 import { MAX_PARTS } from './part-size.js';
 import type { SourcePart, UploadSource } from './source.js';
@@ -42,6 +43,7 @@ export function streamSource(input: ByteStream, options: StreamSourceOptions = {
   return {
     size: options.size,
     fileType: fileTypeFromName(typeof path === 'string' ? path : undefined),
+    fileName: baseName(path),
     parts: (partSize) => streamParts(chunks(), partSize, options.size),
     close: async () => {
       if (isReadableStream(input)) await reader?.cancel().catch(() => {});

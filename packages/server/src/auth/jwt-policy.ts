@@ -34,6 +34,7 @@ export function createJwtPolicy(config: JwtAuthConfig): AccessPolicy {
       if (!Array.isArray(workspaces) || !workspaces.some((id) => String(id) === workspaceId)) {
         throw new AppError('FORBIDDEN', `this token may not use workspace ${workspaceId}`);
       }
+      return { subject: typeof payload.sub === 'string' ? payload.sub : undefined };
     },
     async authorizeAdmin(caller) {
       const payload = await verify(caller);

@@ -1,8 +1,10 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { Catalog } from './catalog.js';
+import { lockCatalogFolder } from './folder-lock.js';
 import { MIGRATIONS } from './migrations.js';
 import { createSqlCatalog, type SqlDatabase } from './sql-catalog.js';
 
@@ -30,12 +32,19 @@ async function freshMigratedSnapshot(): Promise<Blob> {
 /** The embedded catalogue: PostgreSQL compiled to WebAssembly, in this process, the same SQL as a server. */
 export async function openPgliteCatalog(options: PgliteCatalogOptions = {}): Promise<Catalog> {
   let client: PGlite;
+  let unlock = async () => {};
   if (options.dataDir === undefined) {
     migratedSnapshot ??= freshMigratedSnapshot();
     client = await PGlite.create({ loadDataDir: await migratedSnapshot });
   } else {
     await mkdir(options.dataDir, { recursive: true });
-    client = await PGlite.create({ dataDir: options.dataDir });
+    unlock = await lockCatalogFolder(options.dataDir);
+    try {
+      client = await PGlite.create({ dataDir: join(options.dataDir, 'pgdata') });
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
   }
   const db = drizzle({ client });
   await migrate(db, MIGRATIONS);
@@ -43,6 +52,7 @@ export async function openPgliteCatalog(options: PgliteCatalogOptions = {}): Pro
     kind: 'pglite',
     close: async () => {
       if (!client.closed) await client.close();
+      await unlock();
     },
   });
 }

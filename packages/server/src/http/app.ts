@@ -1,6 +1,7 @@
 import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { type AccessPolicy, allowAllPolicy } from '../auth/policy.js';
+import type { Catalog, QuotaRules } from '../catalog/catalog.js';
 import { DEFAULT_ALLOWED_FILE_TYPES, type UploadRules } from '../config.js';
 import { toAppError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -23,6 +24,10 @@ import { createWebAppRouter } from './web-app.js';
 
 export interface CreateAppOptions {
   store: ObjectStore;
+  /** The asset catalogue (openCatalog): names, sizes, open uploads and quotas of every workspace. */
+  catalog: Catalog;
+  /** The default per-workspace quota; absent: none. */
+  quotas?: QuotaRules;
   /** Who may use which workspace; defaults to letting everyone in (local development). */
   policy?: AccessPolicy;
   logger?: Logger;
@@ -57,6 +62,8 @@ export function createApp(options: CreateAppOptions): Express {
   const downloadIdleTimeoutMs = options.downloadIdleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS;
   const deps: AppDependencies = {
     store: options.store,
+    catalog: options.catalog,
+    quotas: options.quotas ?? {},
     downloadIdleTimeoutMs,
     policy: options.policy ?? allowAllPolicy,
     uploads: options.uploads ?? { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },
@@ -75,7 +82,14 @@ export function createApp(options: CreateAppOptions): Express {
   app.use(requestLogger(logger), closeConnectionsWhileDraining(drain));
 
   // Probes come before everything that could refuse them: authorization and rate limits.
-  app.use(healthRoutes({ store: options.store, drain, readinessTimeoutMs: options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS }));
+  app.use(
+    healthRoutes({
+      store: options.store,
+      catalog: options.catalog,
+      drain,
+      readinessTimeoutMs: options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS,
+    }),
+  );
 
   // The store's own URLs carry raw part bodies, so no body parser may run ahead of them; they
   // answer CORS from the bucket's rules, like S3, not from the API's allowlist.

@@ -1,11 +1,13 @@
 import { Router } from 'express';
-import { toAppError } from '../errors.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { AppError, toAppError } from '../errors.js';
 import { checkReadyWithin } from '../storage/not-ready.js';
 import type { ObjectStore } from '../storage/store.js';
 import type { DrainState } from './drain.js';
 
 export interface HealthOptions {
   store: ObjectStore;
+  catalog: Catalog;
   drain: DrainState;
   /** How long /readyz waits for the store before it answers 503. */
   readinessTimeoutMs: number;
@@ -20,6 +22,7 @@ export interface HealthOptions {
 export function healthRoutes(options: HealthOptions): Router {
   const router = Router();
   const checkStore = singleFlight(() => checkReadyWithin((check) => options.store.checkReady(check), options.readinessTimeoutMs));
+  const checkCatalog = singleFlight(() => withDeadline(options.catalog.checkReady(), options.readinessTimeoutMs));
 
   router.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });
@@ -31,12 +34,13 @@ export function healthRoutes(options: HealthOptions): Router {
       res.status(503).json({ status: 'draining' });
       return;
     }
+    const names = { store: options.store.kind, catalog: options.catalog.kind };
     try {
-      await checkStore();
-      res.json({ status: 'ready', store: options.store.kind });
+      await Promise.all([checkStore(), checkCatalog()]);
+      res.json({ status: 'ready', ...names });
     } catch (error) {
       const appError = toAppError(error);
-      res.status(503).json({ status: 'unavailable', store: options.store.kind, error: appError.message, code: appError.appCode });
+      res.status(503).json({ status: 'unavailable', ...names, error: appError.message, code: appError.appCode });
     }
   });
 
@@ -52,4 +56,16 @@ function singleFlight(task: () => Promise<void>): () => Promise<void> {
     });
     return running;
   };
+}
+
+/** A database that does not answer at all (a partition) fails the probe at its deadline, not the orchestrator's. */
+function withDeadline(check: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new AppError('CATALOG_UNAVAILABLE', `the asset catalogue did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([check, deadline]).finally(() => clearTimeout(timer));
 }

@@ -58,7 +58,7 @@ export function integerQuery<F extends string>(
 ): RestParameter<F> {
   return {
     ...stringQuery(name, schema, description, options),
-    read: (raw) => (typeof raw === 'string' && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : raw),
+    read: (raw) => (typeof raw === 'string' && /^[0-9]{1,15}$/.test(raw) ? Number(raw) : raw),
   };
 }
 

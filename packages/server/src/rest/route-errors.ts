@@ -9,8 +9,8 @@ export const anyRequestErrors = ['RATE_LIMITED', 'INTERNAL_ERROR'] as const sati
 /** With authorization configured: no valid bearer token, or no right to the workspace or bucket. */
 const accessErrors = ['UNAUTHORIZED', 'FORBIDDEN'] as const satisfies readonly ErrorCode[];
 
-/** The store failed or did not answer in time. */
-const storeErrors = ['S3_ERROR', 'STORE_TIMEOUT'] as const satisfies readonly ErrorCode[];
+/** The store failed or did not answer in time, or the catalogue (the database) could not be reached. */
+const storeErrors = ['S3_ERROR', 'STORE_TIMEOUT', 'CATALOG_UNAVAILABLE'] as const satisfies readonly ErrorCode[];
 
 /** A route's inputs can be absent or malformed. */
 export const inputErrors = ['MISSING_PARAMETER', 'INVALID_PARAMETER'] as const satisfies readonly ErrorCode[];

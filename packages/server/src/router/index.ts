@@ -3,12 +3,14 @@ import { bucketRouter } from './bucket.js';
 import { downloadRouter } from './download.js';
 import { objectRouter } from './object.js';
 import { uploadRouter } from './upload.js';
+import { workspaceRouter } from './workspace.js';
 
 /** Everything served at /trpc; its type is the client's contract. */
 export const appRouter = router({
   upload: uploadRouter,
   object: objectRouter,
   bucket: bucketRouter,
+  workspace: workspaceRouter,
 });
 
 export type AppRouter = typeof appRouter;

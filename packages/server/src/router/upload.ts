@@ -1,17 +1,26 @@
 import type { TRPCRouterRecord } from '@trpc/server';
+import pLimit from 'p-limit';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
-import { assetId, etag, fileType, MAX_PARTS, partNumber, partSize, uploadId } from '../schemas.js';
-import { assetKey, newAssetId } from '../storage/keys.js';
-import { multipartEtag } from '../storage/multipart.js';
-import type { ObjectStore } from '../storage/store.js';
+import { abortUpload, completeUpload, listStoredParts, prepareSigning, startUpload } from '../assets/uploads.js';
+import type { UploadRecord } from '../catalog/catalog.js';
+import { isAppError } from '../errors.js';
+import { assetId, etag, fileName, fileSize, fileType, MAX_PARTS, partNumber, partSize, uploadId } from '../schemas.js';
 import { workspaceProcedure } from '../trpc.js';
-import { assertFileTypeAllowed, assertWithinSizeLimit } from '../upload-rules.js';
 
 /** The documented lifetime of a part URL. */
 export const PART_URL_EXPIRES_IN = 3600;
 
 const uploadRef = z.object({ assetId, uploadId });
+
+const startInput = z.object({
+  fileType,
+  /** Saved with the asset and served back as the download's name. */
+  fileName: fileName.optional(),
+  /** The whole file's size: held against the workspace's quota from the start. */
+  fileSize: fileSize.optional(),
+  /** The part size the client will use, so another device can resume with the same cut. */
+  partSize: partSize.min(1, { error: 'must be at least 1 byte' }).optional(),
+});
 
 const completeInput = uploadRef.extend({
   parts: z
@@ -41,33 +50,30 @@ const signPartsInput = uploadRef
     path: ['partSizes'],
   });
 
+const listOpenInput = z.object({
+  cursor: z.string().min(1).max(1024).optional(),
+  limit: z.number().int().min(1, { error: 'must be from 1 to 100' }).max(100, { error: 'must be from 1 to 100' }).default(20),
+});
+
+/** Parts are counted in the store for a page of open uploads at once, a few at a time. */
+const PART_COUNT_CONCURRENCY = 8;
+
 export const uploadRouter = {
-  start: workspaceProcedure.input(z.object({ fileType })).mutation(async ({ ctx, input }) => {
-    assertFileTypeAllowed(input.fileType, ctx.uploads);
-    const newId = newAssetId();
-    const key = assetKey(input.workspaceId, newId);
-    const { uploadId: createdId } = await ctx.store.createMultipartUpload(key, input.fileType);
-    return { uploadId: createdId, assetId: newId, key };
+  start: workspaceProcedure.input(startInput).mutation(async ({ ctx, input }) => {
+    const upload = await startUpload(ctx, { ...input, actor: ctx.actor });
+    return { uploadId: upload.uploadId, assetId: upload.assetId, key: upload.key };
   }),
 
   signPart: workspaceProcedure.input(signPartInput).query(async ({ ctx, input }) => {
-    const key = assetKey(input.workspaceId, input.assetId);
-    const contentLengths = input.contentLength === undefined ? undefined : [input.contentLength];
-    if (contentLengths) assertWithinSizeLimit(input.contentLength!, ctx.uploads);
-    await ctx.store.assertUploadOpen(key, input.uploadId);
-    const [url] = await ctx.store.signPartUrls(key, input.uploadId, [input.partNumber], PART_URL_EXPIRES_IN, { contentLengths });
+    const sizes = input.contentLength === undefined ? undefined : [input.contentLength];
+    const key = await prepareSigning(ctx, input, [input.partNumber], sizes);
+    const [url] = await ctx.store.signPartUrls(key, input.uploadId, [input.partNumber], PART_URL_EXPIRES_IN, { contentLengths: sizes });
     return { url: url!, expiresIn: PART_URL_EXPIRES_IN };
   }),
 
   /** One upload check for the whole batch: a client signs hundreds of parts in one call. */
   signParts: workspaceProcedure.input(signPartsInput).mutation(async ({ ctx, input }) => {
-    const key = assetKey(input.workspaceId, input.assetId);
-    if (input.partSizes)
-      assertWithinSizeLimit(
-        input.partSizes.reduce((sum, size) => sum + size, 0),
-        ctx.uploads,
-      );
-    await ctx.store.assertUploadOpen(key, input.uploadId);
+    const key = await prepareSigning(ctx, input, input.partNumbers, input.partSizes);
     const urls = await ctx.store.signPartUrls(key, input.uploadId, input.partNumbers, PART_URL_EXPIRES_IN, {
       contentLengths: input.partSizes,
     });
@@ -78,61 +84,59 @@ export const uploadRouter = {
   }),
 
   listParts: workspaceProcedure.input(uploadRef).query(async ({ ctx, input }) => {
-    const key = assetKey(input.workspaceId, input.assetId);
-    return { parts: await ctx.store.listParts(key, input.uploadId) };
+    return { parts: await listStoredParts(ctx, input) };
   }),
 
   complete: workspaceProcedure.input(completeInput).mutation(async ({ ctx, input }) => {
-    const key = assetKey(input.workspaceId, input.assetId);
-    if (ctx.uploads.maxUploadBytes !== undefined) await assertPartsWithinLimit(ctx.store, key, input.uploadId, input.parts, ctx.uploads);
-    const { etag: objectEtag } = await completeOnce(ctx.store, key, input.uploadId, input.parts);
-    return { success: true as const, key, location: `s3://${ctx.store.bucket}/${key}`, etag: objectEtag };
+    const { asset } = await completeUpload(ctx, input, input.parts);
+    return {
+      success: true as const,
+      key: asset.key,
+      location: `s3://${ctx.store.bucket}/${asset.key}`,
+      etag: asset.etag,
+      size: asset.size,
+      fileName: asset.fileName,
+    };
   }),
 
   abort: workspaceProcedure.input(uploadRef).mutation(async ({ ctx, input }) => {
-    await ctx.store.abortMultipartUpload(assetKey(input.workspaceId, input.assetId), input.uploadId);
+    await abortUpload(ctx, input);
     return { success: true as const };
+  }),
+
+  /**
+   * The workspace's unfinished uploads, newest first, with what the store holds of each: any
+   * device can resume one. An upload the store no longer has (expired by a lifecycle rule) is
+   * marked expired and left out.
+   */
+  listOpen: workspaceProcedure.input(listOpenInput).query(async ({ ctx, input }) => {
+    const page = await ctx.catalog.listOpenUploads(input.workspaceId, { cursor: input.cursor, limit: input.limit });
+    const limit = pLimit(PART_COUNT_CONCURRENCY);
+    const described = await Promise.all(page.uploads.map((upload) => limit(() => describeOpenUpload(ctx, upload))));
+    return { uploads: described.filter((upload) => upload !== undefined), nextCursor: page.nextCursor ?? null };
   }),
 } satisfies TRPCRouterRecord;
 
-/** The limit is judged on what the store holds, not on what the caller says it sent. */
-async function assertPartsWithinLimit(
-  store: ObjectStore,
-  key: string,
-  id: string,
-  parts: ReadonlyArray<{ partNumber: number }>,
-  rules: Parameters<typeof assertWithinSizeLimit>[1],
-): Promise<void> {
-  let stored: Awaited<ReturnType<ObjectStore['listParts']>>;
+async function describeOpenUpload(ctx: Parameters<typeof completeUpload>[0], upload: UploadRecord) {
+  let parts: Awaited<ReturnType<typeof ctx.store.listParts>>;
   try {
-    stored = await store.listParts(key, id);
+    parts = await ctx.store.listParts(upload.key, upload.uploadId);
   } catch (error) {
-    // A finished upload is judged by completeOnce (a retried complete must still succeed).
-    if (error instanceof AppError && error.appCode === 'INVALID_UPLOAD_ID') return;
-    throw error;
+    if (!isAppError(error) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
+    await ctx.catalog.finishUpload(upload.workspaceId, upload.uploadId, 'expired');
+    return undefined;
   }
-  const listed = new Set(parts.map((part) => part.partNumber));
-  const total = stored.filter((part) => listed.has(part.partNumber)).reduce((sum, part) => sum + part.size, 0);
-  assertWithinSizeLimit(total, rules);
-}
-
-/**
- * A complete whose answer was lost gets retried; the upload is gone by then. When the object at
- * the key is exactly what these parts assemble to (same multipart ETag), the retry succeeds too.
- */
-async function completeOnce(
-  store: ObjectStore,
-  key: string,
-  id: string,
-  parts: ReadonlyArray<{ partNumber: number; etag: string }>,
-): Promise<{ etag: string }> {
-  try {
-    return await store.completeMultipartUpload(key, id, parts);
-  } catch (error) {
-    if (!(error instanceof AppError) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
-    const expected = multipartEtag(parts.map((part) => part.etag));
-    const existing = expected ? await store.headObject(key) : null;
-    if (existing && existing.etag === expected) return { etag: existing.etag };
-    throw error;
-  }
+  return {
+    uploadId: upload.uploadId,
+    assetId: upload.assetId,
+    key: upload.key,
+    fileName: upload.fileName,
+    fileType: upload.fileType,
+    fileSize: upload.declaredSize,
+    partSize: upload.partSize,
+    partsDone: parts.length,
+    bytesDone: parts.reduce((sum, part) => sum + part.size, 0),
+    startedAt: upload.startedAt,
+    startedBy: upload.startedBy,
+  };
 }

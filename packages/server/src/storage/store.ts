@@ -65,6 +65,11 @@ export interface CheckReadyOptions {
   signal?: AbortSignal;
 }
 
+export interface SignGetOptions {
+  /** The name the download is saved as (Content-Disposition); absent: the key's last segment. */
+  fileName?: string;
+}
+
 export interface SignPartOptions {
   /** Byte length each part's PUT must have, in the order of the part numbers. */
   contentLengths?: readonly number[];
@@ -89,8 +94,8 @@ export interface SignedUrlEndpoint {
   readonly basePath: string;
   /** INVALID_SIGNATURE unless `query` is a valid, unexpired signature of a part PUT to `key`. */
   verifyPartUrl(key: string, query: URLSearchParams): PartGrant;
-  /** INVALID_SIGNATURE unless `query` is a valid, unexpired signature of a GET of `key`. */
-  verifyGetUrl(key: string, query: URLSearchParams): void;
+  /** INVALID_SIGNATURE unless `query` is a valid, unexpired signature of a GET of `key`; returns the name it was signed with. */
+  verifyGetUrl(key: string, query: URLSearchParams): { fileName?: string };
   /**
    * Stores `body` as the granted part and returns its quoted ETag: INVALID_UPLOAD_ID for an upload
    * that is not open, PAYLOAD_TOO_LARGE past the part limit (or the granted length),
@@ -129,7 +134,8 @@ export interface ObjectStore {
   completeMultipartUpload(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<{ etag: string }>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
 
-  signGetUrl(key: string, expiresIn: number): Promise<string>;
+  /** A GET URL that serves the object as an attachment, saved as `fileName` when given. */
+  signGetUrl(key: string, expiresIn: number, options?: SignGetOptions): Promise<string>;
   getObject(key: string, options?: GetObjectOptions): Promise<ObjectBody>;
   /** `null` when no object is at `key`. */
   headObject(key: string): Promise<ObjectInfo | null>;

@@ -1,3 +1,4 @@
+import type { Catalog } from '../catalog/catalog.js';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/store.js';
 import { abortStaleUploads } from './abort-stale.js';
@@ -6,6 +7,7 @@ export interface CleanupJobOptions {
   intervalMinutes: number;
   ttlHours: number;
   logger: Logger;
+  catalog?: Catalog;
 }
 
 export interface CleanupJob {
@@ -24,8 +26,14 @@ export function startCleanupJob(store: ObjectStore, options: CleanupJobOptions):
   let running: Promise<void> | undefined;
   const runOnce = async () => {
     try {
-      const report = await abortStaleUploads(store, { ttlHours: options.ttlHours, logger: options.logger, signal: controller.signal });
-      if (report.stale > 0 || report.failed > 0) options.logger.info({ ...report }, 'abandoned upload cleanup finished');
+      const report = await abortStaleUploads(store, {
+        ttlHours: options.ttlHours,
+        logger: options.logger,
+        signal: controller.signal,
+        catalog: options.catalog,
+      });
+      if (report.stale > 0 || report.failed > 0 || report.expiredRecords > 0)
+        options.logger.info({ ...report }, 'abandoned upload cleanup finished');
     } catch (error) {
       options.logger.warn({ err: error }, 'abandoned upload cleanup failed; retrying at the next interval');
     }

@@ -7,6 +7,9 @@ import { UnsatisfiableRangeError } from '../../storage/byte-range.js';
 import type { ObjectBody } from '../../storage/store.js';
 import { withIdleTimeout } from './idle-guard.js';
 
+/** An object to send, with the name it is saved as when the catalogue knows one. */
+export type NamedObjectBody = ObjectBody & { fileName?: string | null };
+
 export interface WriteObjectOptions {
   /** A body whose bytes stop moving this long (stalled store or stalled reader) is cut. */
   idleTimeoutMs: number;
@@ -23,7 +26,7 @@ export interface WriteObjectOptions {
 export async function writeObject(
   req: Request,
   res: Response,
-  open: () => Promise<ObjectBody>,
+  open: () => Promise<NamedObjectBody>,
   options: WriteObjectOptions,
 ): Promise<void> {
   const object = await open().catch((error: unknown) => {
@@ -53,14 +56,15 @@ export async function writeObject(
  * Set one by one with setHeader: Express's res.set would append a charset to the stored
  * Content-Type, and the bytes are sent as they were stored.
  */
-function objectHeaders(object: ObjectBody): Record<string, string> {
+function objectHeaders(object: NamedObjectBody): Record<string, string> {
   return {
     'Content-Type': object.contentType,
     'Content-Length': String(object.contentLength),
     ETag: object.etag,
     'Last-Modified': object.lastModified.toUTCString(),
     'Accept-Ranges': 'bytes',
-    'Content-Disposition': contentDisposition(object.key.split('/').pop() ?? 'download'),
+    // RFC 6266: an ASCII fallback plus filename* for names beyond it, as the content-disposition package writes them.
+    'Content-Disposition': contentDisposition(object.fileName || (object.key.split('/').pop() ?? 'download')),
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': 'private, no-cache',
     ...(object.range ? { 'Content-Range': `bytes ${object.range.start}-${object.range.end}/${object.size}` } : {}),

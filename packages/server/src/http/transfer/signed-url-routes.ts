@@ -38,9 +38,9 @@ export function createSignedUrlRoutes(store: ObjectStore & { signedUrls: SignedU
 
   router.get(objectRoute, async (req, res) => {
     const key = keyOf(req);
-    endpoint.verifyGetUrl(key, queryOf(req));
+    const { fileName } = endpoint.verifyGetUrl(key, queryOf(req));
     const range = parseRange(req.get('range'));
-    const open = () => store.getObject(key, range ? { range } : {});
+    const open = async () => ({ ...(await store.getObject(key, range ? { range } : {})), fileName });
     await writeObject(req, res, open, { idleTimeoutMs: options.downloadIdleTimeoutMs, logger: options.logger });
   });
 

@@ -30,7 +30,10 @@ export const download = streamRoute({
       ETag: { description: "The object's ETag, quoted; multipart objects end in `-<part count>`.", schema: downloadHeaders.etag },
       'Last-Modified': { description: 'When the object was completed (HTTP date).', schema: downloadHeaders.lastModified },
       'Accept-Ranges': { description: 'Single byte ranges are served.', schema: downloadHeaders.acceptRanges },
-      'Content-Disposition': { description: 'Always an attachment named after the asset id.', schema: downloadHeaders.contentDisposition },
+      'Content-Disposition': {
+        description: 'Always an attachment, named with the fileName given at start-upload (RFC 6266), else the asset id.',
+        schema: downloadHeaders.contentDisposition,
+      },
       'Content-Range': {
         description: 'The range served: `bytes first-last/size`.',
         schema: downloadHeaders.contentRange,

@@ -1,5 +1,5 @@
-import { fileType } from '../../schemas.js';
-import { stringQuery } from '../params.js';
+import { fileName, fileSize, fileType } from '../../schemas.js';
+import { integerQuery, stringQuery } from '../params.js';
 import { jsonRoute } from '../route.js';
 import { inputErrors, storeRouteErrors } from '../route-errors.js';
 import {
@@ -27,14 +27,25 @@ export const startUpload = jsonRoute({
   summary: 'Start a multipart upload',
   description:
     'Creates an upload of a new asset in the workspace. The server picks the assetId; the object will live at ' +
-    "`{workspaceId}/digital_assets/{assetId}`. The fileType must be on the server's allowlist (ALLOWED_FILE_TYPES).",
+    "`{workspaceId}/digital_assets/{assetId}`. The fileType must be on the server's allowlist (ALLOWED_FILE_TYPES). " +
+    "An optional fileName is kept as the asset's name and served back as the download's file name; an optional " +
+    "fileSize is held against the workspace's quota from the start (QUOTA_EXCEEDED when it does not fit).",
   access: 'workspace',
   procedure: (caller) => caller.upload.start,
   parameters: [
     workspaceParameter,
     stringQuery('fileType', fileType, 'The MIME type of the file, stored as its Content-Type.', { example: 'image/png' }),
+    stringQuery('fileName', fileName, 'The file name to keep: 1-255 characters, no path separators or control characters.', {
+      example: 'report.pdf',
+      required: false,
+    }),
+    integerQuery<'fileSize'>('fileSize', fileSize, "The file's size in bytes, reserved against the workspace's quota.", {
+      field: 'fileSize',
+      example: '12582912',
+      required: false,
+    }),
   ],
-  errors: storeRouteErrors(...inputErrors, 'FILE_TYPE_NOT_ALLOWED'),
+  errors: storeRouteErrors(...inputErrors, 'FILE_TYPE_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'QUOTA_EXCEEDED'),
   response: {
     description: 'The upload was created.',
     schema: startUploadResponse,
@@ -106,7 +117,7 @@ export const completeUpload = jsonRoute({
       },
     },
   },
-  errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID', 'UPLOAD_FAILED', 'PAYLOAD_TOO_LARGE'),
+  errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID', 'UPLOAD_FAILED', 'PAYLOAD_TOO_LARGE', 'QUOTA_EXCEEDED'),
   response: {
     description: 'The object exists at `key`.',
     schema: completeUploadResponse,

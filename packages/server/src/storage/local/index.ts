@@ -96,7 +96,7 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Loca
     completeMultipartUpload: (key, uploadId, parts) => completeUpload(context, key, uploadId, parts),
     abortMultipartUpload: (key, uploadId) => abortUpload(context, key, uploadId),
 
-    signGetUrl: async (key, expiresIn) => signer.getUrl(key, checkExpiresIn(expiresIn)),
+    signGetUrl: async (key, expiresIn, options) => signer.getUrl(key, checkExpiresIn(expiresIn), options?.fileName),
     getObject: (key, getOptions) => getObject(context, key, getOptions),
     headObject: (key) => headObject(context, key),
     deleteObject: (key) => deleteObject(context, key),

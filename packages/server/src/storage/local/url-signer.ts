@@ -8,7 +8,7 @@ export const SIGNED_OBJECT_PATH = '/storage/objects';
 /** What a signature grants: one part PUT of one upload, or one object GET. */
 export type Grant =
   | { method: 'PUT'; key: string; uploadId: string; partNumber: number; contentLength?: number }
-  | { method: 'GET'; key: string };
+  | { method: 'GET'; key: string; fileName?: string };
 
 export interface UrlSignerOptions {
   secret: Buffer;
@@ -36,8 +36,8 @@ export class UrlSigner {
     return this.#url({ method: 'PUT', key, uploadId, partNumber, contentLength }, expiresIn);
   }
 
-  getUrl(key: string, expiresIn: number): string {
-    return this.#url({ method: 'GET', key }, expiresIn);
+  getUrl(key: string, expiresIn: number, fileName?: string): string {
+    return this.#url({ method: 'GET', key, fileName }, expiresIn);
   }
 
   /** Checks a PUT to `key` with the URL's query; returns the part it grants. */
@@ -62,8 +62,13 @@ export class UrlSigner {
     return grant;
   }
 
-  verifyGet(key: string, query: URLSearchParams): void {
-    this.#verify({ method: 'GET', key }, query);
+  /** The name a GET was signed with comes back from here, so no one can rename a download by editing the URL. */
+  verifyGet(key: string, query: URLSearchParams): { fileName?: string } {
+    const fileName = query.has('name') ? single(query, 'name') : '';
+    if (fileName === undefined) throw invalidSignature('the URL is not a signed URL');
+    const grant = fileName === '' ? ({ method: 'GET', key } as const) : ({ method: 'GET', key, fileName } as const);
+    this.#verify(grant, query);
+    return fileName === '' ? {} : { fileName };
   }
 
   #url(grant: Grant, expiresIn: number): string {
@@ -73,6 +78,8 @@ export class UrlSigner {
       query.set('uploadId', grant.uploadId);
       query.set('partNumber', String(grant.partNumber));
       if (grant.contentLength !== undefined) query.set('contentLength', String(grant.contentLength));
+    } else if (grant.fileName !== undefined) {
+      query.set('name', grant.fileName);
     }
     query.set('expires', String(expires));
     query.set('signature', this.#sign(grant, expires).toString('hex'));
@@ -100,7 +107,14 @@ export class UrlSigner {
   #sign(grant: Grant, expires: number): Buffer {
     const fields = grant.method === 'PUT' ? [grant.uploadId, grant.partNumber] : ['', 0];
     // v1 URLs (no pinned length) keep their exact signed text, so URLs signed before stay valid.
-    const pinned = grant.method === 'PUT' && grant.contentLength !== undefined ? [grant.contentLength] : [];
+    const pinned =
+      grant.method === 'PUT'
+        ? grant.contentLength !== undefined
+          ? [grant.contentLength]
+          : []
+        : grant.fileName !== undefined
+          ? [grant.fileName]
+          : [];
     const text = JSON.stringify(['s3-service/local/v1', grant.method, grant.key, ...fields, expires, ...pinned]);
     return createHmac('sha256', this.#options.secret).update(text).digest();
   }

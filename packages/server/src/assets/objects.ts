@@ -1,0 +1,52 @@
+import type { AssetRecord } from '../catalog/catalog.js';
+import { parseAssetKey } from '../storage/keys.js';
+import type { AssetDependencies } from './deps.js';
+
+/**
+ * The asset at `key` as the catalogue knows it. An object the catalogue has no row for (written
+ * before it existed, or by a complete whose catalogue write was lost) is looked up in the store and
+ * recorded, so that the next listing shows it too.
+ */
+export async function findAsset(deps: AssetDependencies, workspaceId: string, key: string): Promise<AssetRecord | null> {
+  const known = await deps.catalog.findAsset(workspaceId, key);
+  if (known) return known;
+  const object = await deps.store.headObject(key);
+  if (!object) return null;
+  const asset: AssetRecord = {
+    workspaceId,
+    assetId: parseAssetKey(workspaceId, key).assetId,
+    key,
+    fileName: null,
+    fileType: object.contentType,
+    size: object.size,
+    etag: object.etag,
+    checksum: null,
+    createdAt: object.lastModified,
+    createdBy: null,
+  };
+  await deps.catalog.importAsset(asset);
+  return asset;
+}
+
+/**
+ * The object goes first, then its row: a crash in between leaves a row whose object is gone, which
+ * reconciliation (catalog:sync) removes. The other order could leave an object no listing reaches.
+ */
+export async function deleteAsset(deps: AssetDependencies, workspaceId: string, key: string): Promise<void> {
+  await deps.store.deleteObject(key);
+  await deps.catalog.deleteAsset(workspaceId, key);
+}
+
+/** How procedures answer with an asset: the object's fields as before, plus what the catalogue adds. */
+export function describeAsset(asset: AssetRecord) {
+  return {
+    key: asset.key,
+    assetId: asset.assetId,
+    fileName: asset.fileName,
+    size: asset.size,
+    contentType: asset.fileType,
+    etag: asset.etag,
+    lastModified: asset.createdAt,
+    createdBy: asset.createdBy,
+  };
+}

@@ -1,0 +1,204 @@
+import type { AssetRecord, UploadRecord } from '../catalog/catalog.js';
+import { AppError, isAppError } from '../errors.js';
+import { assetKey, newAssetId } from '../storage/keys.js';
+import { multipartEtag } from '../storage/multipart.js';
+import type { CompletedPart, StoredPart } from '../storage/store.js';
+import { assertFileTypeAllowed, assertWithinSizeLimit } from '../upload-rules.js';
+import type { AssetDependencies } from './deps.js';
+
+export interface StartUploadInput {
+  workspaceId: string;
+  fileType: string;
+  fileName?: string;
+  fileSize?: number;
+  partSize?: number;
+  /** Who the token says started it. */
+  actor: string | null;
+}
+
+export interface UploadRef {
+  workspaceId: string;
+  assetId: string;
+  uploadId: string;
+}
+
+const unknownUpload = (ref: UploadRef) =>
+  new AppError('INVALID_UPLOAD_ID', `upload ${ref.uploadId} is not an open upload of asset ${ref.assetId} in workspace ${ref.workspaceId}`);
+
+/**
+ * The store's upload first, then its catalogue row: a crash between the two leaves an upload the
+ * catalogue does not know, which is adopted when it is used and aborted by the cleanup job when it
+ * is not. A quota refusal is judged before the store is asked, and again (atomically) when the row
+ * is written; losing that race aborts the store's upload again.
+ */
+export async function startUpload(deps: AssetDependencies, input: StartUploadInput): Promise<UploadRecord> {
+  assertFileTypeAllowed(input.fileType, deps.uploads);
+  if (input.fileSize !== undefined) {
+    assertWithinSizeLimit(input.fileSize, deps.uploads);
+    await deps.catalog.assertRoomFor(input.workspaceId, input.fileSize, deps.quotas);
+  }
+  const assetId = newAssetId();
+  const key = assetKey(input.workspaceId, assetId);
+  const { uploadId } = await deps.store.createMultipartUpload(key, input.fileType);
+  try {
+    return await deps.catalog.beginUpload(
+      {
+        workspaceId: input.workspaceId,
+        uploadId,
+        assetId,
+        key,
+        fileName: input.fileName ?? null,
+        fileType: input.fileType,
+        declaredSize: input.fileSize ?? null,
+        partSize: input.partSize ?? null,
+        startedBy: input.actor,
+        startedAt: new Date(),
+      },
+      deps.quotas,
+    );
+  } catch (error) {
+    await deps.store.abortMultipartUpload(key, uploadId).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * The catalogue's record of an upload that may still be used, or null when it has none (an upload
+ * from before the catalogue, which the store alone judges). One that was completed, aborted or
+ * expired, or that belongs to another asset, is INVALID_UPLOAD_ID here, whatever a store that
+ * revives uploads (a part landing after the abort, on some S3-compatible servers) would say.
+ */
+export async function usableUpload(deps: AssetDependencies, ref: UploadRef): Promise<UploadRecord | null> {
+  const known = await deps.catalog.findUpload(ref.workspaceId, ref.uploadId);
+  if (known && (known.state !== 'open' || known.assetId !== ref.assetId)) throw unknownUpload(ref);
+  return known;
+}
+
+/** The parts the store holds for an upload the catalogue has not seen end. */
+export async function listStoredParts(deps: AssetDependencies, ref: UploadRef): Promise<StoredPart[]> {
+  await usableUpload(deps, ref);
+  return deps.store.listParts(assetKey(ref.workspaceId, ref.assetId), ref.uploadId);
+}
+
+/**
+ * Checks an upload before its parts are signed: a finished upload or one of another asset is
+ * refused from the catalogue, then the store confirms it is open. Declared part sizes grow the
+ * upload's reservation, so signing cannot run past the quota.
+ */
+export async function prepareSigning(
+  deps: AssetDependencies,
+  ref: UploadRef,
+  partNumbers: readonly number[],
+  partSizes?: readonly number[],
+) {
+  const known = await usableUpload(deps, ref);
+  const key = assetKey(ref.workspaceId, ref.assetId);
+  if (partSizes && partSizes.length > 0) {
+    assertWithinSizeLimit(
+      partSizes.reduce((sum, size) => sum + size, 0),
+      deps.uploads,
+    );
+    // An upper bound that a retried signing never inflates: up to the highest part signed, at the largest size.
+    const reach = Math.max(...partNumbers) * Math.max(...partSizes);
+    if (known) await deps.catalog.reserve(ref.workspaceId, ref.uploadId, reach, deps.quotas);
+  }
+  await deps.store.assertUploadOpen(key, ref.uploadId);
+  return key;
+}
+
+export interface CompletedUpload {
+  asset: AssetRecord;
+}
+
+/**
+ * Assembles the upload and records its asset. The store completes first and the catalogue is
+ * written after: a crash in between leaves the object with its upload still open in the
+ * catalogue, and the retried complete finds the object the parts assemble to and records it
+ * then. A retry after both answers from the catalogue. The real size (the parts the store holds)
+ * is judged against MAX_UPLOAD_BYTES and the quota before anything is assembled.
+ */
+export async function completeUpload(deps: AssetDependencies, ref: UploadRef, parts: readonly CompletedPart[]): Promise<CompletedUpload> {
+  const { store, catalog } = deps;
+  const key = assetKey(ref.workspaceId, ref.assetId);
+  const known = await catalog.findUpload(ref.workspaceId, ref.uploadId);
+  if (known && known.assetId !== ref.assetId) throw unknownUpload(ref);
+  if (known?.state === 'completed') return { asset: await answerRetriedComplete(deps, known, parts, ref) };
+  if (known && known.state !== 'open') throw unknownUpload(ref);
+
+  let stored: StoredPart[];
+  try {
+    stored = await store.listParts(key, ref.uploadId);
+  } catch (error) {
+    if (!isAppError(error) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
+    const object = await objectAssembledFrom(deps, key, parts);
+    if (!object) throw error;
+    return { asset: await catalog.recordCompleted(known ?? (await adoptedUpload(deps, ref, key)), object) };
+  }
+  const size = listedSize(stored, parts);
+  assertWithinSizeLimit(size, deps.uploads);
+  if (known) await catalog.reserve(ref.workspaceId, ref.uploadId, size, deps.quotas);
+  else await catalog.assertRoomFor(ref.workspaceId, size, deps.quotas);
+
+  let etag: string;
+  try {
+    ({ etag } = await store.completeMultipartUpload(key, ref.uploadId, parts));
+  } catch (error) {
+    // Another complete of the same parts won the race: the object is what this one would have made.
+    if (!isAppError(error) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
+    const object = await objectAssembledFrom(deps, key, parts);
+    if (!object) throw error;
+    etag = object.etag;
+  }
+  const upload = known ?? (await adoptedUpload(deps, ref, key));
+  return { asset: await catalog.recordCompleted(upload, { size, etag, checksum: null, createdAt: new Date() }) };
+}
+
+/** The store's abort, then the catalogue's row: its reservation is freed even when the store had already dropped it. */
+export async function abortUpload(deps: AssetDependencies, ref: UploadRef): Promise<void> {
+  const known = await usableUpload(deps, ref);
+  try {
+    await deps.store.abortMultipartUpload(assetKey(ref.workspaceId, ref.assetId), ref.uploadId);
+  } finally {
+    if (known) await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted');
+  }
+}
+
+/** A complete retried after it succeeded: the same answer, if it lists the same parts. */
+async function answerRetriedComplete(deps: AssetDependencies, upload: UploadRecord, parts: readonly CompletedPart[], ref: UploadRef) {
+  const asset = await deps.catalog.findAsset(upload.workspaceId, upload.key);
+  const expected = multipartEtag(parts.map((part) => part.etag));
+  if (!asset || !expected || upload.etag !== expected) throw unknownUpload(ref);
+  return asset;
+}
+
+/** The object at `key`, when it is exactly what these parts assemble to (the same multipart ETag). */
+async function objectAssembledFrom(deps: AssetDependencies, key: string, parts: readonly CompletedPart[]) {
+  const expected = multipartEtag(parts.map((part) => part.etag));
+  const existing = expected ? await deps.store.headObject(key) : null;
+  if (!existing || existing.etag !== expected) return undefined;
+  return { size: existing.size, etag: existing.etag, checksum: null, createdAt: existing.lastModified };
+}
+
+/** An upload the catalogue never saw start (started before it existed, or lost in a crash): recorded from the store. */
+async function adoptedUpload(deps: AssetDependencies, ref: UploadRef, key: string): Promise<UploadRecord> {
+  const object = await deps.store.headObject(key);
+  return {
+    ...ref,
+    key,
+    fileName: null,
+    fileType: object?.contentType ?? 'application/octet-stream',
+    declaredSize: null,
+    partSize: null,
+    reservedBytes: 0,
+    startedBy: null,
+    startedAt: new Date(),
+    finishedAt: null,
+    state: 'open',
+    etag: null,
+  };
+}
+
+function listedSize(stored: readonly StoredPart[], parts: readonly CompletedPart[]): number {
+  const listed = new Set(parts.map((part) => part.partNumber));
+  return stored.filter((part) => listed.has(part.partNumber)).reduce((sum, part) => sum + part.size, 0);
+}
