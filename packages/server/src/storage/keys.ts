@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { assetId as assetIdSchema } from '../schemas.js';
+import { assetId as assetIdSchema, workspaceId as workspaceIdSchema } from '../schemas.js';
 
 const ASSET_FOLDER = 'digital_assets';
 
@@ -33,4 +33,17 @@ export function parseAssetKey(workspaceId: string, key: string): { key: string; 
     throw new AppError('INVALID_PARAMETER', 'key: must end in an asset id returned by start-upload');
   }
   return { key, assetId };
+}
+
+/**
+ * The workspace and asset of a key found in the store, or undefined for a key outside the layout
+ * (another program's object in a shared bucket): `{workspaceId}/digital_assets/{assetId}` with valid ids.
+ */
+export function parseServiceKey(key: string): { workspaceId: string; assetId: string } | undefined {
+  const workspaceId = key.split('/', 1)[0] ?? '';
+  if (!workspaceIdSchema.safeParse(workspaceId).success) return undefined;
+  const prefix = assetPrefix(workspaceId);
+  const assetId = key.slice(prefix.length);
+  if (!key.startsWith(prefix) || !assetIdSchema.safeParse(assetId).success) return undefined;
+  return { workspaceId, assetId };
 }

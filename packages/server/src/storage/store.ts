@@ -22,6 +22,19 @@ export interface ObjectInfo {
   /** Quoted; for multipart objects S3-style `"<md5 of part md5s>-<part count>"`. */
   etag: string;
   lastModified: Date;
+  /**
+   * The object's user metadata (S3 `x-amz-meta-*`, names lower-cased without the prefix), when the
+   * store keeps any: objects written by other software may carry their file name there.
+   */
+  metadata?: Record<string, string>;
+}
+
+/** What a listing of the whole store knows of an object without asking for it alone (S3 lists no content type). */
+export type ObjectSummary = Pick<ObjectInfo, 'key' | 'size' | 'etag' | 'lastModified'>;
+
+export interface WalkObjectsOptions {
+  /** Starts after this key (not necessarily an object's): a walk that stopped resumes from its last key. */
+  afterKey?: string;
 }
 
 /** A single byte range; `start` absent means the last `suffixLength` bytes. */
@@ -58,6 +71,8 @@ export interface PendingUpload {
   key: string;
   uploadId: string;
   initiated: Date;
+  /** The type the upload was started with, when the store lists it (the local store does, S3 does not). */
+  contentType?: string;
 }
 
 export interface CheckReadyOptions {
@@ -143,6 +158,11 @@ export interface ObjectStore {
   deleteObject(key: string): Promise<void>;
   /** Objects directly under `prefix` (which ends in `/`), in key order; a bad cursor is INVALID_PARAMETER. */
   listObjects(prefix: string, options: ListObjectsOptions): Promise<ObjectPage>;
+  /**
+   * Every object of the store, of every workspace and of any key, in key order, a page at a time
+   * underneath (catalog:sync). Objects written or deleted during the walk may or may not be seen.
+   */
+  walkObjects(options?: WalkObjectsOptions): AsyncIterable<ObjectSummary>;
 
   getCorsRules(): Promise<CorsRule[]>;
   putCorsRules(rules: readonly CorsRule[]): Promise<void>;

@@ -1,8 +1,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { workspaceId as workspaceIdSchema } from '../schemas.js';
-import { parseAssetKey } from '../storage/keys.js';
+import { parseServiceKey } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/store.js';
 
 export interface AbortStaleOptions {
@@ -119,12 +118,5 @@ async function expireStaleRecords(
 
 /** `{workspaceId}/digital_assets/{assetId}` with valid ids: a key this service may have created. */
 function isServiceKey(key: string): boolean {
-  const workspaceId = key.split('/', 1)[0] ?? '';
-  if (!workspaceIdSchema.safeParse(workspaceId).success) return false;
-  try {
-    parseAssetKey(workspaceId, key);
-    return true;
-  } catch {
-    return false;
-  }
+  return parseServiceKey(key) !== undefined;
 }

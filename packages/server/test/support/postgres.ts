@@ -4,7 +4,7 @@ import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, stopProcess } from './processes.js';
+import { freePort } from './processes.js';
 
 /** A PostgreSQL server of the test's own, on a loopback port, in a temporary folder. */
 export interface TestPostgres {
@@ -122,15 +122,28 @@ export async function startPostgres(): Promise<TestPostgresResult> {
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
     stop: async () => {
-      if (child) await stopProcess(child);
+      if (child) await fastShutdown(child);
     },
     start,
     destroy: async () => {
       child?.kill('SIGCONT');
-      if (child) await stopProcess(child);
+      if (child) await fastShutdown(child);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * SIGINT is PostgreSQL's fast shutdown: it cuts the clients' connections, as a crashed or
+ * restarted database does. SIGTERM would wait for every pooled connection to leave by itself.
+ */
+async function fastShutdown(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  server.kill('SIGINT');
+  const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 export function isPostgresSkipped(result: TestPostgresResult): result is { skipped: string } {

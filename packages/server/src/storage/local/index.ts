@@ -32,7 +32,7 @@ import type { LocalContext } from './context.js';
 import { openDataFolder } from './data-folder.js';
 import { KeyedLock } from './keyed-lock.js';
 import { checkUploadId, createLayout } from './layout.js';
-import { listObjects } from './listing.js';
+import { listObjects, walkObjects } from './listing.js';
 import { deleteObject, getObject, headObject } from './objects.js';
 import { OpenUploads } from './open-uploads.js';
 import { listPendingUploads } from './pending-uploads.js';
@@ -101,6 +101,7 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Loca
     headObject: (key) => headObject(context, key),
     deleteObject: (key) => deleteObject(context, key),
     listObjects: (prefix, listOptions) => listObjects(context, prefix, listOptions),
+    walkObjects: (walkOptions) => walkObjects(context, walkOptions),
 
     getCorsRules: () => readCorsRules(layout),
     putCorsRules: (rules) => writeCorsRules(layout, rules),

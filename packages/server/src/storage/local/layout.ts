@@ -65,6 +65,8 @@ export interface Layout {
   readonly tempFolder: string;
   tempFile(): string;
   metaFile(key: string): string;
+  /** The folder every object's metadata file is under: the key's segments are its subfolders. */
+  readonly metaRoot: string;
   /** The folder of metadata files for keys under `prefix` (which ends in `/`). */
   metaFolder(prefix: string): string;
   /** An object's data: its folder of segment files, or (objects written before segments) one file. */
@@ -92,6 +94,7 @@ export function createLayout(dir: string): Layout {
     tempFolder,
     tempFile: () => join(tempFolder, newRandomId()),
     metaFile: (key) => `${insideFolder(metaRoot, key)}.json`,
+    metaRoot,
     metaFolder: (prefix) => insideFolder(metaRoot, prefix.replace(/\/$/, '')),
     blobFile: (blobId) => {
       if (!isRandomId(blobId)) throw diskFailure('object metadata names no valid data file');

@@ -7,7 +7,7 @@ import { isMissing, storageFailed } from './fs-errors.js';
 import { readJsonFile } from './json-file.js';
 import { isRandomId, newRandomId } from './layout.js';
 
-const manifestDates = z.object({ key: z.string(), createdAt: z.iso.datetime() });
+const manifestDates = z.object({ key: z.string(), createdAt: z.iso.datetime(), contentType: z.string().optional() });
 
 /**
  * Open uploads by the `createdAt` of their record (the driver's clock, like S3's Initiated).
@@ -29,6 +29,9 @@ export async function* listPendingUploads(context: LocalContext, initiatedBefore
     const manifest = await readJsonFile(layout.manifestFile(uploadId), manifestDates, 'the upload record').catch(() => undefined);
     if (!manifest) continue;
     const initiated = new Date(manifest.createdAt);
-    if (initiated < initiatedBefore) yield { key: manifest.key, uploadId, initiated };
+    if (initiated >= initiatedBefore) continue;
+    yield manifest.contentType === undefined
+      ? { key: manifest.key, uploadId, initiated }
+      : { key: manifest.key, uploadId, initiated, contentType: manifest.contentType };
   }
 }

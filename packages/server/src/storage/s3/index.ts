@@ -5,7 +5,7 @@ import { createS3Client, type S3Timeouts } from './client.js';
 import type { S3Context } from './context.js';
 import { getCorsRules, putCorsRules } from './cors.js';
 import { putAbortIncompleteUploadsRule } from './lifecycle.js';
-import { listObjects } from './listing.js';
+import { listObjects, walkObjects } from './listing.js';
 import { abortMultipartUpload, assertUploadOpen, completeMultipartUpload, createMultipartUpload, listParts } from './multipart.js';
 import { deleteObject, getObject, headObject } from './objects.js';
 import { listPendingUploads } from './pending-uploads.js';
@@ -45,6 +45,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     headObject: (key) => headObject(s3, key),
     deleteObject: (key) => deleteObject(s3, key),
     listObjects: (prefix, options) => listObjects(s3, prefix, options),
+    walkObjects: (options) => walkObjects(s3, options),
     getCorsRules: () => getCorsRules(s3),
     putCorsRules: (rules) => putCorsRules(s3, rules),
     checkReady: (checkOptions) => checkS3Ready(s3, checkOptions),

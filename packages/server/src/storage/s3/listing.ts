@@ -1,6 +1,7 @@
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import type { ListObjectsOptions, ObjectPage } from '../store.js';
+import { quoteEtag } from '../multipart.js';
+import type { ListObjectsOptions, ObjectPage, ObjectSummary, WalkObjectsOptions } from '../store.js';
 import type { S3Context } from './context.js';
 import { toStoreError } from './errors.js';
 import { headObject } from './objects.js';
@@ -34,4 +35,43 @@ export async function listObjects(s3: S3Context, prefix: string, options: ListOb
   const infos = await Promise.all(keys.map((key) => limit(() => headObject(s3, key))));
   const objects = infos.filter((info) => info !== null);
   return output.IsTruncated && output.NextContinuationToken ? { objects, nextCursor: output.NextContinuationToken } : { objects };
+}
+
+/** S3's largest page. */
+const WALK_PAGE = 1000;
+
+/**
+ * The whole bucket in key order: ListObjectsV2 without a delimiter, so every workspace's keys come
+ * in one walk, and StartAfter resumes it at any key. Nothing is HEADed: the listing carries size,
+ * ETag and date, and the caller asks for the rest of the objects it needs.
+ */
+export async function* walkObjects(s3: S3Context, options: WalkObjectsOptions = {}): AsyncIterable<ObjectSummary> {
+  let token: string | undefined;
+  for (;;) {
+    let output: ListObjectsV2CommandOutput;
+    try {
+      output = await s3.client.send(
+        new ListObjectsV2Command({
+          Bucket: s3.bucket,
+          MaxKeys: WALK_PAGE,
+          ContinuationToken: token,
+          StartAfter: token === undefined ? options.afterKey || undefined : undefined,
+        }),
+      );
+    } catch (error) {
+      throw toStoreError(error, 'ListObjectsV2');
+    }
+    for (const item of output.Contents ?? []) {
+      if (!item.Key) continue;
+      yield {
+        key: item.Key,
+        size: item.Size ?? 0,
+        etag: quoteEtag(item.ETag ?? ''),
+        lastModified: item.LastModified ?? new Date(s3.now()),
+      };
+    }
+    // A server that claims more pages without a token would otherwise loop forever.
+    if (!output.IsTruncated || !output.NextContinuationToken || output.NextContinuationToken === token) return;
+    token = output.NextContinuationToken;
+  }
 }

@@ -72,6 +72,7 @@ export async function headObject(s3: S3Context, key: string): Promise<ObjectInfo
       contentType: output.ContentType ?? DEFAULT_CONTENT_TYPE,
       etag: quoteEtag(output.ETag ?? ''),
       lastModified: output.LastModified ?? new Date(s3.now()),
+      ...(output.Metadata && Object.keys(output.Metadata).length > 0 ? { metadata: output.Metadata } : {}),
     };
   } catch (error) {
     const storeError = toStoreError(error, 'HeadObject', objectNotFound);
