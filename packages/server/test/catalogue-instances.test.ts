@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import superjson from 'superjson';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppRouter } from '../src/index.js';
+import { API_MAIN, type ApiProcess, killApi, runScript, startApi } from './support/api-process.js';
+import { MiB, putPart, randomData, sha256 } from './support/bytes.js';
+import { isPostgresSkipped, startPostgres, type TestPostgres } from './support/postgres.js';
+import { freePort } from './support/processes.js';
+import { startRedis, type TestRedis } from './support/redis.js';
+import { useS3Emulator } from './support/s3-emulator-fixture.js';
+
+const trpcAt = (api: ApiProcess) =>
+  createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${api.url}/trpc`, transformer: superjson })] });
+
+const postgresResult = await startPostgres();
+const postgres = isPostgresSkipped(postgresResult) ? undefined : (postgresResult as TestPostgres);
+afterAll(() => postgres?.destroy());
+
+describe.skipIf(!postgres)('two API instances on one PostgreSQL, one versitygw and one Redis', () => {
+  const s3 = useS3Emulator();
+  let redis: TestRedis;
+  const apis: ApiProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    try {
+      s3.emulator;
+    } catch {
+      return;
+    }
+    const databaseUrl = await postgres!.createDatabase();
+    const { emulator } = s3;
+    const env = {
+      AWS_BUCKET: emulator.bucket,
+      AWS_ENDPOINT_URL: emulator.endpoint,
+      AWS_DEFAULT_REGION: emulator.region,
+      AWS_ACCESS_KEY_ID: emulator.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: emulator.secretAccessKey,
+      DATABASE_URL: databaseUrl,
+      WORKSPACE_QUOTA_BYTES: String(3 * MiB),
+      ...('url' in redis ? { REDIS_URL: redis.url } : {}),
+    };
+    // Both start at once: one applies the migrations while the other waits for its lock.
+    apis.push(...(await Promise.all([startApi(env), startApi(env)])));
+    return async () => {
+      await Promise.all(apis.map(killApi));
+      if ('stop' in redis) redis.stop();
+    };
+  }, 60_000);
+
+  it('starts on one, signs and PUTs through the other, completes on the first, lists and downloads on the second', async (context) => {
+    s3.skipUnlessRunning(context);
+    const [first, second] = apis.map(trpcAt) as [ReturnType<typeof trpcAt>, ReturnType<typeof trpcAt>];
+    const workspaceId = `ws-${randomUUID().slice(0, 8)}`;
+    const data = randomData(MiB + 17);
+    const started = await first.upload.start.mutate({
+      workspaceId,
+      fileType: 'application/pdf',
+      fileName: 'report.pdf',
+      fileSize: data.length,
+    });
+    expect((await second.upload.listOpen.query({ workspaceId })).uploads.map((upload) => upload.fileName)).toEqual(['report.pdf']);
+    const { parts } = await second.upload.signParts.mutate({
+      workspaceId,
+      assetId: started.assetId,
+      uploadId: started.uploadId,
+      partNumbers: [1],
+    });
+    const put = await putPart(parts[0]!.url, data);
+    expect(put.status).toBe(200);
+    const completed = await first.upload.complete.mutate({
+      workspaceId,
+      assetId: started.assetId,
+      uploadId: started.uploadId,
+      parts: [{ partNumber: 1, etag: put.etag! }],
+    });
+    expect(completed).toMatchObject({ key: started.key, size: data.length, fileName: 'report.pdf' });
+    const listed = await second.object.list.query({ workspaceId });
+    expect(listed.objects.map((object) => [object.fileName, object.size])).toEqual([['report.pdf', data.length]]);
+    const download = await fetch(`${apis[1]!.url}/s3/download?${new URLSearchParams({ workspaceId, key: started.key })}`);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toBe('attachment; filename=report.pdf');
+    expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(data));
+    expect((await first.upload.listOpen.query({ workspaceId })).uploads).toEqual([]);
+  }, 60_000);
+
+  it('holds one quota across both instances under concurrent uploads', async (context) => {
+    s3.skipUnlessRunning(context);
+    const clients = apis.map(trpcAt);
+    const workspaceId = `ws-${randomUUID().slice(0, 8)}`;
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        clients[index % 2]!.upload.start.mutate({ workspaceId, fileType: 'image/png', fileSize: MiB }).then(
+          () => 'started',
+          (error: unknown) => (error instanceof TRPCClientError ? (error.data?.code as string) : String(error)),
+        ),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'started')).toHaveLength(3);
+    expect(outcomes.filter((outcome) => outcome === 'QUOTA_EXCEEDED')).toHaveLength(5);
+    expect(await clients[1]!.workspace.usage.query({ workspaceId })).toMatchObject({
+      openUploads: 3,
+      reservedBytes: 3 * MiB,
+      quotaBytes: 3 * MiB,
+    });
+  }, 60_000);
+});
+
+describe('start-up without its database', () => {
+  it('exits 1 with one line naming DATABASE_URL (password hidden) when PostgreSQL cannot be reached', async () => {
+    const port = await freePort();
+    const api = runScript(API_MAIN, { DATABASE_URL: `postgres://app:hunter2secret@127.0.0.1:${port}/assets` });
+    const { code } = await api.exited;
+    expect(code).toBe(1);
+    const lines = api.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^s3-service cannot start: DATABASE_URL=postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/assets: PostgreSQL cannot be reached`,
+      ),
+    );
+    expect(api.stderr()).not.toContain('hunter2secret');
+  }, 30_000);
+
+  it('refuses a DATABASE_URL that is not a postgres URL', async () => {
+    const api = runScript(API_MAIN, { DATABASE_URL: 'mysql://localhost/x' });
+    expect((await api.exited).code).toBe(1);
+    expect(api.stderr()).toContain('DATABASE_URL=mysql://localhost/x: must be a postgres:// or postgresql:// URL');
+  }, 30_000);
+});
