@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import pg from 'pg';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../src/index.js';
+import { createS3Store } from '../src/storage/s3/index.js';
 import { API_MAIN, type ApiProcess, killApi, runScript, startApi } from './support/api-process.js';
 import { MiB, putPart, randomData, sha256 } from './support/bytes.js';
 import { isPostgresSkipped, startPostgres, type TestPostgres } from './support/postgres.js';
 import { freePort } from './support/processes.js';
 import { startRedis, type TestRedis } from './support/redis.js';
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
+import { s3StoreOptions } from './support/s3-harness.js';
 
 const trpcAt = (api: ApiProcess) =>
   createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${api.url}/trpc`, transformer: superjson })] });
@@ -106,6 +109,80 @@ describe.skipIf(!postgres)('two API instances on one PostgreSQL, one versitygw a
     });
   }, 60_000);
 });
+
+describe.skipIf(!postgres)('SIGKILL between the store\'s complete and the catalogue\'s write', () => {
+  const s3 = useS3Emulator();
+
+  it('leaves a state the retried complete repairs: the asset is listed once, with its name', async (context) => {
+    s3.skipUnlessRunning(context);
+    const { emulator } = s3;
+    const databaseUrl = await postgres!.createDatabase();
+    const env = {
+      AWS_BUCKET: emulator.bucket,
+      AWS_ENDPOINT_URL: emulator.endpoint,
+      AWS_DEFAULT_REGION: emulator.region,
+      AWS_ACCESS_KEY_ID: emulator.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: emulator.secretAccessKey,
+      DATABASE_URL: databaseUrl,
+    };
+    const store = createS3Store(s3StoreOptions(emulator));
+    const first = await startApi(env);
+    const workspaceId = `ws-${randomUUID().slice(0, 8)}`;
+    const data = randomData(5000);
+    const trpc = trpcAt(first);
+    const started = await trpc.upload.start.mutate({ workspaceId, fileType: 'application/pdf', fileName: 'kill.pdf', fileSize: data.length });
+    const { parts } = await trpc.upload.signParts.mutate({ workspaceId, assetId: started.assetId, uploadId: started.uploadId, partNumbers: [1] });
+    const put = await putPart(parts[0]!.url, data);
+    const completeInput = { workspaceId, assetId: started.assetId, uploadId: started.uploadId, parts: [{ partNumber: 1, etag: put.etag! }] };
+
+    // The upload's row is held by another transaction, so the write that follows the store's complete waits on it.
+    const holder = new pg.Client({ connectionString: databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select * from uploads where upload_id = $1 for update', [started.uploadId]);
+      const completing = trpc.upload.complete.mutate(completeInput).catch((error: unknown) => error);
+      await waitFor(async () => (await store.headObject(started.key)) !== null);
+      await killApi(first);
+      expect(await completing).toBeInstanceOf(TRPCClientError);
+      await holder.query('rollback');
+    } finally {
+      await holder.end();
+    }
+    const [row] = (await queryOnce(databaseUrl, 'select state from uploads where upload_id = $1', [started.uploadId])).rows;
+    expect(row).toEqual({ state: 'open' });
+
+    const second = await startApi(env);
+    try {
+      const retried = await trpcAt(second).upload.complete.mutate(completeInput);
+      expect(retried).toMatchObject({ key: started.key, size: data.length, fileName: 'kill.pdf' });
+      const listed = await trpcAt(second).object.list.query({ workspaceId });
+      expect(listed.objects.map((object) => [object.key, object.fileName])).toEqual([[started.key, 'kill.pdf']]);
+      expect(await trpcAt(second).workspace.usage.query({ workspaceId })).toMatchObject({ assets: 1, storedBytes: data.length, openUploads: 0 });
+    } finally {
+      await killApi(second);
+      await store.close?.();
+    }
+  }, 60_000);
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('the condition did not become true in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function queryOnce(url: string, text: string, values: unknown[]) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}
 
 describe('start-up without its database', () => {
   it('exits 1 with one line naming DATABASE_URL (password hidden) when PostgreSQL cannot be reached', async () => {
