@@ -1,42 +1,22 @@
-import type { uploadStates } from './schema.js';
+import type { assets, uploads, uploadStates } from './schema.js';
 
 export type UploadState = (typeof uploadStates)[number];
 
-/** An upload as the catalogue knows it, from start to its end. */
-export interface UploadRecord {
-  workspaceId: string;
-  uploadId: string;
-  assetId: string;
-  key: string;
-  fileName: string | null;
-  fileType: string;
-  declaredSize: number | null;
-  partSize: number | null;
-  /** Bytes held against the workspace's quota while the upload is open. */
-  reservedBytes: number;
-  startedBy: string | null;
-  startedAt: Date;
-  finishedAt: Date | null;
-  state: UploadState;
-  /** The object's ETag once completed. */
-  etag: string | null;
-}
+/** An upload as the catalogue knows it, from start to its end: a row of `uploads` (schema.ts). */
+export type UploadRecord = typeof uploads.$inferSelect;
 
-/** What a workspace owns: one completed object and what is known of it. */
-export interface AssetRecord {
-  workspaceId: string;
-  assetId: string;
-  key: string;
-  fileName: string | null;
-  fileType: string;
-  size: number;
-  etag: string;
-  checksum: string | null;
-  createdAt: Date;
-  createdBy: string | null;
-}
+/** What a workspace owns: one completed object and what is known of it, a row of `assets`. */
+export type AssetRecord = typeof assets.$inferSelect;
 
 export type NewUpload = Omit<UploadRecord, 'reservedBytes' | 'finishedAt' | 'state' | 'etag'>;
+
+/** What opening the catalogue did to its schema (migrations run on every open). */
+export interface MigrationReport {
+  /** The migrations this open applied, oldest first: empty when the schema was already current. */
+  applied: string[];
+  /** The newest migration in force, by its file name (`0000_catalogue`). */
+  current: string | null;
+}
 
 /** The server-wide quota rule; a workspace's own override wins over it. */
 export interface QuotaRules {
@@ -89,6 +69,8 @@ export interface WorkspaceUsage {
 export interface Catalog {
   /** `pglite` or `postgres`, for logs and /readyz. */
   readonly kind: string;
+  /** What opening it migrated. */
+  readonly migrations: MigrationReport;
 
   /** Records an open upload and reserves its declared size; QUOTA_EXCEEDED when that does not fit. */
   beginUpload(upload: NewUpload, rules: QuotaRules): Promise<UploadRecord>;
@@ -108,6 +90,12 @@ export interface Catalog {
     upload: UploadRecord,
     asset: Omit<AssetRecord, 'workspaceId' | 'assetId' | 'key' | 'fileName' | 'fileType' | 'createdBy'>,
   ): Promise<AssetRecord>;
+  /**
+   * Records an open upload found in the store that the catalogue never saw start (catalog:sync),
+   * reserving nothing: its bytes are already stored. An existing row of that id, in whatever
+   * state, is kept. Returns whether it was added.
+   */
+  importUpload(upload: NewUpload): Promise<boolean>;
   /** Ends an open upload (abort or expiry) and frees its reservation; unknown or finished ones are left alone. */
   finishUpload(workspaceId: string, uploadId: string, state: 'aborted' | 'expired'): Promise<void>;
   /** Newest first. */
