@@ -606,3 +606,85 @@ describe("an embedding app's own policy", () => {
     }
   });
 });
+
+describe('the catalogue keeps workspaces apart', () => {
+  let server: TestServer;
+  const tokens: Record<string, string> = {};
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const trpc = (kind: 'query' | 'mutation', path: string, input: unknown, token: string) => {
+    const payload = JSON.stringify({ json: input });
+    return kind === 'query'
+      ? rest(server.url, 'GET', `/trpc/${path}`, { query: { input: payload }, headers: bearer(token) })
+      : rest(server.url, 'POST', `/trpc/${path}`, { json: { json: input }, headers: bearer(token) });
+  };
+  const codeOf = (answer: Answer) => ({ status: answer.status, code: answer.body?.error?.json?.data?.code });
+  const data = (answer: Answer) => answer.body.result.data.json;
+
+  beforeAll(async () => {
+    server = await startLocalServer({ policy: createJwtPolicy(jwtConfig) });
+    tokens.a = await mintToken({ secret: SECRET, workspaces: [A], subject: 'alice@example.com' });
+    tokens.b = await mintToken({ secret: SECRET, workspaces: [B], subject: 'bob@example.com' });
+    tokens.admin = await mintToken({ secret: SECRET, workspaces: [], admin: true });
+    return () => server.close();
+  });
+
+  const uploadAs = async (workspaceId: string, token: string, fileName: string) => {
+    const started = data(await trpc('mutation', 'upload.start', { workspaceId, fileType: 'image/png', fileName }, token));
+    const ref = { workspaceId, assetId: started.assetId, uploadId: started.uploadId };
+    const signed = data(await trpc('mutation', 'upload.signParts', { ...ref, partNumbers: [1] }, token));
+    const put = await putPart(signed.parts[0].url, randomData(100));
+    return { ...ref, key: started.key as string, parts: [{ partNumber: 1, etag: put.etag }] };
+  };
+
+  it('records who started an upload and made the asset, as the token says', async () => {
+    const upload = await uploadAs(A, tokens.a!, 'alice.png');
+    const open = data(await trpc('query', 'upload.listOpen', { workspaceId: A }, tokens.a!));
+    expect(open.uploads.find((item: { uploadId: string }) => item.uploadId === upload.uploadId)).toMatchObject({
+      startedBy: 'alice@example.com',
+    });
+    await trpc(
+      'mutation',
+      'upload.complete',
+      { workspaceId: A, assetId: upload.assetId, uploadId: upload.uploadId, parts: upload.parts },
+      tokens.a!,
+    );
+    const head = data(await trpc('query', 'object.head', { workspaceId: A, key: upload.key }, tokens.a!));
+    expect(head).toMatchObject({ fileName: 'alice.png', createdBy: 'alice@example.com' });
+  });
+
+  it("never lists, counts or finishes another workspace's uploads and assets", async () => {
+    const bUpload = await uploadAs(B, tokens.b!, 'secret-plan.png');
+    expect(codeOf(await trpc('query', 'object.list', { workspaceId: B }, tokens.a!))).toEqual({ status: 403, code: 'FORBIDDEN' });
+    expect(codeOf(await trpc('query', 'upload.listOpen', { workspaceId: B }, tokens.a!))).toEqual({ status: 403, code: 'FORBIDDEN' });
+    expect(codeOf(await trpc('query', 'workspace.usage', { workspaceId: B }, tokens.a!))).toEqual({ status: 403, code: 'FORBIDDEN' });
+    // B's upload id under A's own workspace: unknown there, and nothing is recorded for A.
+    const hijack = await trpc(
+      'mutation',
+      'upload.complete',
+      { workspaceId: A, assetId: bUpload.assetId, uploadId: bUpload.uploadId, parts: bUpload.parts },
+      tokens.a!,
+    );
+    expect(codeOf(hijack)).toMatchObject({ status: 404, code: 'INVALID_UPLOAD_ID' });
+    const aAbort = await trpc(
+      'mutation',
+      'upload.abort',
+      { workspaceId: A, assetId: bUpload.assetId, uploadId: bUpload.uploadId },
+      tokens.a!,
+    );
+    expect(codeOf(aAbort)).toMatchObject({ status: 404, code: 'INVALID_UPLOAD_ID' });
+    const aList = data(await trpc('query', 'object.list', { workspaceId: A }, tokens.a!));
+    expect(aList.objects.map((object: { fileName: string }) => object.fileName)).not.toContain('secret-plan.png');
+    const bOpen = data(await trpc('query', 'upload.listOpen', { workspaceId: B }, tokens.b!));
+    expect(bOpen.uploads.map((item: { uploadId: string }) => item.uploadId)).toContain(bUpload.uploadId);
+  });
+
+  it('lets only an admin set a quota', async () => {
+    expect(codeOf(await trpc('mutation', 'workspace.setQuota', { workspaceId: A, quotaBytes: 10 }, tokens.a!))).toEqual({
+      status: 403,
+      code: 'FORBIDDEN',
+    });
+    const set = await trpc('mutation', 'workspace.setQuota', { workspaceId: A, quotaBytes: 10_000_000 }, tokens.admin!);
+    expect(set.status).toBe(200);
+    expect(data(set)).toMatchObject({ quotaBytes: 10_000_000, quotaOverridden: true });
+  });
+});
