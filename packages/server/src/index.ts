@@ -2,12 +2,13 @@ export { createPolicy } from './auth/index.js';
 export { createJwtPolicy } from './auth/jwt-policy.js';
 export { type MintTokenOptions, mintToken } from './auth/mint-token.js';
 export { type AccessPolicy, allowAllPolicy, type CallerInfo } from './auth/policy.js';
-export type { AssetRecord, Catalog, QuotaRules, UploadRecord, WorkspaceUsage } from './catalog/catalog.js';
+export type { AssetRecord, Catalog, MigrationReport, QuotaRules, UploadRecord, WorkspaceUsage } from './catalog/catalog.js';
 export type { CatalogConfig } from './catalog/config.js';
 export { CatalogInUseError } from './catalog/folder-lock.js';
 export { openCatalog } from './catalog/index.js';
 export { openPgliteCatalog } from './catalog/pglite.js';
 export { openPostgresCatalog } from './catalog/postgres.js';
+export { type CatalogSyncOptions, type CatalogSyncReport, syncCatalog } from './catalog/sync.js';
 export { type Config, ConfigError, DEFAULT_ALLOWED_FILE_TYPES, loadConfig, showSetting, type UploadRules } from './config.js';
 export { AppError, type ErrorCode, errorCodes } from './errors.js';
 export { type CreateAppOptions, createApp } from './http/app.js';
@@ -25,6 +26,15 @@ export { createLocalStore, type LocalStore, type LocalStoreOptions } from './sto
 export { StoreNotReadyError } from './storage/not-ready.js';
 export { createS3Store, type S3StoreOptions } from './storage/s3/index.js';
 export { assertStoreReachable } from './storage/startup-check.js';
-export type { ObjectInfo, ObjectStore, PartGrant, PendingUpload, SignedUrlEndpoint, StoredPart } from './storage/store.js';
+export type {
+  ObjectInfo,
+  ObjectStore,
+  ObjectSummary,
+  PartGrant,
+  PendingUpload,
+  SignedUrlEndpoint,
+  StoredPart,
+  WalkObjectsOptions,
+} from './storage/store.js';
 export { type AbortStaleReport, abortStaleUploads } from './uploads-cleanup/abort-stale.js';
 export { type CleanupJob, startCleanupJob } from './uploads-cleanup/schedule.js';

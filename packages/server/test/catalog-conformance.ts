@@ -224,6 +224,27 @@ export function catalogConformance(name: string, open: () => Promise<Catalog>): 
       expect([...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(keys);
     });
 
+    it('imports an open upload found in the store once, reserving nothing, and lists it as open', async () => {
+      const ws = workspace();
+      await catalog.setQuota(ws, 0);
+      const found = newUpload(ws, { fileName: null, startedBy: null });
+      expect(await catalog.importUpload(found)).toBe(true);
+      expect(await catalog.importUpload({ ...found, fileType: 'image/png' })).toBe(false);
+      expect(await catalog.findUpload(ws, found.uploadId)).toMatchObject({ state: 'open', reservedBytes: 0, fileType: 'application/pdf' });
+      expect((await catalog.listOpenUploads(ws, { limit: 10 })).uploads.map((upload) => upload.uploadId)).toEqual([found.uploadId]);
+      expect(await catalog.usage(ws, {})).toMatchObject({ openUploads: 1, reservedBytes: 0 });
+
+      const finished = await catalog.beginUpload(newUpload(workspace()), {});
+      await catalog.finishUpload(finished.workspaceId, finished.uploadId, 'aborted');
+      expect(await catalog.importUpload(finished)).toBe(false);
+      expect(await catalog.findUpload(finished.workspaceId, finished.uploadId)).toMatchObject({ state: 'aborted' });
+    });
+
+    it('says what opening it migrated', () => {
+      expect(catalog.migrations.current).toMatch(/^\d{4}_/);
+      expect(Array.isArray(catalog.migrations.applied)).toBe(true);
+    });
+
     it('answers the readiness check', async () => {
       await catalog.checkReady();
     });

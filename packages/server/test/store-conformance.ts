@@ -440,6 +440,42 @@ export function describeObjectStore(name: string, createHarness: (options: Store
       });
     });
 
+    describe('walking every object', () => {
+      it('lists the objects of every prefix in key order, from any key on, any key included', async () => {
+        const base = `${workspaceId}-walk`;
+        const keys = [
+          assetKey(`${base}-a`, newAssetId()),
+          assetKey(`${base}-a`, newAssetId()),
+          assetKey(`${base}-b`, newAssetId()),
+          `${base}-b/exports/report.csv`,
+          `${base}-b.json`,
+        ].sort();
+        const bodies = keys.map((_, index) => randomBytes(10 + index));
+        for (const [index, key] of keys.entries()) await storeObject(key, [bodies[index]!]);
+        const walk = async (afterKey?: string) => {
+          const seen = [];
+          for await (const object of store().walkObjects(afterKey === undefined ? undefined : { afterKey })) seen.push(object);
+          return seen;
+        };
+
+        const all = await walk();
+        const allKeys = all.map((object) => object.key);
+        expect([...allKeys].sort()).toEqual(allKeys);
+        const mine = all.filter((object) => object.key.startsWith(base));
+        expect(mine.map((object) => object.key)).toEqual(keys);
+        expect(mine[0]).toMatchObject({ key: keys[0], size: 10, etag: multipartEtag([bodies[0]!]) });
+        expect(mine[0]!.lastModified).toBeInstanceOf(Date);
+
+        const after = (await walk(keys[1])).filter((object) => object.key.startsWith(base)).map((object) => object.key);
+        expect(after).toEqual(keys.slice(2));
+        const fromPrefix = (await walk(`${base}-b/`)).filter((object) => object.key.startsWith(base)).map((object) => object.key);
+        expect(fromPrefix).toEqual(keys.filter((key) => key > `${base}-b/`));
+
+        await store().deleteObject(keys[0]!);
+        expect((await walk()).map((object) => object.key)).not.toContain(keys[0]);
+      });
+    });
+
     describe('bucket CORS rules', () => {
       afterAll(async () => {
         await store().putCorsRules(DEFAULT_CORS_RULES);

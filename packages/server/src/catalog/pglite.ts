@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
-import type { Catalog } from './catalog.js';
+import type { Catalog, MigrationReport } from './catalog.js';
 import { lockCatalogFolder } from './folder-lock.js';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS, runMigrations } from './migrations.js';
 import { createSqlCatalog, type SqlDatabase } from './sql-catalog.js';
 
 export interface PgliteCatalogOptions {
@@ -47,9 +47,17 @@ export async function openPgliteCatalog(options: PgliteCatalogOptions = {}): Pro
     }
   }
   const db = drizzle({ client });
-  await migrate(db, MIGRATIONS);
+  let migrations: MigrationReport;
+  try {
+    migrations = await runMigrations(db as unknown as SqlDatabase, () => migrate(db, MIGRATIONS));
+  } catch (error) {
+    await client.close().catch(() => {});
+    await unlock();
+    throw error;
+  }
   return createSqlCatalog(db as unknown as SqlDatabase, {
     kind: 'pglite',
+    migrations,
     close: async () => {
       if (!client.closed) await client.close();
       await unlock();

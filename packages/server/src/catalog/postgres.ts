@@ -2,8 +2,8 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import type { Catalog } from './catalog.js';
-import { MIGRATIONS } from './migrations.js';
+import type { Catalog, MigrationReport } from './catalog.js';
+import { MIGRATIONS, runMigrations } from './migrations.js';
 import { createSqlCatalog, type SqlDatabase } from './sql-catalog.js';
 
 export interface PostgresCatalogOptions {
@@ -33,21 +33,23 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
   });
   // An idle connection the server drops is reported here; without a listener it would end the process.
   pool.on('error', (error) => options.logger?.warn({ err: error }, 'catalogue connection lost; it is replaced on next use'));
+  let migrations: MigrationReport;
   try {
-    await migrateOnce(pool);
+    migrations = await migrateOnce(pool);
   } catch (error) {
     await pool.end();
     throw error;
   }
-  return createSqlCatalog(drizzle({ client: pool }) as unknown as SqlDatabase, { kind: 'postgres', close: () => pool.end() });
+  return createSqlCatalog(drizzle({ client: pool }) as unknown as SqlDatabase, { kind: 'postgres', migrations, close: () => pool.end() });
 }
 
-async function migrateOnce(pool: pg.Pool): Promise<void> {
+async function migrateOnce(pool: pg.Pool): Promise<MigrationReport> {
   const client = await pool.connect();
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
-      await migrate(drizzle({ client }), MIGRATIONS);
+      const db = drizzle({ client });
+      return await runMigrations(db as unknown as SqlDatabase, () => migrate(db, MIGRATIONS));
     } finally {
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }

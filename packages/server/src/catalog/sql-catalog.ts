@@ -6,6 +6,7 @@ import type {
   AssetRecord,
   Catalog,
   ListAssetsOptions,
+  MigrationReport,
   NewUpload,
   QuotaRules,
   UploadPage,
@@ -27,7 +28,10 @@ const sortName = sql<string>`(lower(coalesce(${assets.fileName}, ${assets.assetI
  * The catalogue in SQL, through Drizzle, the same on PGlite and on a PostgreSQL server: only the
  * way the database is opened differs (pglite.ts, postgres.ts).
  */
-export function createSqlCatalog(db: SqlDatabase, options: { kind: string; close: () => Promise<void> }): Catalog {
+export function createSqlCatalog(
+  db: SqlDatabase,
+  options: { kind: string; migrations: MigrationReport; close: () => Promise<void> },
+): Catalog {
   const run = translateUnavailable;
 
   /** Locks the workspace's row (made on first use) for the rest of the transaction. */
@@ -71,6 +75,7 @@ export function createSqlCatalog(db: SqlDatabase, options: { kind: string; close
 
   return {
     kind: options.kind,
+    migrations: options.migrations,
 
     beginUpload: (upload: NewUpload, rules: QuotaRules) =>
       run(() =>
@@ -129,6 +134,19 @@ export function createSqlCatalog(db: SqlDatabase, options: { kind: string; close
           if (added) return asset;
           const [existing] = await tx.select().from(assets).where(eq(assets.key, upload.key));
           return existing ?? asset;
+        }),
+      ),
+
+    importUpload: (upload) =>
+      run(() =>
+        db.transaction(async (tx) => {
+          await lockWorkspace(tx, upload.workspaceId);
+          const added = await tx
+            .insert(uploads)
+            .values({ ...upload, reservedBytes: 0, state: 'open' })
+            .onConflictDoNothing()
+            .returning({ uploadId: uploads.uploadId });
+          return added.length > 0;
         }),
       ),
 

@@ -17,6 +17,9 @@ const TSX_LOADER = ['--conditions=@s3-service/source', '--import', 'tsx'];
 /** `pnpm start`'s entry point and the cleanup command, run as separate processes like in production. */
 export const API_MAIN = join(repoRoot, 'apps/api/src/main.ts');
 export const CLEANUP_COMMAND = join(repoRoot, 'apps/api/src/cleanup-uploads.ts');
+/** `pnpm run catalog:sync` and `pnpm run migrate`. */
+export const CATALOG_SYNC_COMMAND = join(repoRoot, 'apps/api/src/catalog-sync.ts');
+export const MIGRATE_COMMAND = join(repoRoot, 'apps/api/src/migrate.ts');
 
 export interface ApiProcess {
   child: ChildProcess;

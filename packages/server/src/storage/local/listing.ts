@@ -1,4 +1,5 @@
-import { type Dirent, readdir } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../errors.js';
 import type { ListObjectsOptions, ObjectPage, ObjectSummary, WalkObjectsOptions } from '../store.js';
