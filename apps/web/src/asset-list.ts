@@ -2,7 +2,6 @@ import type { S3ServiceClient } from '@s3-service/client';
 import { describeError } from './describe-error.js';
 import { button, el } from './dom.js';
 import { formatBytes, formatDate } from './format.js';
-import type { KnownNames } from './known-names.js';
 import type { Settings } from './settings.js';
 
 type ObjectPage = Awaited<ReturnType<S3ServiceClient['trpc']['object']['list']['query']>>;
@@ -12,23 +11,45 @@ export interface AssetListOptions {
   body: HTMLTableSectionElement;
   status: HTMLElement;
   more: HTMLButtonElement;
-  names: KnownNames;
+  /** Shows only the assets whose name contains its text (ignoring case). */
+  filter: HTMLInputElement;
+  /** `newest` or `name`, as object.list orders them. */
+  order: HTMLSelectElement;
   connection(): { client: S3ServiceClient; settings: Settings };
+}
+
+/** What object.list is asked besides the page: the order and the name filter. */
+interface AssetQuery {
+  order: 'newest' | 'name';
+  nameContains?: string;
 }
 
 const PAGE_SIZE = 20;
 /** How long a Delete button waits for its confirming second click. */
 const CONFIRM_MS = 4000;
+/** Typing in the filter asks the server once the keys rest this long. */
+const FILTER_DELAY_MS = 250;
 
-/** The workspace's assets, a page at a time (object.list), each with Download and Delete. */
+/**
+ * The workspace's assets from the server's catalogue, a page at a time (object.list), under the
+ * names they were uploaded with, each with Download and Delete; filtered and ordered by the server.
+ */
 export class AssetList {
   private cursor: string | null = null;
+  /** The filter and order the cursor belongs to: Load more continues them, whatever the fields say now. */
+  private query: AssetQuery = { order: 'newest' };
   private shown = 0;
   /** Bumped by every reload: answers to an older request are dropped. */
   private generation = 0;
 
   constructor(private readonly options: AssetListOptions) {
     options.more.addEventListener('click', () => void this.load(false));
+    let typing: ReturnType<typeof setTimeout> | undefined;
+    options.filter.addEventListener('input', () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => void this.reload(), FILTER_DELAY_MS);
+    });
+    options.order.addEventListener('change', () => void this.reload());
   }
 
   reload(): Promise<void> {
@@ -40,10 +61,12 @@ export class AssetList {
     const generation = fromStart ? ++this.generation : this.generation;
     this.options.more.disabled = true;
     if (fromStart) this.setStatus('Loading…');
+    if (fromStart) this.query = this.fieldsQuery();
     try {
       const page = await client.trpc.object.list.query({
         workspaceId: settings.workspaceId,
         limit: PAGE_SIZE,
+        ...this.query,
         ...(fromStart || !this.cursor ? {} : { cursor: this.cursor }),
       });
       if (generation !== this.generation) return;
@@ -71,12 +94,16 @@ export class AssetList {
     }
   }
 
+  private fieldsQuery(): AssetQuery {
+    const nameContains = this.options.filter.value.trim();
+    return { order: this.options.order.value === 'name' ? 'name' : 'newest', ...(nameContains ? { nameContains } : {}) };
+  }
+
   private row(asset: Asset): HTMLTableRowElement {
-    const assetId = asset.key.split('/').pop() ?? asset.key;
-    const name = this.options.names.nameOf(assetId);
+    const { assetId, fileName: name } = asset;
     const error = el('span', { className: 'bad' });
     const download = button('Download', () => void this.download(asset.key, error));
-    const remove = button('Delete', () => void this.remove(row, asset.key, assetId, remove, error), 'danger');
+    const remove = button('Delete', () => void this.remove(row, asset.key, remove, error), 'danger');
     const row = el(
       'tr',
       { attrs: { 'data-key': asset.key } },
@@ -95,7 +122,7 @@ export class AssetList {
     return row;
   }
 
-  /** A signed URL of the store, opened as a link: the store sends it as an attachment, so the page stays. */
+  /** A signed URL of the store, opened as a link: the store sends it as an attachment under the asset's name, so the page stays. */
   private async download(key: string, error: HTMLElement): Promise<void> {
     const { client, settings } = this.options.connection();
     error.textContent = '';
@@ -112,13 +139,7 @@ export class AssetList {
   }
 
   /** The first click arms the button, a second within a few seconds deletes: no modal dialog needed. */
-  private async remove(
-    row: HTMLTableRowElement,
-    key: string,
-    assetId: string,
-    control: HTMLButtonElement,
-    error: HTMLElement,
-  ): Promise<void> {
+  private async remove(row: HTMLTableRowElement, key: string, control: HTMLButtonElement, error: HTMLElement): Promise<void> {
     if (control.dataset.armed !== 'true') {
       control.dataset.armed = 'true';
       control.textContent = 'Confirm delete';
@@ -133,7 +154,6 @@ export class AssetList {
     error.textContent = '';
     try {
       await client.delete({ workspaceId: settings.workspaceId, key });
-      this.options.names.forget(assetId);
       row.remove();
       this.shown -= 1;
       this.updateCount();
@@ -145,7 +165,9 @@ export class AssetList {
   }
 
   private updateCount(): void {
-    if (this.shown === 0 && this.options.more.hidden) this.setStatus('No assets in this workspace yet.');
+    const filtered = this.query.nameContains !== undefined;
+    if (this.shown === 0 && this.options.more.hidden)
+      this.setStatus(filtered ? 'No asset names match.' : 'No assets in this workspace yet.');
     else this.setStatus(`${this.shown} shown${this.options.more.hidden ? '' : '; more below'}.`);
   }
 

@@ -24,6 +24,8 @@ const WORDS: Partial<Record<S3ServiceErrorCode, string>> = {
   INVALID_SIGNATURE: 'The store refused a signed URL (expired or altered).',
   NOT_FOUND: 'Nothing is there any more; it may have been deleted.',
   RATE_LIMITED: 'Too many requests right now; try again in a moment.',
+  QUOTA_EXCEEDED: "The workspace's storage quota has no room for this file; delete assets or ask for a larger quota.",
+  CATALOG_UNAVAILABLE: "The server's catalogue database cannot be reached right now; try again in a moment.",
   S3_ERROR: 'The object store failed or could not be reached.',
   STORE_TIMEOUT: 'The object store did not answer in time.',
   INVALID_PARAMETER: 'The server refused a value.',

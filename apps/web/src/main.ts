@@ -2,64 +2,46 @@ import './style.css';
 import { connect } from './api.js';
 import { AssetList } from './asset-list.js';
 import { required } from './dom.js';
-import { KnownNames } from './known-names.js';
-import { ResumeRecords } from './resume-records.js';
 import { loadSettings, type Settings, saveSettings } from './settings.js';
 import { bindSettingsForm } from './settings-form.js';
-import { renderUnfinished } from './unfinished-panel.js';
+import { UnfinishedPanel } from './unfinished-panel.js';
 import { Uploader } from './uploader.js';
 
-/** Wires the three panels of index.html (settings, upload, assets) to one set of settings. */
+/**
+ * Wires the three panels of index.html (settings, upload, assets) to one set of settings. Only the
+ * settings live in localStorage: names and unfinished uploads come from the server, so another
+ * browser sees and resumes the same ones.
+ */
 function main(): void {
   let settings: Settings = loadSettings(localStorage, location.origin);
   let client = connect(settings);
-  const records = new ResumeRecords(localStorage);
-  const names = new KnownNames(localStorage);
+  const connection = () => ({ client, settings });
   const busy = new Set<string>();
 
   const assets = new AssetList({
     body: required<HTMLTableSectionElement>('#assets-table tbody'),
     status: required('#assets-status'),
     more: required<HTMLButtonElement>('#assets-more'),
-    names,
-    connection: () => ({ client, settings }),
+    filter: required<HTMLInputElement>('#assets-filter'),
+    order: required<HTMLSelectElement>('#assets-order'),
+    connection,
   });
   const workspaceLabel = required('#assets-workspace');
-  const unfinished = required<HTMLElement>('#unfinished');
-
-  const showUnfinished = () =>
-    renderUnfinished(
-      unfinished,
-      records.forSettings(settings).filter((record) => !busy.has(record.uploadId)),
-      async (record) => {
-        try {
-          await client.abortUpload({ workspaceId: record.workspaceId, uploadId: record.uploadId, assetId: record.assetId });
-        } catch (error) {
-          // Already gone on the server: forgetting it here is all that is left to do.
-          if ((error as { code?: unknown }).code !== 'INVALID_UPLOAD_ID') throw error;
-        }
-        records.remove(record.uploadId);
-      },
-    );
-  records.onChange(showUnfinished);
+  const unfinished = new UnfinishedPanel({ container: required<HTMLElement>('#unfinished'), busy, connection });
 
   const uploader = new Uploader({
     list: required<HTMLUListElement>('#upload-list'),
-    records,
     busy,
     settings: () => settings,
     connect,
-    uploaded: (result, file) => {
-      names.remember(result.assetId, file.name);
-      void assets.reload();
-    },
-    changed: showUnfinished,
+    uploaded: () => void assets.reload(),
+    changed: () => unfinished.refresh(),
   });
 
   const applySettings = () => {
     client = connect(settings);
     workspaceLabel.textContent = settings.workspaceId;
-    showUnfinished();
+    unfinished.refresh();
     void assets.reload();
   };
 
@@ -69,7 +51,10 @@ function main(): void {
     applySettings();
   });
   bindFilePicker(required<HTMLInputElement>('#file-input'), required<HTMLElement>('#dropzone'), (files) => uploader.add(files));
-  required<HTMLButtonElement>('#assets-refresh').addEventListener('click', () => void assets.reload());
+  required<HTMLButtonElement>('#assets-refresh').addEventListener('click', () => {
+    unfinished.refresh();
+    void assets.reload();
+  });
   applySettings();
 }
 

@@ -1,14 +1,13 @@
-import { DEFAULT_PART_SIZE, type S3ServiceClient, type UploadResult, type UploadStart } from '@s3-service/client';
+import { DEFAULT_PART_SIZE, type S3ServiceClient, UploadError, type UploadResult } from '@s3-service/client';
 import { describeError } from './describe-error.js';
+import { claimUploadToContinue, fileTypeOf, type OpenUpload, resumePartSize } from './open-uploads.js';
 import { createProgressFetch } from './progress-fetch.js';
-import type { ResumeRecord, ResumeRecords } from './resume-records.js';
 import type { Settings } from './settings.js';
 import { SpeedMeter } from './speed.js';
 import { UploadProgress } from './upload-progress.js';
 
 export interface UploadTaskContext {
   settings: Settings;
-  records: ResumeRecords;
   /** Upload ids running in this page: one upload is never sent twice at once. */
   busy: Set<string>;
   /** A client for these settings that sends part PUTs through `fetch`. */
@@ -20,16 +19,14 @@ export interface UploadTaskEvents {
   progress(loaded: number, total: number, bytesPerSecond: number | undefined): void;
 }
 
-/** Objects of no type of their own are stored as bytes; the server's allowlist has the final say. */
-const FALLBACK_TYPE = 'application/octet-stream';
 /** Progress events stop when the bytes do; the speed shown must still fall to 0 then. */
 const TICK_MS = 1000;
 
 /**
- * Uploads one file: continues this browser's unfinished upload of the same file when there is
- * one, else starts a new one. The SDK's `onStart` puts a new upload's ids in localStorage before
- * the first byte moves, so a reload at any moment can resume it. Cancelling removes the upload on
- * the server; a failure keeps it for Retry.
+ * Uploads one file: continues the workspace's unfinished upload of the same file when the server
+ * lists one (started in this browser or in any other), else starts a new one, which the server
+ * records with the file's name, size and part size. Cancelling removes the upload on the server;
+ * a failure keeps it for Retry, or for picking the file again anywhere.
  */
 export async function uploadFile(
   file: File,
@@ -52,6 +49,11 @@ export async function uploadFile(
   }
 }
 
+/** Whether a failed upload is still open on the server, so that Retry (or a new pick) continues it. */
+export function keptForResume(error: unknown): boolean {
+  return error instanceof UploadError && error.uploadId !== undefined && error.code !== 'INVALID_UPLOAD_ID';
+}
+
 interface Run extends UploadTaskContext {
   client: S3ServiceClient;
   meter: Meter;
@@ -60,14 +62,13 @@ interface Run extends UploadTaskContext {
 }
 
 async function startOrResume(file: File, run: Run): Promise<UploadResult> {
-  const earlier = run.records.matching(file, run.settings, run.busy);
+  const earlier = await claimUploadToContinue(run.client, run.settings.workspaceId, file, run.busy, run.signal);
   if (earlier) {
     run.events.state('resuming');
     try {
       return await send(file, earlier, run);
     } catch (error) {
       if (run.signal.aborted || describeError(error).code !== 'INVALID_UPLOAD_ID') throw error;
-      run.records.remove(earlier.uploadId);
       run.events.state('starting', 'The unfinished upload was gone from the server; starting over.');
     }
   } else {
@@ -77,53 +78,30 @@ async function startOrResume(file: File, run: Run): Promise<UploadResult> {
 }
 
 /**
- * Hands the file to the SDK: with `earlier`, it lists the parts the server has and sends the rest;
- * without, it starts a new upload, which `onStart` records before any part is sent.
+ * Hands the file to the SDK: with `earlier` (already claimed in `busy`), it lists the parts the
+ * server has and sends the rest, cut at the upload's own part size; without, it starts a new
+ * upload. Either way the upload leaves `busy` when the call ends.
  */
-async function send(file: File, earlier: ResumeRecord | undefined, run: Run): Promise<UploadResult> {
-  let record = earlier;
-  if (record) run.busy.add(record.uploadId);
-  const type = earlier?.type ?? (file.type || FALLBACK_TYPE);
+async function send(file: File, earlier: OpenUpload | undefined, run: Run): Promise<UploadResult> {
+  let uploadId = earlier?.uploadId;
   try {
-    const result = await run.client.upload(file, {
-      workspaceId: earlier?.workspaceId ?? run.settings.workspaceId,
-      fileType: type,
-      partSize: earlier?.partSize ?? DEFAULT_PART_SIZE,
+    return await run.client.upload(file, {
+      workspaceId: run.settings.workspaceId,
+      fileType: fileTypeOf(file),
+      fileName: file.name,
+      partSize: earlier ? resumePartSize(earlier) : DEFAULT_PART_SIZE,
       ...(earlier ? { resume: { uploadId: earlier.uploadId, assetId: earlier.assetId } } : {}),
       signal: run.signal,
       onStart: (started) => {
         if (started.resumed) return;
-        record = newRecord(file, type, started, run.settings);
-        // A failure to save aborts the new upload (the SDK does that): nothing could resume it.
-        run.records.save(record);
-        run.busy.add(record.uploadId);
+        uploadId = started.uploadId;
+        run.busy.add(uploadId);
       },
       onProgress: ({ loaded }) => run.meter.stored(loaded),
     });
-    if (record) run.records.remove(record.uploadId);
-    return result;
-  } catch (error) {
-    // An abort also aborted the upload on the server (the SDK does that); nothing is left to resume.
-    if (run.signal.aborted && record) run.records.remove(record.uploadId);
-    throw error;
   } finally {
-    if (record) run.busy.delete(record.uploadId);
+    if (uploadId) run.busy.delete(uploadId);
   }
-}
-
-function newRecord(file: File, type: string, started: UploadStart, settings: Settings): ResumeRecord {
-  return {
-    uploadId: started.uploadId,
-    assetId: started.assetId,
-    apiUrl: settings.apiUrl,
-    workspaceId: started.workspaceId,
-    name: file.name,
-    size: file.size,
-    lastModified: file.lastModified,
-    type,
-    partSize: started.partSize,
-    startedAt: Date.now(),
-  };
 }
 
 /** Bytes and speed of one upload, reported to the row as they change. */

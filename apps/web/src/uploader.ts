@@ -1,19 +1,17 @@
 import type { S3ServiceClient, UploadResult } from '@s3-service/client';
 import { describeError } from './describe-error.js';
-import type { ResumeRecords } from './resume-records.js';
 import type { Settings } from './settings.js';
 import { UploadRow } from './upload-row.js';
-import { uploadFile } from './upload-task.js';
+import { keptForResume, uploadFile } from './upload-task.js';
 
 export interface UploaderOptions {
   list: HTMLUListElement;
-  records: ResumeRecords;
   /** Upload ids running in this page. */
   busy: Set<string>;
   settings(): Settings;
   connect(settings: Settings, fetch?: typeof globalThis.fetch): S3ServiceClient;
   /** An upload finished: the asset list should show it. */
-  uploaded(result: UploadResult, file: File): void;
+  uploaded(result: UploadResult): void;
   /** An upload started or ended: the list of unfinished ones changes. */
   changed(): void;
 }
@@ -48,7 +46,6 @@ export class Uploader {
         file,
         {
           settings,
-          records: this.options.records,
           busy: this.options.busy,
           connect: (fetch) => this.options.connect(settings, fetch),
         },
@@ -63,16 +60,17 @@ export class Uploader {
       );
       row.setProgress(result.size, result.size, undefined);
       row.setState('done', `Stored as ${result.key}`);
-      this.options.uploaded(result, file);
+      this.options.uploaded(result);
     } catch (error) {
       const view = describeError(error);
       if (view.code === 'CANCELLED') {
         row.setState('cancelled', 'Nothing was kept on the server.');
       } else {
-        const resumable = this.options.records.matching(file, settings, this.options.busy) !== undefined;
         row.setState(
           'failed',
-          resumable ? 'What was sent is kept: Retry (or picking the file again, even after a reload) continues from there.' : undefined,
+          keptForResume(error)
+            ? 'What was sent is kept: Retry (or picking the file again, even after a reload or in another browser) continues from there.'
+            : undefined,
         );
         row.showError(view);
       }

@@ -1,33 +1,12 @@
+import { DEFAULT_PART_SIZE, type S3ServiceClient } from '@s3-service/client';
 import { describe, expect, it } from 'vitest';
 import { describeError } from '../src/describe-error.js';
 import { formatBytes, percentOf } from '../src/format.js';
-import { type ResumeRecord, ResumeRecords } from '../src/resume-records.js';
+import { claimUploadToContinue, continues, type OpenUpload, resumePartSize } from '../src/open-uploads.js';
 import { normalizeApiUrl, validateSettings } from '../src/settings.js';
 import { SpeedMeter } from '../src/speed.js';
+import { describeOpenUpload } from '../src/unfinished-panel.js';
 import { UploadProgress } from '../src/upload-progress.js';
-
-/** localStorage's contract, in memory. */
-class MemoryStorage implements Storage {
-  private readonly items = new Map<string, string>();
-  get length() {
-    return this.items.size;
-  }
-  clear() {
-    this.items.clear();
-  }
-  getItem(key: string) {
-    return this.items.get(key) ?? null;
-  }
-  key(index: number) {
-    return [...this.items.keys()][index] ?? null;
-  }
-  removeItem(key: string) {
-    this.items.delete(key);
-  }
-  setItem(key: string, value: string) {
-    this.items.set(key, value);
-  }
-}
 
 describe('the progress shown for an upload', () => {
   it('adds bytes on the wire to stored bytes, and never goes back when a part is retried', () => {
@@ -96,41 +75,79 @@ describe('settings', () => {
   });
 });
 
-describe('unfinished uploads kept in localStorage', () => {
-  const settings = { apiUrl: 'http://127.0.0.1:3000', workspaceId: 'demo', token: '' };
-  const record = (overrides: Partial<ResumeRecord> = {}): ResumeRecord => ({
+describe('unfinished uploads the server lists', () => {
+  const MiB = 1024 * 1024;
+  const open = (overrides: Partial<OpenUpload> = {}): OpenUpload => ({
     uploadId: 'u1',
     assetId: 'a1',
-    apiUrl: settings.apiUrl,
-    workspaceId: 'demo',
-    name: 'film.mp4',
-    size: 3,
-    lastModified: 1000,
-    type: 'video/mp4',
-    partSize: 8 * 1024 * 1024,
-    startedAt: 5000,
+    key: 'demo/digital_assets/a1',
+    fileName: 'film.mp4',
+    fileType: 'video/mp4',
+    fileSize: 3,
+    partSize: 8 * MiB,
+    partsDone: 0,
+    bytesDone: 0,
+    startedAt: new Date(5000),
+    startedBy: null,
     ...overrides,
   });
+  const film = new File(['abc'], 'film.mp4', { type: 'video/mp4', lastModified: 1000 });
 
-  it('matches a file by name, size and modification time, in the same API and workspace, unless it is running', () => {
-    const records = new ResumeRecords(new MemoryStorage(), () => 6000);
-    records.save(record());
-    const file = new File(['abc'], 'film.mp4', { lastModified: 1000 });
-    expect(records.matching(file, settings, new Set())?.uploadId).toBe('u1');
-    expect(records.matching(file, settings, new Set(['u1']))).toBeUndefined();
-    expect(records.matching(file, { ...settings, workspaceId: 'other' }, new Set())).toBeUndefined();
-    expect(records.matching(new File(['abc'], 'film.mp4', { lastModified: 2000 }), settings, new Set())).toBeUndefined();
-    records.remove('u1');
-    expect(records.all()).toEqual([]);
+  it("continues an upload of the same name, size and type, whatever this browser's file dates say", () => {
+    expect(continues(open(), film)).toBe(true);
+    expect(continues(open(), new File(['abc'], 'film.mp4', { type: 'video/mp4', lastModified: 9999 }))).toBe(true);
+    expect(continues(open(), new File(['abcd'], 'film.mp4', { type: 'video/mp4' }))).toBe(false);
+    expect(continues(open(), new File(['abc'], 'other.mp4', { type: 'video/mp4' }))).toBe(false);
+    expect(continues(open(), new File(['abc'], 'film.mp4', { type: 'video/webm' }))).toBe(false);
+    // A file of no type was started as bytes; an upload the server knows no name or size of matches nothing.
+    expect(continues(open({ fileType: 'application/octet-stream' }), new File(['abc'], 'film.mp4'))).toBe(true);
+    expect(continues(open({ fileName: null }), film)).toBe(false);
+    expect(continues(open({ fileSize: null }), film)).toBe(false);
   });
 
-  it('forgets records older than a week and ignores what it cannot read', () => {
-    const storage = new MemoryStorage();
-    const records = new ResumeRecords(storage, () => 8 * 24 * 60 * 60 * 1000);
-    records.save(record());
-    expect(records.all()).toEqual([]);
-    storage.setItem('s3-service:unfinished-uploads', '{not json');
-    expect(records.all()).toEqual([]);
+  it("resumes with the upload's own part size, else the SDK's default", () => {
+    expect(resumePartSize(open({ partSize: 16 * MiB }))).toBe(16 * MiB);
+    expect(resumePartSize(open({ partSize: null }))).toBe(DEFAULT_PART_SIZE);
+  });
+
+  it('pages through the open uploads for a match, skips the ones running here, and claims what it finds', async () => {
+    const pages: Record<string, { uploads: OpenUpload[]; nextCursor: string | null }> = {
+      first: { uploads: [open({ uploadId: 'running' }), open({ uploadId: 'u2', fileName: 'other.mp4' })], nextCursor: 'c2' },
+      c2: { uploads: [open({ uploadId: 'u3' }), open({ uploadId: 'u4' })], nextCursor: null },
+    };
+    const asked: unknown[] = [];
+    const client = {
+      trpc: {
+        upload: {
+          listOpen: {
+            query: async (input: { workspaceId: string; cursor?: string; limit?: number }) => {
+              asked.push(input);
+              return pages[input.cursor ?? 'first'];
+            },
+          },
+        },
+      },
+    } as unknown as S3ServiceClient;
+    const busy = new Set(['running']);
+
+    expect((await claimUploadToContinue(client, 'demo', film, busy))?.uploadId).toBe('u3');
+    expect(asked).toEqual([
+      { workspaceId: 'demo', limit: 100 },
+      { workspaceId: 'demo', limit: 100, cursor: 'c2' },
+    ]);
+    expect(busy).toEqual(new Set(['running', 'u3']));
+    // A second pick of the same file meanwhile takes the next one, never the same upload twice.
+    expect((await claimUploadToContinue(client, 'demo', film, busy))?.uploadId).toBe('u4');
+    expect(await claimUploadToContinue(client, 'demo', film, busy)).toBeUndefined();
+  });
+
+  it('says how far an upload got, leaving out what the server does not know', () => {
+    expect(describeOpenUpload(open({ fileSize: 23 * MiB, partsDone: 2, bytesDone: 16 * MiB }))).toMatch(
+      /^23\.0 MiB · 2 of 3 parts \(16\.0 MiB\) sent · started \S/,
+    );
+    expect(describeOpenUpload(open({ fileSize: null, partSize: null, partsDone: 1, bytesDone: 512 }))).toMatch(
+      /^1 part \(512 B\) sent · started \S/,
+    );
   });
 });
 

@@ -3,11 +3,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext } from 'playwright-core';
+import { createS3ServiceClient, type S3ServiceClient } from '@s3-service/client';
+import type { Browser, BrowserContext, Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPolicy } from '../../../packages/server/src/auth/index.js';
 import { mintToken } from '../../../packages/server/src/auth/mint-token.js';
-import { uniqueAssetKey, uploadThroughSignedUrls } from '../../../packages/server/test/support/s3-harness.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
 import { type PageServer, servePage } from './support/serve-page.js';
 import { type Stack, type StackResult, startLocalStack, startS3Stack } from './support/stacks.js';
@@ -27,6 +27,8 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
   let pageServer: PageServer;
   let files: string;
   let big: { path: string; name: string; sha256: string };
+  /** The same bytes as `big` under a name of a type of its own (application/pdf). */
+  let report: { path: string; name: string; sha256: string };
   let small: { path: string; name: string };
 
   beforeAll(async () => {
@@ -34,6 +36,8 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
     const bytes = randomBytes(BIG_SIZE);
     big = { path: join(files, 'big-video.bin'), name: 'big-video.bin', sha256: sha256(bytes) };
     await writeFile(big.path, bytes);
+    report = { path: join(files, 'report.pdf'), name: 'report.pdf', sha256: big.sha256 };
+    await writeFile(report.path, bytes);
     small = { path: join(files, 'notes.txt'), name: 'notes.txt' };
     await writeFile(small.path, 'a few words of notes\n'.repeat(20_000));
     [browser, pageServer] = await Promise.all([launchChromium(), servePage(inject('webRoot'))]);
@@ -48,12 +52,13 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
 
   /**
    * A stack for the tests of one describe block, and a fresh browser profile (empty
-   * localStorage) on a workspace of its own for each test.
+   * localStorage) on a workspace of its own for each test. `openBrowser` opens another such
+   * profile on the same workspace: another person's browser, or the same person's other device.
    */
   function useStack(title: string, startStack: () => Promise<StackResult>) {
     let stack: Stack | undefined;
     let skipped = '';
-    let context: BrowserContext | undefined;
+    let contexts: BrowserContext[] = [];
 
     beforeAll(async () => {
       const started = await startStack();
@@ -66,8 +71,9 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
     });
 
     afterEach(async () => {
-      await context?.close();
-      context = undefined;
+      // A test may have closed one already (a browser that went away mid-upload).
+      await Promise.all(contexts.map((context) => context.close().catch(() => {})));
+      contexts = [];
       stack?.gate.cutHeld();
     });
 
@@ -77,10 +83,24 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
 
     return async (skip: (note: string) => void) => {
       if (!stack) skip(skipped);
-      context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+      const { apiUrl } = stack!;
       const workspaceId = `ws-${randomBytes(5).toString('hex')}`;
-      const uploader = await UploaderPage.open(context, pageServer.url, { apiUrl: stack!.apiUrl, workspaceId });
-      return { ...stack!, uploader, page: uploader.page, workspaceId, prefix: `${workspaceId}/digital_assets/` };
+      const openBrowser = async () => {
+        const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+        contexts.push(context);
+        return UploaderPage.open(context, pageServer.url, { apiUrl, workspaceId });
+      };
+      const uploader = await openBrowser();
+      return {
+        ...stack!,
+        uploader,
+        page: uploader.page,
+        workspaceId,
+        prefix: `${workspaceId}/digital_assets/`,
+        openBrowser,
+        /** The SDK in Node, for what the server says without a browser. */
+        api: createS3ServiceClient({ url: apiUrl }),
+      };
     };
   }
 
@@ -147,36 +167,44 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
       });
 
       it('cancelling mid-upload leaves no object and no pending upload', async ({ skip }) => {
-        const { uploader, gate, store, prefix } = await openPage(skip);
+        const { uploader, gate, store, prefix, api, workspaceId, page } = await openPage(skip);
         gate.hold(BIG_PARTS);
         const storedBefore = gate.storedParts.length;
         await uploader.pick(big.path);
         await gate.waitForStoredParts(storedBefore + BIG_PARTS - 1);
-        const [record] = await uploader.resumeRecords();
-        expect(record?.name).toBe(big.name);
+        // The server recorded the upload under the file's name, with the part size a resume needs.
+        const [open] = await openUploads(api, workspaceId);
+        expect(open).toMatchObject({ fileName: big.name, fileSize: BIG_SIZE, partSize: 8 * MiB, partsDone: BIG_PARTS - 1 });
+        // It runs in this page: it has a row, not a line in the Unfinished panel.
+        expect(await page.locator('#unfinished li').count()).toBe(0);
 
         await uploader.upload(big.name).getByRole('button', { name: 'Cancel' }).click();
         await uploader.waitForState(big.name, 'cancelled');
 
         expect((await store.listObjects(prefix, { limit: 10 })).objects).toEqual([]);
-        await expect(store.assertUploadOpen(`${prefix}${record!.assetId}`, record!.uploadId)).rejects.toMatchObject({
+        await expect(store.assertUploadOpen(`${prefix}${open!.assetId}`, open!.uploadId)).rejects.toMatchObject({
           appCode: 'INVALID_UPLOAD_ID',
         });
-        expect(await uploader.resumeRecords()).toEqual([]);
+        expect(await openUploads(api, workspaceId)).toEqual([]);
       });
 
-      it('after a reload mid-upload, picking the same file again sends only the missing parts', async ({ skip }) => {
-        const { uploader, gate, store, prefix, page } = await openPage(skip);
+      it('after a reload mid-upload, lists the upload from the server, and picking the same file again sends only the missing parts', async ({
+        skip,
+      }) => {
+        const { uploader, gate, store, prefix, page, api, workspaceId } = await openPage(skip);
         gate.hold(BIG_PARTS);
         const storedBefore = gate.storedParts.length;
         await uploader.pick(big.path);
         await gate.waitForStoredParts(storedBefore + BIG_PARTS - 1);
-        const [record] = await uploader.resumeRecords();
+        const [open] = await openUploads(api, workspaceId);
 
         await page.reload();
-        await page.locator(`#unfinished li[data-file="${big.name}"]`).waitFor();
-        const key = `${prefix}${record!.assetId}`;
-        const onServer = await store.listParts(key, record!.uploadId);
+        const line = uploader.unfinished(big.name);
+        await line.waitFor();
+        expect(await line.getAttribute('data-upload-id')).toBe(open!.uploadId);
+        expect(await line.textContent()).toContain('23.0 MiB · 2 of 3 parts (16.0 MiB) sent · started');
+        const key = `${prefix}${open!.assetId}`;
+        const onServer = await store.listParts(key, open!.uploadId);
         const missing = [1, 2, 3].filter((part) => !onServer.some((stored) => stored.partNumber === part));
         expect(missing.length).toBeGreaterThan(0);
 
@@ -191,8 +219,46 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
         expect([...sentAfterReload].sort()).toEqual(missing);
         expect(await uploader.percent(big.name)).toBe(100);
         expect(await hashObject(store, key)).toBe(big.sha256);
-        expect(await uploader.resumeRecords()).toEqual([]);
+        expect(await openUploads(api, workspaceId)).toEqual([]);
         await page.locator('#unfinished').waitFor({ state: 'hidden' });
+      });
+
+      it('an upload cut off in one browser is resumed in another, and a third downloads it under its name', async ({ skip }) => {
+        const { uploader: first, gate, store, prefix, openBrowser } = await openPage(skip);
+        gate.hold(BIG_PARTS);
+        const storedBefore = gate.storedParts.length;
+        await first.pick(report.path);
+        await gate.waitForStoredParts(storedBefore + BIG_PARTS - 1);
+        // The first browser goes away mid-upload (a closed laptop); its held PUT never arrives.
+        await first.page.context().close();
+        gate.cutHeld();
+
+        // A fresh profile: nothing in its localStorage but the settings the test typed in.
+        const second = await openBrowser();
+        expect(await second.storedKeys()).toEqual(['s3-service:settings']);
+        const line = second.unfinished(report.name);
+        await line.waitFor();
+        expect(await line.textContent()).toContain('23.0 MiB · 2 of 3 parts (16.0 MiB) sent');
+        const key = `${prefix}${await line.getAttribute('data-asset-id')}`;
+
+        await second.pick(report.path);
+        await second.waitForState(report.name, 'done');
+        expect(second.partPuts).toEqual([BIG_PARTS]);
+        expect(await second.percent(report.name)).toBe(100);
+        expect(await hashObject(store, key)).toBe(report.sha256);
+        expect((await store.headObject(key))?.contentType).toBe('application/pdf');
+        await second.page.locator('#unfinished').waitFor({ state: 'hidden' });
+
+        // A browser that never saw the file lists it by name, and saves it under that name.
+        const third = await openBrowser();
+        const row = third.asset(key);
+        await row.waitFor();
+        expect(await assetName(row)).toBe(report.name);
+        const download = await downloadFrom(row);
+        expect(download.savedAs).toBe(report.name);
+        // A token needs no quotes (RFC 6266): either form names the file.
+        expect(download.contentDisposition).toMatch(/^attachment; filename="?report\.pdf"?$/);
+        expect(sha256(download.bytes)).toBe(report.sha256);
       });
     });
   }
@@ -204,11 +270,49 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
   describe('the page over the local-disk store', () => {
     const openPage = useStack('the page', () => startLocalStack());
 
+    it('shows the names files were uploaded with in another browser, filtered and ordered by the server', async ({ skip }) => {
+      const { uploader, openBrowser } = await openPage(skip);
+      const paper = join(files, 'annual report.pdf');
+      await writeFile(paper, '%PDF-1.4 a small report\n');
+      await uploader.pick(paper);
+      await uploader.waitForState('annual report.pdf', 'done');
+      await uploader.pick(small.path);
+      await uploader.waitForState(small.name, 'done');
+
+      const other = await openBrowser();
+      const rows = other.page.locator('#assets-table tbody tr');
+      await expect.poll(() => rows.count(), SLOW).toBe(2);
+      // Newest first: the notes were stored last.
+      expect(await rows.evaluateAll(namesOf)).toEqual([small.name, 'annual report.pdf']);
+
+      await other.page.getByLabel('Order').selectOption('name');
+      await expect.poll(() => rows.evaluateAll(namesOf), SLOW).toEqual(['annual report.pdf', small.name]);
+      await other.page.getByLabel('Filter by name').fill('NOTES');
+      await expect.poll(() => rows.evaluateAll(namesOf), SLOW).toEqual([small.name]);
+      await other.page.getByLabel('Filter by name').fill('nothing like it');
+      await other.page.locator('#assets-status', { hasText: 'No asset names match.' }).waitFor();
+
+      await other.page.getByLabel('Filter by name').fill('report');
+      await expect.poll(() => rows.evaluateAll(namesOf), SLOW).toEqual(['annual report.pdf']);
+      const download = await downloadFrom(rows.first());
+      expect(download.savedAs).toBe('annual report.pdf');
+      expect(download.contentDisposition).toBe('attachment; filename="annual report.pdf"');
+      expect(download.bytes.toString()).toBe('%PDF-1.4 a small report\n');
+    });
+
     it('pages through the assets with Load more, and deletes one after a confirming second click', async ({ skip }) => {
-      const { uploader, store, workspaceId, prefix, page } = await openPage(skip);
-      // One more than the page's 20 a page, put there without the page.
-      const keys = Array.from({ length: 21 }, () => uniqueAssetKey(workspaceId));
-      await Promise.all(keys.map((key, index) => uploadThroughSignedUrls(store, key, [Buffer.from(`asset ${index}\n`)], 'text/plain')));
+      const { uploader, store, workspaceId, page, api } = await openPage(skip);
+      // One more than the page's 20 a page, put there by the SDK in Node, not by the page.
+      const stored = await Promise.all(
+        Array.from({ length: 21 }, (_, index) =>
+          api.upload(new TextEncoder().encode(`asset ${index}\n`), {
+            workspaceId,
+            fileName: `asset-${String(index).padStart(2, '0')}.txt`,
+            fileType: 'text/plain',
+          }),
+        ),
+      );
+      const keys = stored.map((result) => result.key);
 
       await page.getByRole('button', { name: 'Refresh' }).click();
       const rows = page.locator('#assets-table tbody tr');
@@ -218,13 +322,16 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
       await expect.poll(() => rows.count(), SLOW).toBe(21);
       await more.waitFor({ state: 'hidden' });
       expect(new Set(await rows.evaluateAll((found) => found.map((row) => row.getAttribute('data-key'))))).toEqual(new Set(keys));
+      expect(await assetName(uploader.asset(keys[7]!))).toBe('asset-07.txt');
 
       const victim = uploader.asset(keys[0]!);
       await victim.getByRole('button', { name: 'Delete' }).click();
       await victim.getByRole('button', { name: 'Confirm delete' }).click();
       await victim.waitFor({ state: 'detached' });
       expect(await store.headObject(keys[0]!)).toBeNull();
-      expect((await store.listObjects(prefix, { limit: 100 })).objects).toHaveLength(20);
+      const { objects } = await api.trpc.object.list.query({ workspaceId, limit: 100 });
+      expect(objects).toHaveLength(20);
+      expect(objects.map((object) => object.fileName)).not.toContain('asset-00.txt');
     });
 
     it('shows a refusal in words, with the server code', async ({ skip }) => {
@@ -284,6 +391,37 @@ if (missingBrowser) {
   describe('the web uploader in Chromium', () => {
     it.skip(`skipped: ${missingBrowser}`, () => {});
   });
+}
+
+/** The workspace's unfinished uploads, as the server lists them to any browser. */
+async function openUploads(api: S3ServiceClient, workspaceId: string) {
+  return (await api.trpc.upload.listOpen.query({ workspaceId, limit: 100 })).uploads;
+}
+
+/** The name a row of the asset list shows. */
+function assetName(row: Locator): Promise<string | null> {
+  return row.locator('.asset-name span').textContent();
+}
+
+function namesOf(rows: Element[]): Array<string | null> {
+  return rows.map((row) => row.querySelector('.asset-name span')?.textContent ?? null);
+}
+
+/**
+ * Clicks the row's Download and waits for the browser's download: the name the browser saves it
+ * under, its bytes, and the Content-Disposition of the answer (read from the same signed URL
+ * again, since a download's own response is not exposed).
+ */
+async function downloadFrom(row: Locator) {
+  const [download] = await Promise.all([row.page().waitForEvent('download'), row.getByRole('button', { name: 'Download' }).click()]);
+  const again = await fetch(download.url());
+  await again.body?.cancel();
+  expect(again.status).toBe(200);
+  return {
+    savedAs: download.suggestedFilename(),
+    contentDisposition: again.headers.get('content-disposition'),
+    bytes: await readFile((await download.path())!),
+  };
 }
 
 function sha256(bytes: Uint8Array): string {

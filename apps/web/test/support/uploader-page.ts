@@ -5,13 +5,6 @@ export interface PageSettings {
   workspaceId: string;
 }
 
-/** A record the page keeps in localStorage for an unfinished upload (see src/resume-records.ts). */
-export interface StoredResumeRecord {
-  uploadId: string;
-  assetId: string;
-  name: string;
-}
-
 /** The uploader page as a person uses it: the settings form, the file input, rows and buttons. */
 export class UploaderPage {
   /** Part PUTs the page sent, in order, across reloads. */
@@ -81,8 +74,14 @@ export class UploaderPage {
     return this.page.evaluate((file) => (window as unknown as { percentsSeen: Record<string, number[]> }).percentsSeen[file] ?? [], name);
   }
 
-  resumeRecords(): Promise<StoredResumeRecord[]> {
-    return this.page.evaluate(() => JSON.parse(localStorage.getItem('s3-service:unfinished-uploads') ?? '[]') as StoredResumeRecord[]);
+  /** The line of the "Unfinished uploads" panel for this file name. */
+  unfinished(name: string): Locator {
+    return this.page.locator(`#unfinished li[data-file="${name}"]`);
+  }
+
+  /** What this browser keeps in localStorage, by key. */
+  storedKeys(): Promise<string[]> {
+    return this.page.evaluate(() => Object.keys(localStorage).sort());
   }
 
   asset(key: string): Locator {
