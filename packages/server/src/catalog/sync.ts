@@ -102,9 +102,19 @@ export async function syncCatalog(store: ObjectStore, catalog: Catalog, options:
     { store: store.kind, catalog: catalog.kind, fromKey: options.fromKey, removeMissing: options.removeMissing === true },
     'catalogue sync started',
   );
-  const passes = [syncObjects, syncUploads, checkRows];
-  for (const pass of passes) {
-    await pass(run);
+  const passes = [
+    ['objects', syncObjects],
+    ['uploads', syncUploads],
+    ['rows', checkRows],
+  ] as const;
+  for (const [name, pass] of passes) {
+    try {
+      await pass(run);
+    } catch (error) {
+      // The walk is done up to lastKey: a rerun with it as fromKey does not start over.
+      options.logger.error({ err: error, ...report }, `catalogue sync failed in its ${name} pass`);
+      throw error;
+    }
     if (options.signal?.aborted) {
       report.interrupted = true;
       break;
