@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   assertStoreReachable,
-  type Catalog,
   type Config,
   ConfigError,
   connectRedisLimitStores,
@@ -15,13 +14,12 @@ import {
   type Logger,
   listen,
   loadConfig,
-  openCatalog,
   type RedisLimitStores,
   type RunningServer,
-  showSetting,
   startCleanupJob,
   wantsPrettyLogs,
 } from '@s3-service/server';
+import { describeCatalog, openCommandCatalog } from './catalog-command.js';
 
 /** A cold start against AWS (DNS, TLS, the credential chain) may take longer than one probe may. */
 const STARTUP_CHECK_MS = 10_000;
@@ -41,7 +39,8 @@ async function main(): Promise<void> {
     config.storage,
     Math.max(config.readinessTimeoutMs, STARTUP_CHECK_MS),
   );
-  const catalog = await openCatalogOrExplain(config, logger);
+  // Migrated on open; a database that cannot be reached stops the start with the setting to check.
+  const catalog = await openCommandCatalog(config, logger);
   const redis = config.rateLimits.redisUrl ? await connectRedis(config.rateLimits.redisUrl, logger) : undefined;
   const drain = createDrainState();
   const app = createApp({
@@ -102,26 +101,6 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-/** The catalogue is migrated on open; a database that cannot be reached stops the start with the setting to check. */
-async function openCatalogOrExplain(config: Config, logger: Logger): Promise<Catalog> {
-  try {
-    return await openCatalog(config.catalog, { logger });
-  } catch (error) {
-    const reason = error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
-    if (config.catalog.kind === 'postgres') {
-      throw new ConfigError(`${showSetting('DATABASE_URL', config.catalog.url)}: PostgreSQL cannot be reached or migrated (${reason})`);
-    }
-    throw new ConfigError(
-      `${showSetting('STORAGE_DIR', config.catalog.dataDir)}: the embedded catalogue (PGlite) cannot be opened (${reason})`,
-    );
-  }
-}
-
-function describeCatalog(config: Config): string {
-  if (config.catalog.kind === 'postgres') return `PostgreSQL at ${new URL(config.catalog.url).host}`;
-  return `PGlite at ${resolve(config.catalog.dataDir ?? '')}`;
 }
 
 /** Redis holds the rate-limit counters of every instance; a wrong REDIS_URL stops the start. */

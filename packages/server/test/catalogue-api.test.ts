@@ -328,6 +328,31 @@ describe('the catalogue on S3 (versitygw): listing without a store request per a
     expect(calls).toEqual({ headObject: 0, listObjects: 0 });
   }, 60_000);
 
+  it('completes an upload imported from S3 (type unknown there) with the type the object was stored with', async (context) => {
+    s3.skipUnlessRunning(context);
+    const workspaceId = newWorkspace();
+    const assetId = 'aW1wb3J0ZWR1cGxvYWQxMjM';
+    const key = `${workspaceId}/digital_assets/${assetId}`;
+    const { uploadId } = await server.store.createMultipartUpload(key, 'image/png');
+    // What catalog:sync records for an open S3 upload: ListMultipartUploads does not say its type.
+    await server.catalog.importUpload({
+      workspaceId,
+      uploadId,
+      assetId,
+      key,
+      fileName: null,
+      fileType: 'application/octet-stream',
+      declaredSize: null,
+      partSize: null,
+      startedBy: null,
+      startedAt: new Date(),
+    });
+    const { parts } = await trpc.upload.signParts.mutate({ workspaceId, assetId, uploadId, partNumbers: [1] });
+    const put = await putPart(parts[0]!.url, randomData(50));
+    await trpc.upload.complete.mutate({ workspaceId, assetId, uploadId, parts: [{ partNumber: 1, etag: put.etag! }] });
+    expect(await trpc.object.head.query({ workspaceId, key })).toMatchObject({ contentType: 'image/png', size: 50 });
+  }, 30_000);
+
   it('signs S3 download URLs that save under the asset name', async (context) => {
     s3.skipUnlessRunning(context);
     const workspaceId = newWorkspace();

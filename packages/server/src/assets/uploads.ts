@@ -22,6 +22,9 @@ export interface UploadRef {
   uploadId: string;
 }
 
+/** The type recorded for an upload whose type the store did not tell. */
+const UNKNOWN_TYPE = 'application/octet-stream';
+
 const unknownUpload = (ref: UploadRef) =>
   new AppError('INVALID_UPLOAD_ID', `upload ${ref.uploadId} is not an open upload of asset ${ref.assetId} in workspace ${ref.workspaceId}`);
 
@@ -149,7 +152,7 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
     if (!object) throw error;
     etag = object.etag;
   }
-  const upload = known ?? (await adoptedUpload(deps, ref, key));
+  const upload = known ? await withStoredType(deps, known) : await adoptedUpload(deps, ref, key);
   return { asset: await catalog.recordCompleted(upload, { size, etag, checksum: null, createdAt: new Date() }) };
 }
 
@@ -179,6 +182,16 @@ async function objectAssembledFrom(deps: AssetDependencies, key: string, parts: 
   return { size: existing.size, etag: existing.etag, checksum: null, createdAt: existing.lastModified };
 }
 
+/**
+ * An upload imported from S3 (catalog:sync) has no known type: S3 does not list the type an upload
+ * was started with. The completed object tells it.
+ */
+async function withStoredType(deps: AssetDependencies, upload: UploadRecord): Promise<UploadRecord> {
+  if (upload.fileType !== UNKNOWN_TYPE) return upload;
+  const object = await deps.store.headObject(upload.key);
+  return object ? { ...upload, fileType: object.contentType } : upload;
+}
+
 /** An upload the catalogue never saw start (started before it existed, or lost in a crash): recorded from the store. */
 async function adoptedUpload(deps: AssetDependencies, ref: UploadRef, key: string): Promise<UploadRecord> {
   const object = await deps.store.headObject(key);
@@ -186,7 +199,7 @@ async function adoptedUpload(deps: AssetDependencies, ref: UploadRef, key: strin
     ...ref,
     key,
     fileName: null,
-    fileType: object?.contentType ?? 'application/octet-stream',
+    fileType: object?.contentType ?? UNKNOWN_TYPE,
     declaredSize: null,
     partSize: null,
     reservedBytes: 0,
