@@ -10,11 +10,24 @@ import { MiB, putPart, randomData, sha256 } from './support/bytes.js';
 import { isPostgresSkipped, startPostgres, type TestPostgres } from './support/postgres.js';
 import { freePort } from './support/processes.js';
 import { startRedis, type TestRedis } from './support/redis.js';
+import type { S3Emulator } from './support/s3-emulator.js';
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 
 const trpcAt = (api: ApiProcess) =>
   createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${api.url}/trpc`, transformer: superjson })] });
+
+/** An API process on the S3 emulator and one PostgreSQL database. */
+function apiEnv(emulator: S3Emulator, databaseUrl: string): Record<string, string> {
+  return {
+    AWS_BUCKET: emulator.bucket,
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    AWS_DEFAULT_REGION: emulator.region,
+    AWS_ACCESS_KEY_ID: emulator.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emulator.secretAccessKey,
+    DATABASE_URL: databaseUrl,
+  };
+}
 
 const postgresResult = await startPostgres();
 const postgres = isPostgresSkipped(postgresResult) ? undefined : (postgresResult as TestPostgres);
@@ -33,14 +46,8 @@ describe.skipIf(!postgres)('two API instances on one PostgreSQL, one versitygw a
       return;
     }
     const databaseUrl = await postgres!.createDatabase();
-    const { emulator } = s3;
     const env = {
-      AWS_BUCKET: emulator.bucket,
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      AWS_DEFAULT_REGION: emulator.region,
-      AWS_ACCESS_KEY_ID: emulator.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: emulator.secretAccessKey,
-      DATABASE_URL: databaseUrl,
+      ...apiEnv(s3.emulator, databaseUrl),
       WORKSPACE_QUOTA_BYTES: String(3 * MiB),
       ...('url' in redis ? { REDIS_URL: redis.url } : {}),
     };
@@ -110,30 +117,38 @@ describe.skipIf(!postgres)('two API instances on one PostgreSQL, one versitygw a
   }, 60_000);
 });
 
-describe.skipIf(!postgres)('SIGKILL between the store\'s complete and the catalogue\'s write', () => {
+describe.skipIf(!postgres)("SIGKILL between the store's complete and the catalogue's write", () => {
   const s3 = useS3Emulator();
 
   it('leaves a state the retried complete repairs: the asset is listed once, with its name', async (context) => {
     s3.skipUnlessRunning(context);
     const { emulator } = s3;
     const databaseUrl = await postgres!.createDatabase();
-    const env = {
-      AWS_BUCKET: emulator.bucket,
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      AWS_DEFAULT_REGION: emulator.region,
-      AWS_ACCESS_KEY_ID: emulator.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: emulator.secretAccessKey,
-      DATABASE_URL: databaseUrl,
-    };
+    const env = apiEnv(emulator, databaseUrl);
     const store = createS3Store(s3StoreOptions(emulator));
     const first = await startApi(env);
     const workspaceId = `ws-${randomUUID().slice(0, 8)}`;
     const data = randomData(5000);
     const trpc = trpcAt(first);
-    const started = await trpc.upload.start.mutate({ workspaceId, fileType: 'application/pdf', fileName: 'kill.pdf', fileSize: data.length });
-    const { parts } = await trpc.upload.signParts.mutate({ workspaceId, assetId: started.assetId, uploadId: started.uploadId, partNumbers: [1] });
+    const started = await trpc.upload.start.mutate({
+      workspaceId,
+      fileType: 'application/pdf',
+      fileName: 'kill.pdf',
+      fileSize: data.length,
+    });
+    const { parts } = await trpc.upload.signParts.mutate({
+      workspaceId,
+      assetId: started.assetId,
+      uploadId: started.uploadId,
+      partNumbers: [1],
+    });
     const put = await putPart(parts[0]!.url, data);
-    const completeInput = { workspaceId, assetId: started.assetId, uploadId: started.uploadId, parts: [{ partNumber: 1, etag: put.etag! }] };
+    const completeInput = {
+      workspaceId,
+      assetId: started.assetId,
+      uploadId: started.uploadId,
+      parts: [{ partNumber: 1, etag: put.etag! }],
+    };
 
     // The upload's row is held by another transaction, so the write that follows the store's complete waits on it.
     const holder = new pg.Client({ connectionString: databaseUrl });
@@ -158,7 +173,11 @@ describe.skipIf(!postgres)('SIGKILL between the store\'s complete and the catalo
       expect(retried).toMatchObject({ key: started.key, size: data.length, fileName: 'kill.pdf' });
       const listed = await trpcAt(second).object.list.query({ workspaceId });
       expect(listed.objects.map((object) => [object.key, object.fileName])).toEqual([[started.key, 'kill.pdf']]);
-      expect(await trpcAt(second).workspace.usage.query({ workspaceId })).toMatchObject({ assets: 1, storedBytes: data.length, openUploads: 0 });
+      expect(await trpcAt(second).workspace.usage.query({ workspaceId })).toMatchObject({
+        assets: 1,
+        storedBytes: data.length,
+        openUploads: 0,
+      });
     } finally {
       await killApi(second);
       await store.close?.();
