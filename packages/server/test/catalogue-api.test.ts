@@ -383,6 +383,8 @@ function counting(store: ObjectStore, calls: { headObject: number; listObjects: 
 }
 
 const postgresServer = await startPostgres();
+// At the top: a run filtered to other tests skips the describe block's own hooks.
+afterAll(() => (isPostgresSkipped(postgresServer) ? undefined : postgresServer.destroy()));
 
 describe.skipIf(isPostgresSkipped(postgresServer))('the API on PostgreSQL losing its database', () => {
   it('answers 503 CATALOG_UNAVAILABLE and fails /readyz while the database is down, and recovers without a restart', async () => {
@@ -413,6 +415,4 @@ describe.skipIf(isPostgresSkipped(postgresServer))('the API on PostgreSQL losing
       await catalog.close();
     }
   }, 60_000);
-
-  afterAll(() => (isPostgresSkipped(postgresServer) ? undefined : postgresServer.destroy()));
 });
