@@ -9,6 +9,7 @@ import { readPreviousRun, renderResults, renderTable, toRunRecord, writeResults 
 import type { Figure } from './report/figures.js';
 import { currentLoad, describeMachine } from './report/machine.js';
 import { readSettings, type SuiteName } from './settings.js';
+import { catalogueSuite } from './suites/catalogue.js';
 import { completeSuite } from './suites/complete.js';
 import type { Suite, SuiteContext } from './suites/context.js';
 import { controlPlaneSuite } from './suites/control-plane.js';
@@ -28,6 +29,7 @@ const suites: Record<SuiteName, Suite> = {
   'part-writes': partWritesSuite,
   download: downloadSuite,
   complete: completeSuite,
+  catalogue: catalogueSuite,
 };
 
 const settings = readSettings();

@@ -25,6 +25,12 @@ export interface BenchSettings {
   slowReaderSeconds: number;
   completeParts: number;
   completePartBytes: number;
+  /** Workspace sizes (assets) the catalogue suite lists a page of 100 from; 1,000 carries the bar. */
+  catalogueAssets: number[];
+  /** Alternating rounds of the catalogue suite. */
+  catalogueRounds: number;
+  /** Upload starts and completes per engine and round in the catalogue suite. */
+  catalogueUploads: number;
   /** Where scratch files go (the data file, the stores): the disk under test. */
   workDir: string;
   /** BENCHMARKS.md at the repository root. */
@@ -38,7 +44,7 @@ export interface BenchSettings {
   profileSuite?: SuiteName;
 }
 
-export const SUITE_NAMES = ['signing', 'control-plane', 'upload', 'part-writes', 'download', 'complete'] as const;
+export const SUITE_NAMES = ['signing', 'control-plane', 'upload', 'part-writes', 'download', 'complete', 'catalogue'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 const MiB = 1024 * 1024;
@@ -70,6 +76,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     slowReaderSeconds: integer(env, 'BENCH_SLOW_READER_SECONDS', 5),
     completeParts: integer(env, 'BENCH_COMPLETE_PARTS', 10_000),
     completePartBytes: integer(env, 'BENCH_COMPLETE_PART_KIB', 16) * 1024,
+    catalogueAssets: integers(env, 'BENCH_CATALOGUE_ASSETS', [100, 1_000, 10_000]),
+    catalogueRounds: integer(env, 'BENCH_CATALOGUE_ROUNDS', 5),
+    catalogueUploads: integer(env, 'BENCH_CATALOGUE_UPLOADS', 40),
     workDir: env.BENCH_WORK_DIR ?? tmpdir(),
     reportFile: env.BENCH_REPORT_FILE ?? join(repositoryRoot, 'BENCHMARKS.md'),
     writeReport: env.BENCH_REPORT_FILE !== undefined || suites.length === SUITE_NAMES.length,
@@ -83,4 +92,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name}: must be a whole number of at least 1, got ${text}`);
   return value;
+}
+
+/** A comma-separated list of whole numbers of at least 1, e.g. `100,1000,10000`. */
+function integers(env: NodeJS.ProcessEnv, name: string, fallback: number[]): number[] {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const values = text.split(',').map((part) => Number(part.trim()));
+  if (values.some((value) => !Number.isInteger(value) || value < 1))
+    throw new Error(`${name}: must be whole numbers of at least 1, separated by commas, got ${text}`);
+  return values;
 }

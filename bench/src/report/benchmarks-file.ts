@@ -102,6 +102,7 @@ function describeSettings(settings: BenchSettings): string {
     `${settings.parallelDownloads} parallel downloads of ${settings.parallelDownloadBytes / MiB} MiB`,
     `slow reader ${settings.slowReaderBytesPerSecond / 1024} KiB/s for ${settings.slowReaderSeconds} s`,
     `complete of ${settings.completeParts} parts × ${settings.completePartBytes / 1024} KiB`,
+    `catalogue: pages of 100 from ${settings.catalogueAssets.join(' / ')} assets, ${settings.catalogueRounds} rounds, ${settings.catalogueUploads} uploads per engine and round`,
   ].join('; ');
 }
 

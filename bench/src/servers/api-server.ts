@@ -3,7 +3,16 @@
  * of the benchmark so that its CPU and RSS are its own. BENCH_SERVER_CONFIG (JSON) says which store.
  */
 import '../support/quiet-sdk-warning.js';
-import { createApp, createLocalStore, createS3Store, listen, type ObjectStore, openCatalog, type S3StoreOptions } from '@s3-service/server';
+import {
+  createApp,
+  createLocalStore,
+  createS3Store,
+  listen,
+  type ObjectStore,
+  openCatalog,
+  type QuotaRules,
+  type S3StoreOptions,
+} from '@s3-service/server';
 import express, { type Express } from 'express';
 import { type RequestTiming, send, serveBenchmarkQueries } from './ipc.js';
 
@@ -11,6 +20,8 @@ export type ApiServerConfig = {
   store: { kind: 'local'; dir: string } | ({ kind: 's3' } & S3StoreOptions);
   /** The catalogue: PostgreSQL at a URL, else PGlite in this folder (in memory when absent). */
   catalog?: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir?: string };
+  /** The server-wide quota rule (WORKSPACE_QUOTA_BYTES); absent: none. */
+  quotas?: QuotaRules;
   /** Records each request's server time (arrival to last byte handed to the socket). */
   recordTimings?: boolean;
 };
@@ -24,7 +35,7 @@ const store: ObjectStore =
 
 const timings: RequestTiming[] = [];
 const catalog = await openCatalog(config.catalog ?? { kind: 'pglite' });
-const app = createApp({ store, catalog });
+const app = createApp({ store, catalog, ...(config.quotas ? { quotas: config.quotas } : {}) });
 const running = await listen(config.recordTimings ? timed(app, timings) : app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });
 publicUrl = running.url;
 serveBenchmarkQueries(() => timings);
