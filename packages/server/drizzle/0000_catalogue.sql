@@ -33,9 +33,10 @@ CREATE TABLE "workspaces" (
 	"id" text PRIMARY KEY NOT NULL,
 	"quota_bytes" bigint,
 	"stored_bytes" bigint DEFAULT 0 NOT NULL,
-	"asset_count" integer DEFAULT 0 NOT NULL
+	"asset_count" integer DEFAULT 0 NOT NULL,
+	"reserved_bytes" bigint DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX "assets_newest" ON "assets" USING btree ("workspace_id","created_at" DESC NULLS LAST,"key" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "assets_newest" ON "assets" USING btree ("workspace_id","created_at" DESC NULLS FIRST,"key" DESC NULLS FIRST);--> statement-breakpoint
 CREATE INDEX "assets_by_name" ON "assets" USING btree ("workspace_id",(lower(coalesce("file_name", "asset_id")) collate "C"),"key");--> statement-breakpoint
 CREATE INDEX "uploads_open_by_workspace" ON "uploads" USING btree ("workspace_id","started_at") WHERE "uploads"."state" = 'open';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AssetRecord, Catalog, NewUpload } from '../src/catalog/catalog.js';
+import type { AssetRecord, Catalog, NewUpload, UploadRecord } from '../src/catalog/catalog.js';
 import { AppError } from '../src/errors.js';
 
 /** Every catalogue engine passes this one suite, as every store passes the store suite. */
@@ -167,6 +167,34 @@ export function catalogConformance(name: string, open: () => Promise<Catalog>): 
       );
       expect(results.filter((code) => code === 'resolved')).toHaveLength(1);
       expect(results.filter((code) => code === 'QUOTA_EXCEEDED')).toHaveLength(5);
+    });
+
+    it('keeps the reserved and stored counters exact under concurrent reserves, completions and aborts', async () => {
+      const ws = workspace();
+      const rules = { defaultQuotaBytes: 1_000_000 };
+      const started = await Promise.all(Array.from({ length: 6 }, () => catalog.beginUpload(newUpload(ws, { declaredSize: 100 }), rules)));
+      const [a, b, c, d, e] = started as [UploadRecord, UploadRecord, UploadRecord, UploadRecord, UploadRecord, UploadRecord];
+      const completed = (upload: UploadRecord) =>
+        catalog.recordCompleted(upload, {
+          size: 150,
+          etag: '"c"',
+          checksum: null,
+          createdAt: tick(),
+        });
+      await Promise.all([
+        catalog.reserve(ws, a.uploadId, 300, rules),
+        catalog.reserve(ws, a.uploadId, 250, rules),
+        completed(b),
+        completed(b),
+        completed(c),
+        catalog.finishUpload(ws, d.uploadId, 'aborted'),
+        catalog.finishUpload(ws, d.uploadId, 'aborted'),
+        catalog.reserve(ws, e.uploadId, 400, rules),
+        catalog.finishUpload(ws, e.uploadId, 'expired'),
+      ]);
+      // Open: a (300), the sixth (100), and e only if its reserve ran after its expiry (then it is not open and holds nothing).
+      const usage = await catalog.usage(ws, rules);
+      expect(usage).toMatchObject({ openUploads: 2, reservedBytes: 400, storedBytes: 300, assets: 2 });
     });
 
     it('takes a workspace quota override over the default, and goes back to the default on null', async () => {

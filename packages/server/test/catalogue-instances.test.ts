@@ -158,6 +158,12 @@ describe.skipIf(!postgres)("SIGKILL between the store's complete and the catalog
       await holder.query('select * from uploads where upload_id = $1 for update', [started.uploadId]);
       const completing = trpc.upload.complete.mutate(completeInput).catch((error: unknown) => error);
       await waitFor(async () => (await store.headObject(started.key)) !== null);
+      // The catalogue's write is now waiting on the lock. A single statement runs to its end even
+      // after its client died, so the API's connection is cut first: the write never happens, as
+      // when the process dies before sending it. Then the process is killed.
+      const waiting = `select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      await waitFor(async () => (await holder.query(waiting)).rowCount! > 0);
+      await holder.query(`select pg_terminate_backend(pid) from (${waiting}) as blocked`);
       await killApi(first);
       expect(await completing).toBeInstanceOf(TRPCClientError);
       await holder.query('rollback');

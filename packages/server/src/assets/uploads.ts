@@ -103,7 +103,7 @@ export async function prepareSigning(
     );
     // An upper bound that a retried signing never inflates: up to the highest part signed, at the largest size.
     const reach = Math.max(...partNumbers) * Math.max(...partSizes);
-    if (known) await deps.catalog.reserve(ref.workspaceId, ref.uploadId, reach, deps.quotas);
+    if (known && reach > known.reservedBytes) await deps.catalog.reserve(ref.workspaceId, ref.uploadId, reach, deps.quotas);
   }
   await deps.store.assertUploadOpen(key, ref.uploadId);
   return key;
@@ -139,8 +139,8 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
   }
   const size = listedSize(stored, parts);
   assertWithinSizeLimit(size, deps.uploads);
-  if (known) await catalog.reserve(ref.workspaceId, ref.uploadId, size, deps.quotas);
-  else await catalog.assertRoomFor(ref.workspaceId, size, deps.quotas);
+  if (!known) await catalog.assertRoomFor(ref.workspaceId, size, deps.quotas);
+  else if (size > known.reservedBytes) await catalog.reserve(ref.workspaceId, ref.uploadId, size, deps.quotas);
 
   let etag: string;
   try {

@@ -1,4 +1,4 @@
-import type { assets, uploads, uploadStates } from './schema.js';
+import type { assets, uploadStates, uploads } from './schema.js';
 
 export type UploadState = (typeof uploadStates)[number];
 

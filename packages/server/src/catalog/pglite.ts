@@ -55,9 +55,12 @@ export async function openPgliteCatalog(options: PgliteCatalogOptions = {}): Pro
     await unlock();
     throw error;
   }
+  // PGlite runs no autovacuum: without statistics the planner ignores the listing indexes.
+  await client.exec('analyze');
   return createSqlCatalog(db as unknown as SqlDatabase, {
     kind: 'pglite',
     migrations,
+    analyzeEvery: 500,
     close: async () => {
       if (!client.closed) await client.close();
       await unlock();

@@ -16,6 +16,8 @@ export const workspaces = pgTable('workspaces', {
   quotaBytes: bytes('quota_bytes'),
   storedBytes: bytes('stored_bytes').notNull().default(0),
   assetCount: integer('asset_count').notNull().default(0),
+  /** What the workspace's open uploads hold against the quota: the sum of their `reserved_bytes`. */
+  reservedBytes: bytes('reserved_bytes').notNull().default(0),
 });
 
 export const uploadStates = ['open', 'completed', 'aborted', 'expired'] as const;
@@ -62,7 +64,8 @@ export const assets = pgTable(
     createdBy: text('created_by'),
   },
   (table) => [
-    index('assets_newest').on(table.workspaceId, table.createdAt.desc(), table.key.desc()),
+    // DESC is NULLS FIRST, as `ORDER BY created_at DESC, key DESC` means: only then does the index give the order.
+    index('assets_newest').on(table.workspaceId, table.createdAt.desc().nullsFirst(), table.key.desc().nullsFirst()),
     index('assets_by_name').on(table.workspaceId, sql`(lower(coalesce(${table.fileName}, ${table.assetId})) collate "C")`, table.key),
   ],
 );

@@ -15,6 +15,15 @@ import type {
 } from './catalog.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { assets, uploads, workspaces } from './schema.js';
+import {
+  completeUploadRecord,
+  endUpload,
+  ensureWorkspace,
+  growReservation,
+  insertAsset,
+  insertUploadWithinQuota,
+  removeAsset,
+} from './statements.js';
 import { translateUnavailable } from './unavailable.js';
 
 export type SqlDatabase = PgDatabase<PgQueryResultHKT>;
@@ -30,39 +39,33 @@ const sortName = sql<string>`(lower(coalesce(${assets.fileName}, ${assets.assetI
  */
 export function createSqlCatalog(
   db: SqlDatabase,
-  options: { kind: string; migrations: MigrationReport; close: () => Promise<void> },
+  options: {
+    kind: string;
+    migrations: MigrationReport;
+    close: () => Promise<void>;
+    /** Refresh the planner's statistics of `assets` after this many rows were added or removed (engines without autovacuum). */
+    analyzeEvery?: number;
+  },
 ): Catalog {
   const run = translateUnavailable;
 
-  /** Locks the workspace's row (made on first use) for the rest of the transaction. */
-  const lockWorkspace = async (tx: Transaction, workspaceId: string) => {
-    await tx.insert(workspaces).values({ id: workspaceId }).onConflictDoNothing();
-    const [row] = await tx.select().from(workspaces).where(eq(workspaces.id, workspaceId)).for('update');
-    return row!;
+  /** The QUOTA_EXCEEDED a refused call answers, with what the workspace holds now. */
+  const overQuota = async (workspaceId: string, bytes: number, rules: QuotaRules): Promise<AppError> => {
+    const [row] = await db.select().from(workspaces).where(eq(workspaces.id, workspaceId));
+    const quota = row?.quotaBytes ?? rules.defaultQuotaBytes ?? 0;
+    const used = (row?.storedBytes ?? 0) + (row?.reservedBytes ?? 0);
+    return new AppError(
+      'QUOTA_EXCEEDED',
+      `workspace ${workspaceId} would hold ${used + bytes} bytes, over its quota of ${quota} (${Math.max(0, quota - used)} bytes left)`,
+    );
   };
 
-  const reservedBy = async (tx: Queryable, workspaceId: string, exceptUploadId?: string): Promise<number> => {
-    const open = and(eq(uploads.workspaceId, workspaceId), eq(uploads.state, 'open'));
-    const where = exceptUploadId === undefined ? open : and(open, sql`${uploads.uploadId} <> ${exceptUploadId}`);
-    const [row] = await tx
-      .select({ total: sql<string>`coalesce(sum(${uploads.reservedBytes}), 0)` })
-      .from(uploads)
-      .where(where);
-    return Number(row?.total ?? 0);
-  };
-
-  /** QUOTA_EXCEEDED unless `bytes` more fit beside what the workspace holds and the other open uploads reserve. */
-  const assertFits = async (tx: Transaction, workspaceId: string, bytes: number, rules: QuotaRules, exceptUploadId?: string) => {
-    const row = await lockWorkspace(tx, workspaceId);
-    const quota = row.quotaBytes ?? rules.defaultQuotaBytes;
-    if (quota === undefined || quota === null) return;
-    const used = row.storedBytes + (await reservedBy(tx, workspaceId, exceptUploadId));
-    if (used + bytes > quota) {
-      throw new AppError(
-        'QUOTA_EXCEEDED',
-        `workspace ${workspaceId} would hold ${used + bytes} bytes, over its quota of ${quota} (${Math.max(0, quota - used)} bytes left)`,
-      );
-    }
+  /** Counts asset rows added or removed; PGlite has no autovacuum, so its statistics are refreshed here. */
+  let changesSinceAnalyze = 0;
+  const noteAssetChange = () => {
+    if (!options.analyzeEvery || ++changesSinceAnalyze < options.analyzeEvery) return;
+    changesSinceAnalyze = 0;
+    void db.execute(sql`analyze assets`).catch(() => {});
   };
 
   const findUpload = async (tx: Queryable, workspaceId: string, uploadId: string): Promise<UploadRecord | null> => {
@@ -78,85 +81,71 @@ export function createSqlCatalog(
     migrations: options.migrations,
 
     beginUpload: (upload: NewUpload, rules: QuotaRules) =>
-      run(() =>
-        db.transaction(async (tx) => {
-          const reservedBytes = upload.declaredSize ?? 0;
-          await assertFits(tx, upload.workspaceId, reservedBytes, rules);
-          const [row] = await tx
-            .insert(uploads)
-            .values({ ...upload, reservedBytes, state: 'open' })
-            .returning();
-          return row!;
-        }),
-      ),
+      run(async (): Promise<UploadRecord> => {
+        const reservedBytes = upload.declaredSize ?? 0;
+        let inserted = await insertUploadWithinQuota(db, upload, reservedBytes, rules.defaultQuotaBytes);
+        // Refused, or the workspace has no row yet (its first upload, perhaps several at once):
+        // the row is made (or found made), and the quota judged once more.
+        if (!inserted) {
+          await ensureWorkspace(db, upload.workspaceId);
+          inserted = await insertUploadWithinQuota(db, upload, reservedBytes, rules.defaultQuotaBytes);
+        }
+        if (!inserted) throw await overQuota(upload.workspaceId, reservedBytes, rules);
+        return { ...upload, reservedBytes, finishedAt: null, state: 'open', etag: null };
+      }),
 
-    assertRoomFor: (workspaceId, bytes, rules) => run(() => db.transaction((tx) => assertFits(tx, workspaceId, bytes, rules))),
+    assertRoomFor: (workspaceId, bytes, rules) =>
+      run(async () => {
+        const [row] = await db.select().from(workspaces).where(eq(workspaces.id, workspaceId));
+        const quota = row?.quotaBytes ?? rules.defaultQuotaBytes;
+        if (quota === undefined || quota === null) return;
+        if ((row?.storedBytes ?? 0) + (row?.reservedBytes ?? 0) + bytes > quota) throw await overQuota(workspaceId, bytes, rules);
+      }),
 
     findUpload: (workspaceId, uploadId) => run(() => findUpload(db, workspaceId, uploadId)),
 
     reserve: (workspaceId, uploadId, bytes, rules) =>
-      run(() =>
-        db.transaction(async (tx) => {
-          await lockWorkspace(tx, workspaceId);
-          const upload = await findUpload(tx, workspaceId, uploadId);
-          if (upload?.state !== 'open') return false;
-          if (bytes <= upload.reservedBytes) return true;
-          await assertFits(tx, workspaceId, bytes, rules, uploadId);
-          await tx
-            .update(uploads)
-            .set({ reservedBytes: bytes })
-            .where(and(eq(uploads.workspaceId, workspaceId), eq(uploads.uploadId, uploadId)));
-          return true;
-        }),
-      ),
+      run(async () => {
+        let outcome = await growReservation(db, workspaceId, uploadId, bytes, rules.defaultQuotaBytes);
+        // An upload imported without a reservation may belong to a workspace that has no row yet.
+        if (outcome === 'over-quota') {
+          await ensureWorkspace(db, workspaceId);
+          outcome = await growReservation(db, workspaceId, uploadId, bytes, rules.defaultQuotaBytes);
+        }
+        if (outcome === 'over-quota') throw await overQuota(workspaceId, bytes, rules);
+        return outcome !== 'not-open';
+      }),
 
     recordCompleted: (upload, completed) =>
-      run(() =>
-        db.transaction(async (tx) => {
-          await lockWorkspace(tx, upload.workspaceId);
-          const asset: AssetRecord = {
-            workspaceId: upload.workspaceId,
-            assetId: upload.assetId,
-            key: upload.key,
-            fileName: upload.fileName,
-            fileType: upload.fileType,
-            createdBy: upload.startedBy,
-            ...completed,
-          };
-          await tx
-            .insert(uploads)
-            .values({ ...upload, state: 'completed', reservedBytes: 0, etag: completed.etag, finishedAt: completed.createdAt })
-            .onConflictDoUpdate({
-              target: [uploads.workspaceId, uploads.uploadId],
-              set: { state: 'completed', reservedBytes: 0, etag: completed.etag, finishedAt: completed.createdAt },
-            });
-          const added = await insertAsset(tx, asset);
-          if (added) return asset;
-          const [existing] = await tx.select().from(assets).where(eq(assets.key, upload.key));
-          return existing ?? asset;
-        }),
-      ),
+      run(async () => {
+        const asset: AssetRecord = {
+          workspaceId: upload.workspaceId,
+          assetId: upload.assetId,
+          key: upload.key,
+          fileName: upload.fileName,
+          fileType: upload.fileType,
+          createdBy: upload.startedBy,
+          ...completed,
+        };
+        if (await completeUploadRecord(db, upload, asset)) {
+          noteAssetChange();
+          return asset;
+        }
+        const [existing] = await db.select().from(assets).where(eq(assets.key, upload.key));
+        return existing ?? asset;
+      }),
 
     importUpload: (upload) =>
-      run(() =>
-        db.transaction(async (tx) => {
-          await lockWorkspace(tx, upload.workspaceId);
-          const added = await tx
-            .insert(uploads)
-            .values({ ...upload, reservedBytes: 0, state: 'open' })
-            .onConflictDoNothing()
-            .returning({ uploadId: uploads.uploadId });
-          return added.length > 0;
-        }),
-      ),
-
-    finishUpload: (workspaceId, uploadId, state) =>
       run(async () => {
-        await db
-          .update(uploads)
-          .set({ state, reservedBytes: 0, finishedAt: new Date() })
-          .where(and(eq(uploads.workspaceId, workspaceId), eq(uploads.uploadId, uploadId), eq(uploads.state, 'open')));
+        const added = await db
+          .insert(uploads)
+          .values({ ...upload, reservedBytes: 0, state: 'open' })
+          .onConflictDoNothing()
+          .returning({ uploadId: uploads.uploadId });
+        return added.length > 0;
       }),
+
+    finishUpload: (workspaceId, uploadId, state) => run(() => endUpload(db, workspaceId, uploadId, state, new Date())),
 
     listOpenUploads: (workspaceId, { cursor, limit }) =>
       run(async (): Promise<UploadPage> => {
@@ -207,29 +196,18 @@ export function createSqlCatalog(
     listAssets: (workspaceId, options) => run(() => listAssets(db, workspaceId, options)),
 
     importAsset: (asset) =>
-      run(() =>
-        db.transaction(async (tx) => {
-          await lockWorkspace(tx, asset.workspaceId);
-          return insertAsset(tx, asset);
-        }),
-      ),
+      run(async () => {
+        const added = await insertAsset(db, asset);
+        if (added) noteAssetChange();
+        return added;
+      }),
 
     deleteAsset: (workspaceId, key) =>
-      run(() =>
-        db.transaction(async (tx) => {
-          await lockWorkspace(tx, workspaceId);
-          const [removed] = await tx
-            .delete(assets)
-            .where(and(eq(assets.workspaceId, workspaceId), eq(assets.key, key)))
-            .returning({ size: assets.size });
-          if (!removed) return false;
-          await tx
-            .update(workspaces)
-            .set({ storedBytes: sql`${workspaces.storedBytes} - ${removed.size}`, assetCount: sql`${workspaces.assetCount} - 1` })
-            .where(eq(workspaces.id, workspaceId));
-          return true;
-        }),
-      ),
+      run(async () => {
+        const removed = await removeAsset(db, workspaceId, key);
+        if (removed) noteAssetChange();
+        return removed;
+      }),
 
     scanAssets: ({ afterKey, limit }) =>
       run(() =>
@@ -253,7 +231,8 @@ export function createSqlCatalog(
           storedBytes: row?.storedBytes ?? 0,
           assets: row?.assetCount ?? 0,
           openUploads: Number(open?.count ?? 0),
-          reservedBytes: Number(open?.reserved ?? 0),
+          // The counter quota checks read; the open uploads' own reservations add up to it.
+          reservedBytes: row?.reservedBytes ?? Number(open?.reserved ?? 0),
           quotaBytes: override ?? rules.defaultQuotaBytes ?? null,
           quotaOverridden: override !== null,
         };
@@ -276,17 +255,6 @@ export function createSqlCatalog(
   };
 }
 
-/** Inserts the asset unless its key already has a row, keeping the workspace's counters in step. */
-async function insertAsset(tx: Transaction, asset: AssetRecord): Promise<boolean> {
-  const added = await tx.insert(assets).values(asset).onConflictDoNothing().returning({ key: assets.key });
-  if (added.length === 0) return false;
-  await tx
-    .update(workspaces)
-    .set({ storedBytes: sql`${workspaces.storedBytes} + ${asset.size}`, assetCount: sql`${workspaces.assetCount} + 1` })
-    .where(eq(workspaces.id, asset.workspaceId));
-  return true;
-}
-
 /** One query a page, on the index of the order asked for; the cursor carries the last row's sort values. */
 async function listAssets(db: SqlDatabase, workspaceId: string, options: ListAssetsOptions): Promise<AssetPage> {
   const filters: Array<SQL | undefined> = [eq(assets.workspaceId, workspaceId)];
@@ -295,7 +263,8 @@ async function listAssets(db: SqlDatabase, workspaceId: string, options: ListAss
   if (options.order === 'newest') {
     if (options.cursor !== undefined) {
       const [time, key] = decodeCursor(options.cursor, ['number', 'string'] as const);
-      filters.push(or(lt(assets.createdAt, new Date(time)), and(eq(assets.createdAt, new Date(time)), lt(assets.key, key))));
+      // A row comparison, which the index (workspace_id, created_at DESC, key DESC) answers as a range.
+      filters.push(sql`(${assets.createdAt}, ${assets.key}) < (${new Date(time)}, ${key})`);
     }
     const rows = await db
       .select()

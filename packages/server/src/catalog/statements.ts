@@ -1,0 +1,193 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { AssetRecord, NewUpload, UploadRecord } from './catalog.js';
+
+/*
+ * The catalogue's writes, one SQL statement each. A statement is atomic on its own, so none needs
+ * a transaction (BEGIN and COMMIT would be two more round trips each), and every quota decision is
+ * an UPDATE of the workspace's row: PostgreSQL locks that row and judges the condition again on
+ * its newest version (READ COMMITTED's re-check), so two uploads racing for the last bytes, on any
+ * number of instances, are judged one after the other. Rows are locked uploads first, then
+ * workspaces, in every statement, so no two statements wait for each other in a cycle.
+ */
+
+type Database = PgDatabase<PgQueryResultHKT>;
+
+async function rows(db: Database, statement: SQL): Promise<Array<Record<string, unknown>>> {
+  const result = (await db.execute(statement)) as unknown as { rows: Array<Record<string, unknown>> };
+  return result.rows;
+}
+
+/** `coalesce(quota_bytes, default)`: the quota in force, null for none. */
+const quotaInForce = (defaultQuota: number | undefined) => sql`coalesce(workspaces.quota_bytes, ${defaultQuota ?? null}::bigint)`;
+
+/** The row every quota statement updates; made once per workspace. */
+export async function ensureWorkspace(db: Database, workspaceId: string): Promise<void> {
+  await rows(db, sql`insert into workspaces (id) values (${workspaceId}) on conflict (id) do nothing`);
+}
+
+/** Reserves the declared size and records the open upload, only if the quota holds it; false when it does not (or the workspace has no row yet). */
+export async function insertUploadWithinQuota(
+  db: Database,
+  upload: NewUpload,
+  reservedBytes: number,
+  defaultQuota?: number,
+): Promise<boolean> {
+  const inserted = await rows(
+    db,
+    sql`with reserved as (
+      update workspaces set reserved_bytes = reserved_bytes + ${reservedBytes}::bigint
+      where id = ${upload.workspaceId}
+        and (${quotaInForce(defaultQuota)} is null
+          or stored_bytes + reserved_bytes + ${reservedBytes}::bigint <= ${quotaInForce(defaultQuota)})
+      returning id
+    )
+    insert into uploads (workspace_id, upload_id, asset_id, key, file_name, file_type, declared_size, part_size,
+      reserved_bytes, started_by, started_at, state)
+    select ${upload.workspaceId}, ${upload.uploadId}, ${upload.assetId}, ${upload.key}, ${upload.fileName}, ${upload.fileType},
+      ${upload.declaredSize}::bigint, ${upload.partSize}::bigint, ${reservedBytes}::bigint, ${upload.startedBy}, ${upload.startedAt}, 'open'
+    from reserved
+    returning upload_id`,
+  );
+  return inserted.length > 0;
+}
+
+export type ReserveOutcome = 'not-open' | 'held' | 'grown' | 'over-quota';
+
+/** Grows an open upload's reservation to `bytes` when the quota allows; never shrinks it. */
+export async function growReservation(
+  db: Database,
+  workspaceId: string,
+  uploadId: string,
+  bytes: number,
+  defaultQuota?: number,
+): Promise<ReserveOutcome> {
+  const [row] = await rows(
+    db,
+    sql`with upload as (
+      select reserved_bytes as held from uploads
+      where workspace_id = ${workspaceId} and upload_id = ${uploadId} and state = 'open'
+      for update
+    ), grown as (
+      update workspaces set reserved_bytes = workspaces.reserved_bytes + (${bytes}::bigint - upload.held)
+      from upload
+      where workspaces.id = ${workspaceId} and ${bytes}::bigint > upload.held
+        and (${quotaInForce(defaultQuota)} is null
+          or workspaces.stored_bytes + workspaces.reserved_bytes + (${bytes}::bigint - upload.held) <= ${quotaInForce(defaultQuota)})
+      returning workspaces.id
+    ), marked as (
+      update uploads set reserved_bytes = ${bytes}::bigint from grown
+      where uploads.workspace_id = ${workspaceId} and uploads.upload_id = ${uploadId}
+      returning 1
+    )
+    select (select held from upload) as held, (select count(*) from marked) as grown`,
+  );
+  if (row?.held === null || row?.held === undefined) return 'not-open';
+  if (Number(row.grown) > 0) return 'grown';
+  return bytes <= Number(row.held) ? 'held' : 'over-quota';
+}
+
+/** Ends an open upload and gives its reservation back; an upload already ended is left alone. */
+export async function endUpload(
+  db: Database,
+  workspaceId: string,
+  uploadId: string,
+  state: 'aborted' | 'expired',
+  at: Date,
+): Promise<void> {
+  await rows(
+    db,
+    sql`with upload as (
+      select reserved_bytes as held from uploads
+      where workspace_id = ${workspaceId} and upload_id = ${uploadId} and state = 'open'
+      for update
+    ), ended as (
+      update uploads set state = ${state}, reserved_bytes = 0, finished_at = ${at} from upload
+      where uploads.workspace_id = ${workspaceId} and uploads.upload_id = ${uploadId}
+      returning upload.held
+    ), freed as (
+      update workspaces set reserved_bytes = reserved_bytes - (select held from ended)
+      where id = ${workspaceId} and exists (select 1 from ended)
+      returning 1
+    )
+    select count(*) as ended from ended`,
+  );
+}
+
+/** The asset's insert (kept if the key has a row) and the workspace's counters, as CTEs for one statement. */
+const assetInsert = (asset: AssetRecord) => sql`added as (
+      insert into assets (key, workspace_id, asset_id, file_name, file_type, size, etag, checksum, created_at, created_by)
+      values (${asset.key}, ${asset.workspaceId}, ${asset.assetId}, ${asset.fileName}, ${asset.fileType}, ${asset.size}::bigint,
+        ${asset.etag}, ${asset.checksum}, ${asset.createdAt}, ${asset.createdBy})
+      on conflict (key) do nothing
+      returning size
+    )`;
+
+/**
+ * Marks the upload completed, adds its asset and moves its reservation into the stored bytes, in
+ * one statement; a repeat adds nothing. Returns whether the asset row was added.
+ */
+export async function completeUploadRecord(db: Database, upload: UploadRecord, asset: AssetRecord): Promise<boolean> {
+  const [row] = await rows(
+    db,
+    sql`with upload as (
+      select state, reserved_bytes as held from uploads
+      where workspace_id = ${upload.workspaceId} and upload_id = ${upload.uploadId}
+      for update
+    ), done as (
+      insert into uploads (workspace_id, upload_id, asset_id, key, file_name, file_type, declared_size, part_size,
+        reserved_bytes, started_by, started_at, finished_at, state, etag)
+      select ${upload.workspaceId}, ${upload.uploadId}, ${upload.assetId}, ${upload.key}, ${upload.fileName}, ${upload.fileType},
+        ${upload.declaredSize}::bigint, ${upload.partSize}::bigint, 0, ${upload.startedBy}, ${upload.startedAt}::timestamptz,
+        ${asset.createdAt}::timestamptz, 'completed', ${asset.etag}
+      -- Reading the locked row first: a row this statement has already changed could not be locked any more.
+      where (select count(*) from upload) >= 0
+      on conflict (workspace_id, upload_id) do update
+        set state = 'completed', reserved_bytes = 0, etag = excluded.etag, finished_at = excluded.finished_at
+      returning 1
+    ), ${assetInsert(asset)}, counted as (
+      insert into workspaces (id, stored_bytes, asset_count)
+      values (${upload.workspaceId}, coalesce((select sum(size) from added), 0), (select count(*) from added)::int)
+      on conflict (id) do update set
+        stored_bytes = workspaces.stored_bytes + excluded.stored_bytes,
+        asset_count = workspaces.asset_count + excluded.asset_count,
+        reserved_bytes = workspaces.reserved_bytes - coalesce((select held from upload where state = 'open'), 0)
+      returning 1
+    )
+    select (select count(*) from added) as added, (select count(*) from done) as done, (select count(*) from counted) as counted`,
+  );
+  return Number(row?.added) > 0;
+}
+
+/** Adds an asset found in the store, unless its key has a row; returns whether it was added. */
+export async function insertAsset(db: Database, asset: AssetRecord): Promise<boolean> {
+  const [row] = await rows(
+    db,
+    sql`with ${assetInsert(asset)}, counted as (
+      insert into workspaces (id, stored_bytes, asset_count)
+      select ${asset.workspaceId}, size, 1 from added
+      on conflict (id) do update set
+        stored_bytes = workspaces.stored_bytes + excluded.stored_bytes,
+        asset_count = workspaces.asset_count + excluded.asset_count
+      returning 1
+    )
+    select (select count(*) from added) as added, (select count(*) from counted) as counted`,
+  );
+  return Number(row?.added) > 0;
+}
+
+/** Removes the asset's row and its bytes from the workspace's counters; returns whether there was one. */
+export async function removeAsset(db: Database, workspaceId: string, key: string): Promise<boolean> {
+  const [row] = await rows(
+    db,
+    sql`with gone as (
+      delete from assets where workspace_id = ${workspaceId} and key = ${key} returning size
+    ), counted as (
+      update workspaces set stored_bytes = stored_bytes - (select size from gone), asset_count = asset_count - 1
+      where id = ${workspaceId} and exists (select 1 from gone)
+      returning 1
+    )
+    select (select count(*) from gone) as removed, (select count(*) from counted) as counted`,
+  );
+  return Number(row?.removed) > 0;
+}
