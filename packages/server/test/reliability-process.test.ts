@@ -122,14 +122,16 @@ describe('a complete cut short by SIGKILL, then retried', () => {
   it('succeeds on the S3 store after a kill mid-complete', { timeout: 60_000 }, async (context) => {
     s3.skipUnlessRunning(context);
     const workspaceId = `ws-crash-${Date.now().toString(36)}`;
-    const first = await started(s3Env());
+    // One catalogue folder for both processes, as one server restarted.
+    const catalogDir = await tempDir('process-test-');
+    const first = await started(s3Env({ STORAGE_DIR: catalogDir }));
     const upload = await uploadParts(first.url, workspaceId, parts);
     sendCompleteAndForget(first.url, upload);
     await new Promise((resolve) => setTimeout(resolve, 20));
     first.child.kill('SIGKILL');
     await first.exited;
 
-    const second = await started(s3Env());
+    const second = await started(s3Env({ STORAGE_DIR: catalogDir }));
     expect(await (await fetch(`${second.url}/readyz`)).json()).toEqual({ status: 'ready', store: 's3', catalog: 'pglite' });
     const retried = await completeUpload(second.url, upload);
     expect({ status: retried.status, body: retried.body }).toMatchObject({ status: 200, body: { success: true, key: upload.key } });

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { devNull } from 'node:os';
+import { devNull, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -59,11 +60,15 @@ function loaderFor(options: RunOptions): string[] {
 
 /** Runs `script` under tsx and collects its output. */
 export function runScript(script: string, env: Record<string, string>, args: string[] = [], options: RunOptions = {}): ApiProcess {
+  // Without a STORAGE_DIR of the test's (an S3 store), the embedded catalogue would go to the
+  // repository's ./data, shared by every such test: each process gets a folder of its own instead.
+  const ownDir = env.STORAGE_DIR === undefined && options.cwd === undefined ? mkdtempSync(join(tmpdir(), 's3-service-api-')) : undefined;
   const child = spawn(process.execPath, [...loaderFor(options), script, ...args], {
     cwd: options.cwd ?? repoRoot,
-    env: childEnv(env, options),
+    env: childEnv(ownDir ? { STORAGE_DIR: ownDir, ...env } : env, options),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (ownDir) child.once('exit', () => rmSync(ownDir, { recursive: true, force: true }));
   const logs: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   let stderr = '';
