@@ -62,7 +62,9 @@ function loaderFor(options: RunOptions): string[] {
 export function runScript(script: string, env: Record<string, string>, args: string[] = [], options: RunOptions = {}): ApiProcess {
   // Without a STORAGE_DIR of the test's (an S3 store), the embedded catalogue would go to the
   // repository's ./data, shared by every such test: each process gets a folder of its own instead.
-  const ownDir = env.STORAGE_DIR === undefined && options.cwd === undefined ? mkdtempSync(join(tmpdir(), 's3-service-api-')) : undefined;
+  // A test that sets it through a .env file (its own cwd or ENV_FILE) keeps its own.
+  const namesOwnDir = env.STORAGE_DIR !== undefined || env.ENV_FILE !== undefined || options.cwd !== undefined;
+  const ownDir = namesOwnDir ? undefined : mkdtempSync(join(tmpdir(), 's3-service-api-'));
   const child = spawn(process.execPath, [...loaderFor(options), script, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: childEnv(ownDir ? { STORAGE_DIR: ownDir, ...env } : env, options),
