@@ -81,6 +81,9 @@ describe('the production build, from a production-only install', () => {
     expect(existsSync(join(deployed, 'src'))).toBe(false);
     expect(await readdir(join(deployed, 'node_modules/@s3-service/server'))).not.toContain('src');
     expect(existsSync(join(deployed, 'node_modules/@s3-service/web/dist/index.html'))).toBe(true);
+    // The catalogue's migrations ship with the server's build, and its data is in STORAGE_DIR.
+    expect(await readdir(join(deployed, 'node_modules/@s3-service/server/drizzle'))).toContain('0000_catalogue.sql');
+    expect(existsSync(join(work, 'data/catalog/pgdata'))).toBe(true);
   });
 
   it('answers the probes and serves the web app', async () => {
@@ -88,20 +91,38 @@ describe('the production build, from a production-only install', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${server.url}/readyz`);
-    expect(await ready.json()).toEqual({ status: 'ready', store: 'local' });
+    expect(await ready.json()).toEqual({ status: 'ready', store: 'local', catalog: 'pglite' });
     const page = await fetch(`${server.url}/app/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
   });
 
+  it('migrates a catalogue on its own with dist/migrate.js', async () => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: work,
+      NODE_ENV: 'production',
+      AUTH_DISABLED: 'true',
+      STORAGE_DIR: join(work, 'migrate-only'),
+    };
+    const child = spawn(process.execPath, ['dist/migrate.js'], { cwd: deployed, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    const [code] = await once(child, 'exit');
+    expect({ code, output }).toMatchObject({ code: 0, output: expect.stringContaining('0000_catalogue') });
+  });
+
   it('completes an upload of two parts and serves the same bytes back', async () => {
     const client = createS3ServiceClient({ url: server.url });
     const bytes = new Uint8Array(5 * 1024 * 1024 + 4321).map((_, index) => (index * 7 + (index >> 10)) & 255);
-    const result = await client.upload(bytes, { workspaceId: 'production', fileType: 'application/pdf' });
+    const result = await client.upload(bytes, { workspaceId: 'production', fileType: 'application/pdf', fileName: 'build.pdf' });
     expect(result.size).toBe(bytes.length);
     const downloaded = new Uint8Array(await (await client.download({ key: result.key, workspaceId: 'production' })).arrayBuffer());
     const digest = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
     expect({ size: downloaded.length, sha256: digest(downloaded) }).toEqual({ size: bytes.length, sha256: digest(bytes) });
+    const listed = await client.trpc.object.list.query({ workspaceId: 'production' });
+    expect(listed.objects.map((object) => [object.key, object.fileName])).toEqual([[result.key, 'build.pdf']]);
     expect(server.output()).not.toMatch(/"level":50/);
   });
 });
