@@ -31,15 +31,13 @@ const unknownUpload = (ref: UploadRef) =>
 /**
  * The store's upload first, then its catalogue row: a crash between the two leaves an upload the
  * catalogue does not know, which is adopted when it is used and aborted by the cleanup job when it
- * is not. A quota refusal is judged before the store is asked, and again (atomically) when the row
- * is written; losing that race aborts the store's upload again.
+ * is not. The quota is judged once, atomically, when the row is written; a refusal aborts the
+ * store's upload again. (A check before the store call would cost every start a query, and a
+ * refused start would still need the atomic one.)
  */
 export async function startUpload(deps: AssetDependencies, input: StartUploadInput): Promise<UploadRecord> {
   assertFileTypeAllowed(input.fileType, deps.uploads);
-  if (input.fileSize !== undefined) {
-    assertWithinSizeLimit(input.fileSize, deps.uploads);
-    await deps.catalog.assertRoomFor(input.workspaceId, input.fileSize, deps.quotas);
-  }
+  if (input.fileSize !== undefined) assertWithinSizeLimit(input.fileSize, deps.uploads);
   const assetId = newAssetId();
   const key = assetKey(input.workspaceId, assetId);
   const { uploadId } = await deps.store.createMultipartUpload(key, input.fileType);
@@ -94,8 +92,12 @@ export async function prepareSigning(
   partNumbers: readonly number[],
   partSizes?: readonly number[],
 ) {
-  const known = await usableUpload(deps, ref);
   const key = assetKey(ref.workspaceId, ref.assetId);
+  // The two checks run side by side; the catalogue's verdict on a finished upload comes first.
+  const [record, open] = await Promise.allSettled([usableUpload(deps, ref), deps.store.assertUploadOpen(key, ref.uploadId)]);
+  if (record.status === 'rejected') throw record.reason;
+  if (open.status === 'rejected') throw open.reason;
+  const known = record.value;
   if (partSizes && partSizes.length > 0) {
     assertWithinSizeLimit(
       partSizes.reduce((sum, size) => sum + size, 0),
@@ -105,7 +107,6 @@ export async function prepareSigning(
     const reach = Math.max(...partNumbers) * Math.max(...partSizes);
     if (known && reach > known.reservedBytes) await deps.catalog.reserve(ref.workspaceId, ref.uploadId, reach, deps.quotas);
   }
-  await deps.store.assertUploadOpen(key, ref.uploadId);
   return key;
 }
 
@@ -123,21 +124,26 @@ export interface CompletedUpload {
 export async function completeUpload(deps: AssetDependencies, ref: UploadRef, parts: readonly CompletedPart[]): Promise<CompletedUpload> {
   const { store, catalog } = deps;
   const key = assetKey(ref.workspaceId, ref.assetId);
-  const known = await catalog.findUpload(ref.workspaceId, ref.uploadId);
+  // The record and the stored parts are asked for side by side, so the catalogue adds no wait to
+  // the store's round trip; the parts are ignored when the record says the upload is finished.
+  const [record, listing] = await Promise.allSettled([
+    catalog.findUpload(ref.workspaceId, ref.uploadId),
+    store.listParts(key, ref.uploadId),
+  ]);
+  if (record.status === 'rejected') throw record.reason;
+  const known = record.value;
   if (known && known.assetId !== ref.assetId) throw unknownUpload(ref);
   if (known?.state === 'completed') return { asset: await answerRetriedComplete(deps, known, parts, ref) };
   if (known && known.state !== 'open') throw unknownUpload(ref);
 
-  let stored: StoredPart[];
-  try {
-    stored = await store.listParts(key, ref.uploadId);
-  } catch (error) {
+  if (listing.status === 'rejected') {
+    const error: unknown = listing.reason;
     if (!isAppError(error) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
     const object = await objectAssembledFrom(deps, key, parts);
     if (!object) throw error;
     return { asset: await catalog.recordCompleted(known ?? (await adoptedUpload(deps, ref, key)), object) };
   }
-  const size = listedSize(stored, parts);
+  const size = listedSize(listing.value, parts);
   assertWithinSizeLimit(size, deps.uploads);
   if (!known) await catalog.assertRoomFor(ref.workspaceId, size, deps.quotas);
   else if (size > known.reservedBytes) await catalog.reserve(ref.workspaceId, ref.uploadId, size, deps.quotas);

@@ -118,5 +118,10 @@ export interface Catalog {
 
   /** A cheap query; CATALOG_UNAVAILABLE when the database does not answer. */
   checkReady(): Promise<void>;
+  /**
+   * Refreshes the planner's statistics (ANALYZE), after a bulk import: until they catch up, a
+   * listing of a workspace that grew by thousands of rows reads all of them instead of its index.
+   */
+  refreshStatistics(): Promise<void>;
   close(): Promise<void>;
 }

@@ -246,6 +246,11 @@ export function createSqlCatalog(
           .onConflictDoUpdate({ target: workspaces.id, set: { quotaBytes } });
       }),
 
+    refreshStatistics: () =>
+      run(async () => {
+        await db.execute(sql`analyze assets, uploads, workspaces`);
+      }),
+
     checkReady: () =>
       run(async () => {
         await db.execute(sql`select 1`);

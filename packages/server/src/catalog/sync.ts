@@ -120,6 +120,8 @@ export async function syncCatalog(store: ObjectStore, catalog: Catalog, options:
       break;
     }
   }
+  // Thousands of new rows would otherwise be listed without their indexes until autovacuum (PostgreSQL) or the next refresh (PGlite).
+  if (report.objects.imported + report.uploads.imported > 0) await catalog.refreshStatistics();
   return report;
 }
 
