@@ -1,8 +1,14 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+// The same look-up the catalogue tests use (the bench reads server internals by path already).
+import {
+  findPostgresBinDir,
+  POSTGRES_INSTALL_HINT,
+  postgresServerUser,
+  stopPostgresServer,
+} from '../../../packages/server/test/support/postgres-install.js';
+import { freePort } from '../../../packages/server/test/support/processes.js';
 
 /** A PostgreSQL server of the benchmark's own, on a loopback port, in a folder of the disk under test. */
 export interface BenchPostgres {
@@ -18,9 +24,7 @@ export interface BenchPostgres {
 
 export type BenchPostgresResult = BenchPostgres | { skipped: string };
 
-const HINT = 'PostgreSQL not found: apt-get install postgresql (or set POSTGRES_BIN_DIR to the folder of initdb and postgres)';
 const READY_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 10_000;
 
 /**
  * initdb and postgres on a free port of 127.0.0.1, as the catalogue tests start one, but with
@@ -29,10 +33,10 @@ const STOP_TIMEOUT_MS = 10_000;
  * commit of a production server waits for. As root, the server runs as the `postgres` user.
  */
 export async function startPostgres(options: { workDir: string; durable?: boolean }): Promise<BenchPostgresResult> {
-  const binDir = findBinDir();
-  if (!binDir) return { skipped: HINT };
+  const binDir = findPostgresBinDir();
+  if (!binDir) return { skipped: POSTGRES_INSTALL_HINT };
   const durable = options.durable ?? true;
-  const user = serverUser();
+  const user = postgresServerUser();
   // Not under the run's scratch folder: mkdtemp makes that 0700 for root, which the postgres user cannot enter.
   const dataDir = await mkdtemp(join(options.workDir, 's3-service-bench-pg-'));
   try {
@@ -58,7 +62,7 @@ export async function startPostgres(options: { workDir: string; durable?: boolea
       await waitUntilReady(binDir, port, child, () => output);
     } catch (error) {
       process.off('exit', killOnExit);
-      await stopProcess(child);
+      await stopPostgresServer(child);
       throw error;
     }
     const version = execFileSync(join(binDir, 'postgres'), ['--version'], { encoding: 'utf8' }).trim();
@@ -68,7 +72,7 @@ export async function startPostgres(options: { workDir: string; durable?: boolea
       durable,
       stop: async () => {
         process.off('exit', killOnExit);
-        await stopProcess(child);
+        await stopPostgresServer(child);
         await rm(dataDir, { recursive: true, force: true });
       },
     };
@@ -80,44 +84,6 @@ export async function startPostgres(options: { workDir: string; durable?: boolea
 
 export function isPostgresSkipped(result: BenchPostgresResult): result is { skipped: string } {
   return 'skipped' in result;
-}
-
-/** POSTGRES_BIN_DIR, else the newest server under /usr/lib/postgresql (Debian, Ubuntu), else PATH. */
-function findBinDir(): string | undefined {
-  const named = process.env.POSTGRES_BIN_DIR;
-  if (named) return existsSync(join(named, 'postgres')) ? named : undefined;
-  const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
-    const versions = readdirSync(root)
-      .filter((name) => existsSync(join(root, name, 'bin', 'postgres')))
-      .sort((a, b) => Number(b) - Number(a));
-    if (versions[0]) return join(root, versions[0], 'bin');
-  }
-  try {
-    const initdb = execFileSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' }).trim();
-    return initdb ? join(initdb, '..') : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** PostgreSQL refuses to run as root. */
-function serverUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const [, , uid, gid] = execFileSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' }).trim().split(':');
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** pg_isready until it says the server accepts connections (the bench has no PostgreSQL client of its own). */
@@ -132,14 +98,4 @@ async function waitUntilReady(binDir: string, port: number, child: ChildProcess,
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`postgres did not accept connections within ${READY_TIMEOUT_MS / 1000} s: ${output().trim()}`);
-}
-
-/** SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave); SIGKILL if it hangs. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
 }

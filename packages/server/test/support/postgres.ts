@@ -1,10 +1,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { findPostgresBinDir, POSTGRES_INSTALL_HINT, postgresServerUser, stopPostgresServer } from './postgres-install.js';
 import { freePort } from './processes.js';
+
+export { POSTGRES_INSTALL_HINT };
 
 /** A PostgreSQL server of the test's own, on a loopback port, in a temporary folder. */
 export interface TestPostgres {
@@ -25,44 +27,14 @@ export interface TestPostgres {
 
 export type TestPostgresResult = TestPostgres | { skipped: string };
 
-export const POSTGRES_INSTALL_HINT =
-  'PostgreSQL not found: apt-get install postgresql (or set POSTGRES_BIN_DIR to the folder of initdb and postgres)';
-
-/** POSTGRES_BIN_DIR, else the newest Debian/Ubuntu server under /usr/lib/postgresql, else PATH. */
-function findBinDir(): string | undefined {
-  const named = process.env.POSTGRES_BIN_DIR;
-  if (named) return existsSync(join(named, 'postgres')) ? named : undefined;
-  const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
-    const versions = readdirSync(root)
-      .filter((name) => existsSync(join(root, name, 'bin', 'postgres')))
-      .sort((a, b) => Number(b) - Number(a));
-    if (versions[0]) return join(root, versions[0], 'bin');
-  }
-  try {
-    const initdb = execFileSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' }).trim();
-    return initdb ? join(initdb, '..') : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** PostgreSQL refuses to run as root; a root test run hands the server to the `postgres` user. */
-function serverUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const line = execFileSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' }).trim();
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
 /** Missing PostgreSQL skips the suite on a developer's machine and fails it in CI, where `.ci/run` installs it. */
 export async function startPostgres(): Promise<TestPostgresResult> {
-  const binDir = findBinDir();
+  const binDir = findPostgresBinDir();
   if (!binDir) {
     if (process.env.CI) throw new Error(POSTGRES_INSTALL_HINT);
     return { skipped: POSTGRES_INSTALL_HINT };
   }
-  const user = serverUser();
+  const user = postgresServerUser();
   const dataDir = await mkdtemp(join(tmpdir(), 's3-service-pg-'));
   if (user) await chown(dataDir, user.uid, user.gid);
   execFileSync(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8'], {
@@ -122,28 +94,15 @@ export async function startPostgres(): Promise<TestPostgresResult> {
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
     stop: async () => {
-      if (child) await fastShutdown(child);
+      if (child) await stopPostgresServer(child);
     },
     start,
     destroy: async () => {
       child?.kill('SIGCONT');
-      if (child) await fastShutdown(child);
+      if (child) await stopPostgresServer(child);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * SIGINT is PostgreSQL's fast shutdown: it cuts the clients' connections, as a crashed or
- * restarted database does. SIGTERM would wait for every pooled connection to leave by itself.
- */
-async function fastShutdown(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-  server.kill('SIGINT');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 export function isPostgresSkipped(result: TestPostgresResult): result is { skipped: string } {
