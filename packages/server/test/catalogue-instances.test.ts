@@ -10,7 +10,7 @@ import { MiB, putPart, randomData, sha256 } from './support/bytes.js';
 import { isPostgresSkipped, startPostgres, type TestPostgres } from './support/postgres.js';
 import { freePort } from './support/processes.js';
 import { startRedis, type TestRedis } from './support/redis.js';
-import type { S3Emulator } from './support/s3-emulator.js';
+import { apiEnvFor, type S3Emulator } from './support/s3-emulator.js';
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 
@@ -19,14 +19,7 @@ const trpcAt = (api: ApiProcess) =>
 
 /** An API process on the S3 emulator and one PostgreSQL database. */
 function apiEnv(emulator: S3Emulator, databaseUrl: string): Record<string, string> {
-  return {
-    AWS_BUCKET: emulator.bucket,
-    AWS_ENDPOINT_URL: emulator.endpoint,
-    AWS_DEFAULT_REGION: emulator.region,
-    AWS_ACCESS_KEY_ID: emulator.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: emulator.secretAccessKey,
-    DATABASE_URL: databaseUrl,
-  };
+  return { ...apiEnvFor(emulator), DATABASE_URL: databaseUrl };
 }
 
 const postgresResult = await startPostgres();

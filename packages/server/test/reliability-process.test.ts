@@ -8,6 +8,7 @@ import { API_MAIN, type ApiProcess, killApi, runScript, startApi } from './suppo
 import { MiB, randomData, sha256 } from './support/bytes.js';
 import { useCleanups } from './support/cleanups.js';
 import { completeUpload, downloadUrl, type StartedUpload, uploadParts } from './support/rest-client.js';
+import { apiEnvFor } from './support/s3-emulator.js';
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { closedPortEndpoint } from './support/s3-fake-server.js';
 import { s3StoreOptions } from './support/s3-harness.js';
@@ -23,15 +24,7 @@ async function started(env: Record<string, string>): Promise<ApiProcess> {
 const s3 = useS3Emulator();
 
 function s3Env(overrides: Record<string, string> = {}): Record<string, string> {
-  const { emulator } = s3;
-  return {
-    AWS_BUCKET: emulator.bucket,
-    AWS_ENDPOINT_URL: emulator.endpoint,
-    AWS_DEFAULT_REGION: emulator.region,
-    AWS_ACCESS_KEY_ID: emulator.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: emulator.secretAccessKey,
-    ...overrides,
-  };
+  return { ...apiEnvFor(s3.emulator), ...overrides };
 }
 
 describe('start-up against a store that cannot serve', () => {

@@ -52,6 +52,13 @@ export async function insertUploadWithinQuota(
   return inserted.length > 0;
 }
 
+/** The open upload's row, locked (its newest version), as the CTE `upload` with its reservation as `held`. */
+const lockedOpenUpload = (workspaceId: string, uploadId: string) => sql`upload as (
+      select reserved_bytes as held from uploads
+      where workspace_id = ${workspaceId} and upload_id = ${uploadId} and state = 'open'
+      for update
+    )`;
+
 export type ReserveOutcome = 'not-open' | 'held' | 'grown' | 'over-quota';
 
 /** Grows an open upload's reservation to `bytes` when the quota allows; never shrinks it. */
@@ -64,11 +71,7 @@ export async function growReservation(
 ): Promise<ReserveOutcome> {
   const [row] = await rows(
     db,
-    sql`with upload as (
-      select reserved_bytes as held from uploads
-      where workspace_id = ${workspaceId} and upload_id = ${uploadId} and state = 'open'
-      for update
-    ), grown as (
+    sql`with ${lockedOpenUpload(workspaceId, uploadId)}, grown as (
       update workspaces set reserved_bytes = workspaces.reserved_bytes + (${bytes}::bigint - upload.held)
       from upload
       where workspaces.id = ${workspaceId} and ${bytes}::bigint > upload.held
@@ -97,11 +100,7 @@ export async function endUpload(
 ): Promise<void> {
   await rows(
     db,
-    sql`with upload as (
-      select reserved_bytes as held from uploads
-      where workspace_id = ${workspaceId} and upload_id = ${uploadId} and state = 'open'
-      for update
-    ), ended as (
+    sql`with ${lockedOpenUpload(workspaceId, uploadId)}, ended as (
       update uploads set state = ${state}, reserved_bytes = 0, finished_at = ${at} from upload
       where uploads.workspace_id = ${workspaceId} and uploads.upload_id = ${uploadId}
       returning upload.held

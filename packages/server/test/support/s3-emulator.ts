@@ -220,3 +220,14 @@ async function ensureBucket(target: S3Emulator): Promise<void> {
     client.destroy();
   }
 }
+
+/** The variables that point an API process (apps/api) at this emulator. */
+export function apiEnvFor(emulator: S3Emulator): Record<string, string> {
+  return {
+    AWS_BUCKET: emulator.bucket,
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    AWS_DEFAULT_REGION: emulator.region,
+    AWS_ACCESS_KEY_ID: emulator.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emulator.secretAccessKey,
+  };
+}
