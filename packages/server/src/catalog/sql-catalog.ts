@@ -261,7 +261,11 @@ export function createSqlCatalog(
 }
 
 /** One query a page, on the index of the order asked for; the cursor carries the last row's sort values. */
-async function listAssets(db: SqlDatabase, workspaceId: string, options: ListAssetsOptions): Promise<AssetPage> {
+/**
+ * The query of one page, not yet run: the listing awaits it, and a test reads its plan (the page
+ * must be an index scan of the order asked for, whatever the workspace's size).
+ */
+export function assetPageQuery(db: SqlDatabase, workspaceId: string, options: ListAssetsOptions) {
   const filters: Array<SQL | undefined> = [eq(assets.workspaceId, workspaceId)];
   if (options.nameContains)
     filters.push(ilike(sql`coalesce(${assets.fileName}, ${assets.assetId})`, `%${escapeLike(options.nameContains)}%`));
@@ -271,24 +275,34 @@ async function listAssets(db: SqlDatabase, workspaceId: string, options: ListAss
       // A row comparison, which the index (workspace_id, created_at DESC, key DESC) answers as a range.
       filters.push(sql`(${assets.createdAt}, ${assets.key}) < (${new Date(time)}, ${key})`);
     }
-    const rows = await db
+    const query = db
       .select()
       .from(assets)
       .where(and(...filters))
       .orderBy(desc(assets.createdAt), desc(assets.key))
       .limit(options.limit + 1);
-    return page(rows, options.limit, (last) => [last.createdAt.getTime(), last.key]);
+    return { order: 'newest' as const, query };
   }
   if (options.cursor !== undefined) {
     const [name, key] = decodeCursor(options.cursor, ['string', 'string'] as const);
     filters.push(sql`(${sortName}, ${assets.key}) > (${name}, ${key})`);
   }
-  const rows = await db
+  const query = db
     .select({ asset: assets, name: sortName })
     .from(assets)
     .where(and(...filters))
     .orderBy(asc(sortName), asc(assets.key))
     .limit(options.limit + 1);
+  return { order: 'name' as const, query };
+}
+
+async function listAssets(db: SqlDatabase, workspaceId: string, options: ListAssetsOptions): Promise<AssetPage> {
+  const planned = assetPageQuery(db, workspaceId, options);
+  if (planned.order === 'newest') {
+    const rows = await planned.query;
+    return page(rows, options.limit, (last) => [last.createdAt.getTime(), last.key]);
+  }
+  const rows = await planned.query;
   const result = page(rows, options.limit, (last) => [last.name, last.asset.key]);
   return { assets: result.assets.map((row) => row.asset), nextCursor: result.nextCursor };
 }
