@@ -112,7 +112,7 @@ const stores: Engine[] = [
         },
         startUpload: async (key, contentType) => (await store.createMultipartUpload(key, contentType)).uploadId,
         keepsMetadata: true,
-        uploadTypeOf: () => 'application/octet-stream',
+        uploadTypeOf: () => '',
       };
     },
   },

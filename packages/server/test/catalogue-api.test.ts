@@ -341,7 +341,7 @@ describe('the catalogue on S3 (versitygw): listing without a store request per a
       assetId,
       key,
       fileName: null,
-      fileType: 'application/octet-stream',
+      fileType: '',
       declaredSize: null,
       partSize: null,
       startedBy: null,

@@ -22,8 +22,10 @@ export interface UploadRef {
   uploadId: string;
 }
 
-/** The type recorded for an upload whose type the store did not tell. */
-const UNKNOWN_TYPE = 'application/octet-stream';
+/** An upload imported from S3 is recorded with this type: unknown, as ListMultipartUploads does not tell it. */
+const UNKNOWN_TYPE = '';
+/** What an object is served as when nothing says its type. */
+const FALLBACK_TYPE = 'application/octet-stream';
 
 const unknownUpload = (ref: UploadRef) =>
   new AppError('INVALID_UPLOAD_ID', `upload ${ref.uploadId} is not an open upload of asset ${ref.assetId} in workspace ${ref.workspaceId}`);
@@ -141,7 +143,8 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
     if (!isAppError(error) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
     const object = await objectAssembledFrom(deps, key, parts);
     if (!object) throw error;
-    return { asset: await catalog.recordCompleted(known ?? (await adoptedUpload(deps, ref, key)), object) };
+    const upload = known ? withType(known, object.contentType) : adoptedUpload(ref, key, object.contentType);
+    return { asset: await catalog.recordCompleted(upload, object.completed) };
   }
   const size = listedSize(listing.value, parts);
   assertWithinSizeLimit(size, deps.uploads);
@@ -156,9 +159,11 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
     if (!isAppError(error) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
     const object = await objectAssembledFrom(deps, key, parts);
     if (!object) throw error;
-    etag = object.etag;
+    etag = object.completed.etag;
   }
-  const upload = known ? await withStoredType(deps, known) : await adoptedUpload(deps, ref, key);
+  // Only when no type is on record does the object have to be asked for its own.
+  const storedType = known?.fileType === UNKNOWN_TYPE || !known ? (await store.headObject(key))?.contentType : undefined;
+  const upload = known ? withType(known, storedType) : adoptedUpload(ref, key, storedType);
   return { asset: await catalog.recordCompleted(upload, { size, etag, checksum: null, createdAt: new Date() }) };
 }
 
@@ -185,27 +190,25 @@ async function objectAssembledFrom(deps: AssetDependencies, key: string, parts: 
   const expected = multipartEtag(parts.map((part) => part.etag));
   const existing = expected ? await deps.store.headObject(key) : null;
   if (!existing || existing.etag !== expected) return undefined;
-  return { size: existing.size, etag: existing.etag, checksum: null, createdAt: existing.lastModified };
+  return {
+    contentType: existing.contentType,
+    completed: { size: existing.size, etag: existing.etag, checksum: null, createdAt: existing.lastModified },
+  };
 }
 
-/**
- * An upload imported from S3 (catalog:sync) has no known type: S3 does not list the type an upload
- * was started with. The completed object tells it.
- */
-async function withStoredType(deps: AssetDependencies, upload: UploadRecord): Promise<UploadRecord> {
+/** An upload recorded without a type (imported from S3) takes the completed object's. */
+function withType(upload: UploadRecord, storedType: string | undefined): UploadRecord {
   if (upload.fileType !== UNKNOWN_TYPE) return upload;
-  const object = await deps.store.headObject(upload.key);
-  return object ? { ...upload, fileType: object.contentType } : upload;
+  return { ...upload, fileType: storedType ?? FALLBACK_TYPE };
 }
 
 /** An upload the catalogue never saw start (started before it existed, or lost in a crash): recorded from the store. */
-async function adoptedUpload(deps: AssetDependencies, ref: UploadRef, key: string): Promise<UploadRecord> {
-  const object = await deps.store.headObject(key);
+function adoptedUpload(ref: UploadRef, key: string, storedType: string | undefined): UploadRecord {
   return {
     ...ref,
     key,
     fileName: null,
-    fileType: object?.contentType ?? UNKNOWN_TYPE,
+    fileType: storedType ?? FALLBACK_TYPE,
     declaredSize: null,
     partSize: null,
     reservedBytes: 0,

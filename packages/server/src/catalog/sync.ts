@@ -242,7 +242,8 @@ async function syncUpload(run: SyncRun, upload: PendingUpload, startedBefore: Da
     key: upload.key,
     fileName: null,
     // S3 does not list an upload's type; the object gets the type the upload was started with all the same.
-    fileType: upload.contentType ?? 'application/octet-stream',
+    // Empty: unknown (S3 does not list an upload's type); complete takes it from the object.
+    fileType: upload.contentType ?? '',
     declaredSize: null,
     partSize: null,
     startedBy: null,
