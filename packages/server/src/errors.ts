@@ -38,6 +38,26 @@ export const errorCodes = {
     trpc: 'SERVICE_UNAVAILABLE',
     meaning: 'the asset catalogue (the database) cannot be reached; retry shortly',
   },
+  CHECKSUM_MISMATCH: {
+    status: 400,
+    trpc: 'BAD_REQUEST',
+    meaning: "a part's bytes do not match the checksum it was signed with (altered or cut in transit)",
+  },
+  FILE_TYPE_MISMATCH: {
+    status: 415,
+    trpc: 'UNSUPPORTED_MEDIA_TYPE',
+    meaning: "the object's bytes are of another type than the fileType it was uploaded as",
+  },
+  REQUEST_TOO_LARGE: {
+    status: 413,
+    trpc: 'PAYLOAD_TOO_LARGE',
+    meaning: 'a request asks for more work than one request may (calls per batch, parts per request)',
+  },
+  NOT_SUPPORTED: {
+    status: 501,
+    trpc: 'NOT_IMPLEMENTED',
+    meaning: 'the object store does not support this operation (for example a bucket CORS API)',
+  },
   STORE_TIMEOUT: { status: 504, trpc: 'GATEWAY_TIMEOUT', meaning: 'the object store did not answer in time' },
   INTERNAL_ERROR: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', meaning: 'an unexpected error; details are in the server log' },
 } as const satisfies Record<string, { status: number; trpc: TRPCCode; meaning: string }>;
