@@ -101,8 +101,12 @@ export async function completeMultipartUpload(
   }
 }
 
+/**
+ * MinIO answers 204 to an abort of an id it never issued, and AWS may too for an upload it already
+ * dropped; the interface promises INVALID_UPLOAD_ID for those, so the upload is checked first.
+ */
 export async function abortMultipartUpload(s3: S3Context, key: string, uploadId: string): Promise<void> {
-  assertPlausibleUploadId(uploadId);
+  await assertUploadOpen(s3, key, uploadId);
   try {
     await s3.client.send(new AbortMultipartUploadCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId }));
   } catch (error) {
