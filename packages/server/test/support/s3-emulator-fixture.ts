@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { isSkipped, type S3Emulator, startS3Emulator } from './s3-emulator.js';
+import { isSkipped, type S3Emulator, type StartS3EmulatorOptions, startS3Emulator } from './s3-emulator.js';
 
 /** What `useS3Emulator` hands a test file: the running emulator, or why there is none. */
 export interface S3EmulatorFixture {
@@ -9,12 +9,12 @@ export interface S3EmulatorFixture {
   skipUnlessRunning(context: { skip(note?: string): void }): void;
 }
 
-/** Starts an emulator before the file's (or describe block's) tests and stops it after them. */
-export function useS3Emulator(): S3EmulatorFixture {
+/** Starts an emulator (versitygw unless told) before the file's (or describe block's) tests and stops it after them. */
+export function useS3Emulator(options: StartS3EmulatorOptions = {}): S3EmulatorFixture {
   let running: S3Emulator | undefined;
   let skipped = 'the S3 emulator has not started';
   beforeAll(async () => {
-    const result = await startS3Emulator();
+    const result = await startS3Emulator(options);
     if (isSkipped(result)) skipped = result.skipped;
     else running = result;
   }, 60_000);

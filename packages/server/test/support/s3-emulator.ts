@@ -1,14 +1,19 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePort, stopProcess } from './processes.js';
+import { findBinary } from './s3-binaries.js';
+import { MINIO_INSTALL_HINT, startMinio } from './s3-minio.js';
+import type { S3ServerProcess } from './s3-server-process.js';
+import { startVersitygw, VERSITYGW_INSTALL_HINT } from './s3-versitygw.js';
+
+export { MINIO_INSTALL_HINT, VERSITYGW_INSTALL_HINT };
+
+/** The real S3 servers the tests can start on this machine. */
+export const S3_SERVERS = ['versitygw', 'minio'] as const;
+export type S3ServerName = (typeof S3_SERVERS)[number];
 
 /** Where a test S3 server listens and how to sign for it. */
 export interface S3Emulator {
+  server: S3ServerChoice;
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
@@ -16,32 +21,91 @@ export interface S3Emulator {
   region: string;
   /** Bucket in the path: what local servers need; AWS still accepts it. */
   forcePathStyle: boolean;
+  /**
+   * Whether the server has S3's bucket CORS API (PutBucketCors). MinIO has not: it answers
+   * 501 NotImplemented and applies its own server-wide CORS to every bucket.
+   */
+  bucketCorsApi: boolean;
   /** Stops the server and removes its files; a no-op for an external endpoint. */
   stop(): Promise<void>;
 }
 
 export type S3EmulatorResult = S3Emulator | { skipped: string };
 
-export const VERSITYGW_INSTALL_HINT = 'versitygw not found: go install github.com/versity/versitygw/cmd/versitygw@v1.7.0';
+/** A server to start, or `external`: the endpoint S3_TEST_ENDPOINT names. */
+export type S3ServerChoice = S3ServerName | 'external';
+
+export interface StartS3EmulatorOptions {
+  /** By default S3_TEST_ENDPOINT when it is set, else versitygw. */
+  server?: S3ServerChoice;
+}
 
 const REGION = 'us-east-1';
-const READY_TIMEOUT_MS = 15_000;
+
+const SERVERS: Record<
+  S3ServerName,
+  { binary: string; envVariable: string; hint: string; bucketCorsApi: boolean; start(binary: string): Promise<S3ServerProcess> }
+> = {
+  versitygw: {
+    binary: 'versitygw',
+    envVariable: 'VERSITYGW_BIN',
+    hint: VERSITYGW_INSTALL_HINT,
+    bucketCorsApi: true,
+    start: startVersitygw,
+  },
+  minio: { binary: 'minio', envVariable: 'MINIO_BIN', hint: MINIO_INSTALL_HINT, bucketCorsApi: false, start: startMinio },
+};
+
+/**
+ * The servers a suite runs against (`describe.each(s3ServersUnderTest())`): every local one, or
+ * only the endpoint S3_TEST_ENDPOINT names, which stands in for all of them.
+ */
+export function s3ServersUnderTest(): S3ServerChoice[] {
+  return process.env.S3_TEST_ENDPOINT ? ['external'] : [...S3_SERVERS];
+}
 
 /**
  * A real S3 server for the driver tests, one that verifies SigV4 signatures and presigned-URL
  * expiry. `S3_TEST_ENDPOINT` (with S3_TEST_ACCESS_KEY_ID, S3_TEST_SECRET_ACCESS_KEY,
- * S3_TEST_BUCKET, S3_TEST_REGION, S3_TEST_FORCE_PATH_STYLE) points the suite at MinIO or AWS;
- * otherwise a versitygw process serves a temporary folder. Without either the tests are skipped, with the reason.
+ * S3_TEST_BUCKET, S3_TEST_REGION, S3_TEST_FORCE_PATH_STYLE, and S3_TEST_BUCKET_CORS=false for a
+ * server without the bucket CORS API) points the suite at AWS or any other server; otherwise the
+ * chosen server (versitygw unless told) serves a temporary folder. A missing binary skips the
+ * tests, with the reason, on a developer's machine, and fails them in CI, where `.ci/run` installs it.
  */
-export async function startS3Emulator(): Promise<S3EmulatorResult> {
-  const external = externalEndpoint();
-  if (external) {
+export async function startS3Emulator(options: StartS3EmulatorOptions = {}): Promise<S3EmulatorResult> {
+  const choice = options.server ?? (process.env.S3_TEST_ENDPOINT ? 'external' : 'versitygw');
+  if (choice === 'external') {
+    const external = externalEndpoint();
+    if (!external) throw new Error('server: external needs S3_TEST_ENDPOINT');
     await ensureBucket(external);
     return external;
   }
-  const binary = await findVersitygw();
-  if (!binary) return { skipped: VERSITYGW_INSTALL_HINT };
-  return startVersitygw(binary);
+  const name = choice;
+  const server = SERVERS[name];
+  const binary = await findBinary(server.binary, server.envVariable);
+  if (!binary) {
+    if (process.env.CI) throw new Error(server.hint);
+    return { skipped: server.hint };
+  }
+  const running = await server.start(binary);
+  const emulator: S3Emulator = {
+    server: name,
+    endpoint: running.endpoint,
+    accessKeyId: running.accessKeyId,
+    secretAccessKey: running.secretAccessKey,
+    bucket: `s3-service-test-${randomBytes(4).toString('hex')}`,
+    region: REGION,
+    forcePathStyle: true,
+    bucketCorsApi: server.bucketCorsApi,
+    stop: running.stop,
+  };
+  try {
+    await ensureBucket(emulator);
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  }
+  return emulator;
 }
 
 export function isSkipped(result: S3EmulatorResult): result is { skipped: string } {
@@ -54,153 +118,16 @@ function externalEndpoint(): S3Emulator | undefined {
   const missing = ['S3_TEST_ACCESS_KEY_ID', 'S3_TEST_SECRET_ACCESS_KEY', 'S3_TEST_BUCKET'].filter((name) => !env[name]);
   if (missing.length > 0) throw new Error(`S3_TEST_ENDPOINT is set but ${missing.join(', ')} is not`);
   return {
+    server: 'external',
     endpoint: env.S3_TEST_ENDPOINT,
     accessKeyId: env.S3_TEST_ACCESS_KEY_ID!,
     secretAccessKey: env.S3_TEST_SECRET_ACCESS_KEY!,
     bucket: env.S3_TEST_BUCKET!,
     region: env.S3_TEST_REGION || REGION,
     forcePathStyle: env.S3_TEST_FORCE_PATH_STYLE !== 'false',
+    bucketCorsApi: env.S3_TEST_BUCKET_CORS !== 'false',
     stop: async () => {},
   };
-}
-
-/** VERSITYGW_BIN, then PATH, then the Go bin folders `go install` writes to. */
-async function findVersitygw(): Promise<string | undefined> {
-  const candidates = process.env.VERSITYGW_BIN ? [process.env.VERSITYGW_BIN] : [];
-  candidates.push(
-    ...(process.env.PATH ?? '')
-      .split(delimiter)
-      .filter(Boolean)
-      .map((dir) => join(dir, 'versitygw')),
-  );
-  const gopath = await goPath();
-  if (gopath) candidates.push(join(gopath, 'bin', 'versitygw'));
-  candidates.push(join(homedir(), 'go', 'bin', 'versitygw'));
-  for (const candidate of candidates) {
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `go env GOPATH`, or undefined when Go is not installed. */
-function goPath(): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('go', ['env', 'GOPATH'], { timeout: 5_000 }, (error, stdout) => {
-      // GOPATH may list several folders; `go install` writes to the first.
-      resolve(error ? undefined : stdout.trim().split(delimiter)[0] || undefined);
-    });
-  });
-}
-
-async function startVersitygw(binary: string): Promise<S3Emulator> {
-  const dir = await mkdtemp(join(tmpdir(), 's3-emulator-'));
-  const root = join(dir, 'root');
-  await mkdir(root);
-  const credentials = { accessKeyId: `test${randomBytes(6).toString('hex')}`, secretAccessKey: randomBytes(24).toString('hex') };
-  try {
-    let started = await launch(binary, root, credentials, undefined);
-    // versitygw keeps object metadata in user xattrs and refuses to start on a filesystem
-    // without them (some tmpfs, overlayfs); a sidecar folder holds the metadata instead.
-    if ('failed' in started && /xattr/i.test(started.failed)) {
-      const sidecar = join(dir, 'sidecar');
-      await mkdir(sidecar);
-      started = await launch(binary, root, credentials, sidecar);
-    }
-    if ('failed' in started) throw new Error(`versitygw did not start: ${started.failed}`);
-    const { child, endpoint } = started;
-    // A test run cut short (Ctrl-C, a crashed worker) must not leave the server running.
-    const killOnExit = () => child.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    const emulator: S3Emulator = {
-      endpoint,
-      ...credentials,
-      bucket: `s3-service-test-${randomBytes(4).toString('hex')}`,
-      region: REGION,
-      forcePathStyle: true,
-      stop: async () => {
-        process.off('exit', killOnExit);
-        await stopProcess(child);
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-    try {
-      await ensureBucket(emulator);
-    } catch (error) {
-      await emulator.stop();
-      throw error;
-    }
-    return emulator;
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-}
-
-type Launch = { child: ChildProcess; endpoint: string } | { failed: string };
-
-/**
- * Starts versitygw on a free port of 127.0.0.1 and waits until it answers HTTP. A port taken
- * between probing and binding makes versitygw exit; that is retried on a new port.
- */
-async function launch(
-  binary: string,
-  root: string,
-  credentials: { accessKeyId: string; secretAccessKey: string },
-  sidecar: string | undefined,
-): Promise<Launch> {
-  let last: Launch = { failed: 'not started' };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const backendArgs = sidecar ? ['posix', '--sidecar', sidecar, root] : ['posix', root];
-    const child = spawn(binary, ['--port', `127.0.0.1:${port}`, '--quiet', ...backendArgs], {
-      env: { ...process.env, ROOT_ACCESS_KEY: credentials.accessKeyId, ROOT_SECRET_KEY: credentials.secretAccessKey },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const output = captureOutput(child);
-    const endpoint = `http://127.0.0.1:${port}`;
-    const ready = await waitUntilAnswering(endpoint, child);
-    if (ready) return { child, endpoint };
-    await stopProcess(child);
-    last = { failed: `${output().trim() || 'no output'} (exit ${child.exitCode ?? child.signalCode})` };
-    if (!/address already in use/i.test(output())) return last;
-  }
-  return last;
-}
-
-/** The last few KiB of the process's stdout and stderr, for error messages. */
-function captureOutput(child: ChildProcess): () => string {
-  let text = '';
-  const append = (chunk: Buffer) => {
-    text = (text + chunk.toString('utf8')).slice(-4096);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  return () => text;
-}
-
-/** Any HTTP answer (versitygw says 403 to an unsigned GET /) means it is serving. */
-async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promise<boolean> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    try {
-      const response = await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });
-      await response.arrayBuffer();
-      return true;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  return false;
 }
 
 /** Creates the test bucket; an existing bucket of ours (external endpoints) is fine. */
