@@ -12,7 +12,7 @@ export const getBucketConfig = jsonRoute({
   access: 'admin',
   procedure: (caller) => caller.bucket.getCors,
   parameters: [],
-  errors: storeRouteErrors(),
+  errors: storeRouteErrors('NOT_SUPPORTED'),
   response: { description: "The bucket's CORS rules.", schema: bucketConfigResponse },
   handle: ({ run }) => run(),
 });
@@ -31,6 +31,8 @@ export const updateBucketConfig = jsonRoute({
     "after they started (a lifecycle rule of its own; the bucket's other lifecycle rules are kept); without it, " +
     'lifecycle is left alone. The local-disk store has no lifecycle rules and refuses the field (INVALID_PARAMETER): ' +
     'it cleans up with UPLOAD_CLEANUP_INTERVAL_MINUTES instead. ' +
+    'An S3-compatible server without the bucket CORS API (MinIO) refuses the rules with 501 NOT_SUPPORTED and nothing changes: ' +
+    'its CORS is configured on the server itself. ' +
     'With authorization configured, the bearer token needs the admin role.',
   access: 'admin',
   procedure: (caller) => caller.bucket.updateConfig,
@@ -45,7 +47,7 @@ export const updateBucketConfig = jsonRoute({
       abortIncompleteUploadsAfterDays: (field) => field('AbortIncompleteUploadsAfterDays'),
     },
   },
-  errors: storeRouteErrors(...inputErrors, 'PAYLOAD_TOO_LARGE'),
+  errors: storeRouteErrors(...inputErrors, 'PAYLOAD_TOO_LARGE', 'NOT_SUPPORTED'),
   response: { description: 'The rules are in place.', schema: successResponse },
   handle: async ({ run }) => {
     await run();

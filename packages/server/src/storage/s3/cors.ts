@@ -1,10 +1,21 @@
 import { type CORSRule, DeleteBucketCorsCommand, GetBucketCorsCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type { CorsRule } from '../../schemas.js';
 import type { S3Context } from './context.js';
-import { toStoreError } from './errors.js';
+import { type ExpectedFailures, toStoreError } from './errors.js';
 
 type CorsMethod = CorsRule['AllowedMethods'][number];
 const CORS_METHODS: ReadonlySet<string> = new Set<CorsMethod>(['GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
+
+/**
+ * S3-compatible servers without the bucket CORS API (MinIO answers 501 NotImplemented to
+ * PutBucketCors and DeleteBucketCors) apply CORS of their own: the operator configures it there.
+ */
+const NO_BUCKET_CORS_API = {
+  message:
+    "this S3 server has no bucket CORS API; configure CORS on the server itself (MinIO: its server-wide 'api cors_allow_origin' setting)",
+  code: 'NOT_SUPPORTED',
+} as const;
+const CORS_FAILURES: ExpectedFailures = { NotImplemented: NO_BUCKET_CORS_API, '501': NO_BUCKET_CORS_API };
 
 export async function getCorsRules(s3: S3Context): Promise<CorsRule[]> {
   try {
@@ -13,7 +24,7 @@ export async function getCorsRules(s3: S3Context): Promise<CorsRule[]> {
   } catch (error) {
     // A bucket that never had CORS rules answers with an error, not an empty list.
     if (error instanceof Error && error.name === 'NoSuchCORSConfiguration') return [];
-    throw toStoreError(error, 'GetBucketCors');
+    throw toStoreError(error, 'GetBucketCors', CORS_FAILURES);
   }
 }
 
@@ -26,7 +37,7 @@ export async function putCorsRules(s3: S3Context, rules: readonly CorsRule[]): P
     }
     await s3.client.send(new PutBucketCorsCommand({ Bucket: s3.bucket, CORSConfiguration: { CORSRules: rules.map(toS3Rule) } }));
   } catch (error) {
-    throw toStoreError(error, rules.length === 0 ? 'DeleteBucketCors' : 'PutBucketCors');
+    throw toStoreError(error, rules.length === 0 ? 'DeleteBucketCors' : 'PutBucketCors', CORS_FAILURES);
   }
 }
 
