@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Store } from '../../server/src/storage/s3/index.js';
-import { isSkipped, type S3Emulator, startS3Emulator } from '../../server/test/support/s3-emulator.js';
+import { isSkipped, type S3Emulator, s3ServersUnderTest, startS3Emulator } from '../../server/test/support/s3-emulator.js';
 import { s3StoreOptions } from '../../server/test/support/s3-harness.js';
 import { startServer, type TestServer } from '../../server/test/support/server.js';
 import { createS3ServiceClient, type S3ServiceClient, type UploadError } from '../src/index.js';
@@ -10,16 +10,25 @@ import { downloadedHash, expectedHash, progressRecorder, spiedClient } from './s
 import { MiB, randomData } from './support/data.js';
 import { countProcedures, type PutFault } from './support/fetch-spy.js';
 
-// The same uploader against the S3 driver and a real S3 server (versitygw, or S3_TEST_ENDPOINT):
-// presigned SigV4 part URLs, S3's ETags and S3's own answers to part PUTs.
-const started = await startS3Emulator();
-const skipReason = isSkipped(started) ? started.skipped : undefined;
-if (skipReason) console.warn(`skipping client tests on S3: ${skipReason}`);
+// The same uploader against the S3 driver and each real S3 server of the tests (versitygw and MinIO,
+// or S3_TEST_ENDPOINT): presigned SigV4 part URLs, S3's ETags and S3's own answers to part PUTs.
+const servers = await Promise.all(
+  s3ServersUnderTest().map(async (server) => {
+    const started = await startS3Emulator({ server });
+    const skipReason = isSkipped(started) ? started.skipped : undefined;
+    if (skipReason) console.warn(`skipping client tests on ${server}: ${skipReason}`);
+    return { label: server === 'external' ? 'S3_TEST_ENDPOINT' : server, started, skipReason };
+  }),
+);
 
 const workspaceId = 'client-s3';
 const partSize = 5 * MiB;
 
-describe.skipIf(skipReason !== undefined)('client.upload on the S3 driver', () => {
+describe.each(servers)('client.upload on the S3 driver on $label', ({ started, skipReason }) => {
+  if (skipReason !== undefined) {
+    it.skip(`needs an S3 server: ${skipReason}`);
+    return;
+  }
   const emulator = started as S3Emulator;
   let server: TestServer;
   let client: S3ServiceClient;
