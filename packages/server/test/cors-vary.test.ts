@@ -8,6 +8,8 @@ import { startLocalServer, type TestServer } from './support/server.js';
 // one origin (or for none) to another, with the wrong Access-Control-Allow-Origin.
 const ALLOWED = 'https://app.example';
 const OTHER = 'https://elsewhere.example.net';
+/** An allowed origin, one not allowed, and no Origin at all. */
+const ORIGIN_HEADERS: Record<string, string>[] = [{ Origin: ALLOWED }, { Origin: OTHER }, {}];
 
 function varies(response: { headers: Headers }, name = 'Origin'): boolean {
   return (response.headers.get('vary') ?? '')
@@ -61,7 +63,7 @@ describe('Vary: Origin on the API in allowlist CORS mode (API_CORS_ORIGINS)', ()
   });
 
   it('sends Vary: Origin on downloads, the one cacheable answer, whatever the origin', async () => {
-    for (const headers of [{ Origin: ALLOWED }, { Origin: OTHER }, {}]) {
+    for (const headers of ORIGIN_HEADERS) {
       const answer = await fetch(download, { headers });
       expect(answer.status).toBe(200);
       expect((await answer.arrayBuffer()).byteLength).toBe(2048);
@@ -106,7 +108,7 @@ describe('CORS that does not depend on the origin', () => {
   });
 
   it('answers every origin with *, the same answer for all', async () => {
-    for (const headers of [{ Origin: ALLOWED }, { Origin: OTHER }, {}]) {
+    for (const headers of ORIGIN_HEADERS) {
       const answer = await send(`${server.url}/s3/getBucketConfig`, { headers });
       expect(answer.status).toBe(200);
       expect(answer.headers.get('access-control-allow-origin')).toBe('*');
@@ -152,7 +154,7 @@ describe("Vary: Origin on the local store's signed URLs (CORS from the bucket ru
   });
 
   it('on signed GETs, and on refusals of a bad signature', async () => {
-    for (const headers of [{ Origin: ALLOWED }, { Origin: OTHER }, {}]) {
+    for (const headers of ORIGIN_HEADERS) {
       const answer = await send(getUrl, { headers });
       expect(answer.status).toBe(200);
       expect(varies(answer)).toBe(true);
