@@ -52,6 +52,7 @@ const updateConfig = adminProcedure
         'abortIncompleteUploadsAfterDays: this store has no lifecycle rules; run the cleanup (UPLOAD_CLEANUP_INTERVAL_MINUTES) instead',
       );
     }
+    // First, so that a store without a bucket CORS API (NOT_SUPPORTED) leaves lifecycle untouched too.
     await ctx.store.putCorsRules(input?.rules ?? DEFAULT_CORS_RULES);
     if (days !== undefined) await ctx.store.abortIncompleteUploadsAfter?.(days);
     return { success: true as const };
