@@ -1,3 +1,4 @@
+import { GetBucketLifecycleConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createS3Store } from '../src/storage/s3/index.js';
 import { describeRestApi } from './rest-api.js';
@@ -29,15 +30,31 @@ describe.each(servers)('S3 driver on $label', ({ label, started, skipReason }) =
     describeRestApi(`the S3 driver on ${label}`, startS3Server, { bucketCorsApi: !skipReason && emulator.bucketCorsApi });
 
     it.runIf(!skipReason && !emulator.bucketCorsApi)(
-      'without a bucket CORS API, getBucketConfig still reads (no rules) and updateBucketConfig changes nothing',
+      'without a bucket CORS API, getBucketConfig still reads (no rules) and updateBucketConfig changes nothing, lifecycle included',
       async () => {
         const server = await startS3Server();
         try {
           const refused = await rest(server.url, 'POST', '/s3/updateBucketConfig');
           expect(refused.status).toBe(501);
           expect(refused.body).toEqual({ code: 'NOT_SUPPORTED', error: expect.stringMatching(/no bucket CORS API/) });
+          const withLifecycle = await rest(server.url, 'POST', '/s3/updateBucketConfig', { json: { AbortIncompleteUploadsAfterDays: 2 } });
+          expect(withLifecycle).toMatchObject({ status: 501, body: { code: 'NOT_SUPPORTED' } });
           const config = await rest(server.url, 'GET', '/s3/getBucketConfig');
           expect(config).toMatchObject({ status: 200, body: { CORSRules: [] } });
+          const s3 = new S3Client({
+            endpoint: emulator.endpoint,
+            region: emulator.region,
+            forcePathStyle: emulator.forcePathStyle,
+            credentials: { accessKeyId: emulator.accessKeyId, secretAccessKey: emulator.secretAccessKey },
+          });
+          try {
+            const lifecycle = await s3
+              .send(new GetBucketLifecycleConfigurationCommand({ Bucket: emulator.bucket }))
+              .catch((error: Error) => error);
+            expect(lifecycle).toMatchObject({ name: 'NoSuchLifecycleConfiguration' });
+          } finally {
+            s3.destroy();
+          }
         } finally {
           await server.close();
         }
