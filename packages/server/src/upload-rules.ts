@@ -1,9 +1,14 @@
 import type { UploadRules } from './config.js';
 import { AppError } from './errors.js';
 
-/** `image/png; charset=x` is judged as `image/png`; patterns may end in `/*`. */
+/** `image/png; charset=x` is `image/png`: what every check of a type judges. */
+export function essenceOf(fileType: string): string {
+  return fileType.split(';')[0]!.trim().toLowerCase();
+}
+
+/** Patterns may end in `/*`. */
 export function assertFileTypeAllowed(fileType: string, rules: UploadRules): void {
-  const essence = fileType.split(';')[0]!.trim().toLowerCase();
+  const essence = essenceOf(fileType);
   const allowed = rules.allowedFileTypes.some((pattern) => {
     const lower = pattern.toLowerCase();
     return lower.endsWith('/*') ? essence.startsWith(lower.slice(0, -1)) : essence === lower;
