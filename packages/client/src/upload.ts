@@ -6,10 +6,11 @@ import { DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, type RetryDelay, type RetryPolicy
 import { isNode } from './runtime.js';
 import { DEFAULT_FILE_TYPE } from './upload/mime.js';
 import { openSource, type UploadData } from './upload/open-source.js';
+import { canChecksum } from './upload/part-checksum.js';
 import { choosePartSize } from './upload/part-size.js';
 import { type ProgressListener, ProgressTracker } from './upload/progress.js';
 import { sendParts } from './upload/send-parts.js';
-import { type UploadRef, type UploadService, uploadService } from './upload/service.js';
+import { type UploadOnServer, type UploadRef, type UploadService, uploadService } from './upload/service.js';
 import type { UploadSource } from './upload/source.js';
 
 export interface UploadOptions {
@@ -50,6 +51,13 @@ export interface UploadOptions {
    * true in Node, false in browsers, where progress moves per finished part (see part-body.ts).
    */
   streamParts?: boolean;
+  /**
+   * Hashes each part (SHA-256, WebCrypto) as it is read and has the server sign the hash into the
+   * part's URL, so the store refuses bytes altered or cut on the way, and a resume keeps only
+   * stored parts that hold this data's bytes. Default true; off where WebCrypto is missing (a
+   * browser page on plain http other than localhost).
+   */
+  checksum?: boolean;
 }
 
 /** What `onStart` learns: the ids to pass as `resume`, and the part size a resume must use again. */
@@ -73,6 +81,8 @@ export interface UploadResult {
   size: number;
   /** The object's ETag, quoted; multipart objects have S3's `"<md5>-<part count>"`. */
   etag: string;
+  /** S3's COMPOSITE SHA-256 of the object (`<base64>-<part count>`), when its parts were checksummed. */
+  checksum?: string;
 }
 
 export interface UploadDependencies {
@@ -111,12 +121,14 @@ async function runUpload(
 ): Promise<UploadResult> {
   const service = uploadService(deps.trpc, settings.retry);
   const partSize = choosePartSize(source.size, options.partSize);
-  const ref = await openUpload(service, source, options, partSize);
+  const checksums = !options.resume && options.checksum !== false && canChecksum();
+  const ref = await openUpload(service, source, options, partSize, checksums);
   await announceStart(service, ref, partSize, options);
   const context: UploadErrorContext = { uploadId: ref.uploadId, assetId: ref.assetId };
   const { controller, dispose } = childController(options.signal);
   try {
-    const stored = options.resume ? await service.listParts(ref, controller.signal) : new Map();
+    const onServer = options.resume ? await service.listParts(ref, controller.signal) : { parts: new Map() };
+    const stored = onServer.parts;
     const progress = new ProgressTracker(options.onProgress, source.size);
     const sent = await sendParts(
       {
@@ -126,6 +138,7 @@ async function runUpload(
         ref,
         partSize,
         stored,
+        checksums: options.resume ? resumedWithChecksums(onServer) : checksums,
         concurrency: settings.concurrency,
         retry: settings.retry,
         streaming: settings.streaming,
@@ -151,6 +164,7 @@ async function runUpload(
       location: completed.location,
       size: sent.size,
       etag: completed.etag,
+      ...(completed.checksum ? { checksum: completed.checksum.value } : {}),
     };
   } catch (error) {
     if (options.signal?.aborted) {
@@ -166,7 +180,13 @@ async function runUpload(
 }
 
 /** Starts a new multipart upload, or takes up the one to resume. */
-async function openUpload(service: UploadService, source: UploadSource, options: UploadOptions, partSize: number): Promise<UploadRef> {
+async function openUpload(
+  service: UploadService,
+  source: UploadSource,
+  options: UploadOptions,
+  partSize: number,
+  checksums: boolean,
+): Promise<UploadRef> {
   const { workspaceId } = options;
   if (options.resume) return { workspaceId, assetId: options.resume.assetId, uploadId: options.resume.uploadId };
   const fileType = options.fileType ?? source.fileType ?? DEFAULT_FILE_TYPE;
@@ -178,6 +198,7 @@ async function openUpload(service: UploadService, source: UploadSource, options:
     partSize,
     ...(fileName ? { fileName } : {}),
     ...(source.size === undefined ? {} : { fileSize: source.size }),
+    ...(checksums ? { checksumAlgorithm: 'SHA256' as const } : {}),
   };
   const ref = await service.start(workspaceId, details).catch((error: unknown) => {
     throw error instanceof S3ServiceError ? UploadError.from(error, {}) : error;
@@ -187,6 +208,18 @@ async function openUpload(service: UploadService, source: UploadSource, options:
     throw abortError(options.signal);
   }
   return ref;
+}
+
+/** An upload started with checksummed parts is resumed the same way, whatever the options say: the store requires it. */
+function resumedWithChecksums(onServer: UploadOnServer): boolean {
+  if (!onServer.checksumAlgorithm) return false;
+  if (!canChecksum()) {
+    throw new UploadError(
+      'INVALID_PARAMETER',
+      'this upload was started with checksummed parts, and this runtime has no WebCrypto to hash them (browsers offer it on https and localhost only)',
+    );
+  }
+  return true;
 }
 
 /** Runs `onStart`; a new upload that its caller failed to record is removed again. */

@@ -46,6 +46,26 @@ describe('resuming an upload', () => {
     expect(progress.last()).toEqual({ loaded: data.byteLength, total: data.byteLength });
   });
 
+  it("sends again a stored part of the right size whose bytes are another file's (its checksum differs)", async () => {
+    const first = randomData(3 * partSize);
+    const { client: crashing } = spiedClient(server, (put) => (put.index >= 2 ? { kind: 'network' } : undefined));
+    const failure = (await crashing
+      .upload(first, { workspaceId, partSize, retries: 0, concurrency: 1 })
+      .catch((error: unknown) => error)) as UploadError;
+    expect(failure).toBeInstanceOf(UploadError);
+    // Another file of the same size and name resumes the upload: part 1 matches by size only.
+    const second = Buffer.concat([randomData(partSize), first.subarray(partSize)]);
+    const { client: resuming, spy } = spiedClient(server);
+    const result = await resuming.upload(second, {
+      workspaceId,
+      partSize,
+      resume: { uploadId: failure.uploadId!, assetId: failure.assetId! },
+    });
+    // Part 2 holds the same bytes and is kept; part 1 (other bytes) and part 3 (missing) are sent.
+    expect(spy.puts.map((put) => put.partNumber).sort((a, b) => a - b)).toEqual([1, 3]);
+    expect(await downloadedHash(client, workspaceId, result)).toEqual(expectedHash(second));
+  });
+
   it('sends again a stored part whose size is not the expected one', async () => {
     const data = randomData(2 * partSize + 500);
     const started = await client.trpc.upload.start.mutate({ workspaceId, fileType: 'application/octet-stream' });

@@ -1,4 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalStore } from '../../server/src/storage/local/index.js';
+import { expireFirstPartUrls } from '../../server/test/support/expiring-part-urls.js';
+import { startServer } from '../../server/test/support/server.js';
 import { createS3ServiceClient, type S3ServiceClient, S3ServiceError, UploadError } from '../src/index.js';
 import {
   downloadedHash,
@@ -185,10 +191,70 @@ describe('expired part URLs', () => {
           }
         : undefined,
     );
-    const result = await spied.upload(data, { workspaceId, partSize, concurrency: 1, retryDelay });
+    // Without checksums all three parts are signed ahead in one batch.
+    const result = await spied.upload(data, { workspaceId, partSize, concurrency: 1, retryDelay, checksum: false });
     // One batch for all three parts, then one fresh URL per part.
     expect(countProcedures(spy, 'upload.signParts')).toBe(1 + 3);
     expect(spy.puts).toHaveLength(6);
+    expect(await downloadedHash(createS3ServiceClient({ url: server.url }), workspaceId, result)).toEqual(expectedHash(data));
+  });
+
+  it('signs a checksummed part again when its URL expired, and parts signed after that need no second URL', async () => {
+    const data = randomData(3 * partSize);
+    const start = clockOffsetMs;
+    const { client: spied, spy } = spiedClient(server, (put) =>
+      put.index === 0
+        ? {
+            kind: 'before',
+            run: () => {
+              clockOffsetMs = start + 2 * 3600_000;
+            },
+          }
+        : undefined,
+    );
+    const result = await spied.upload(data, { workspaceId, partSize, concurrency: 1, retryDelay });
+    // A checksummed part is signed once it is hashed: three URLs, and one more for the first part.
+    expect(countProcedures(spy, 'upload.signParts')).toBe(3 + 1);
+    expect(spy.puts).toHaveLength(4);
+    expect(result.checksum).toMatch(/^[A-Za-z0-9+/]{43}=-3$/);
+    expect(await downloadedHash(createS3ServiceClient({ url: server.url }), workspaceId, result)).toEqual(expectedHash(data));
+  });
+});
+
+describe('part URLs that expired before use, on the local store', () => {
+  let server: TestServer;
+  let store: ReturnType<typeof expireFirstPartUrls>;
+
+  beforeAll(async () => {
+    server = await startServer(async (publicUrl) => {
+      const dir = await mkdtemp(join(tmpdir(), 'client-expiry-'));
+      store = expireFirstPartUrls(await createLocalStore({ dir, publicUrl }));
+      return { store, close: () => rm(dir, { recursive: true, force: true }) };
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('reads the 403 INVALID_SIGNATURE of each streamed part PUT (no network error), re-signs at once and stores the bytes', async () => {
+    const data = randomData(3 * partSize);
+    const answers: Array<number | 'network'> = [];
+    const recording: typeof fetch = async (input, init) => {
+      if (init?.method !== 'PUT') return fetch(input, init);
+      try {
+        const response = await fetch(input, init);
+        answers.push(response.status);
+        return response;
+      } catch (error) {
+        answers.push('network');
+        throw error;
+      }
+    };
+    const client = createS3ServiceClient({ url: server.url, fetch: recording });
+    // Retries would wait a minute: an upload that finishes in time re-signed on the 403 itself.
+    const result = await client.upload(data, { workspaceId, partSize, concurrency: 1, retryDelay: { initialMs: 60_000, maxMs: 60_000 } });
+    expect(store.expiredBatches()).toBe(1);
+    expect(answers).toEqual([403, 200, 403, 200, 403, 200]);
     expect(await downloadedHash(createS3ServiceClient({ url: server.url }), workspaceId, result)).toEqual(expectedHash(data));
   });
 });

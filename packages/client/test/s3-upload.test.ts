@@ -114,6 +114,24 @@ describe.each(servers)('client.upload on the S3 driver on $label', ({ started, s
     expect(await downloadedHash(client, workspaceId, result)).toEqual(expectedHash(data));
   });
 
+  it('a pause that cuts parts mid-body, then a resume, never yields a wrong object (five rounds)', { timeout: 120_000 }, async () => {
+    for (let round = 0; round < 5; round++) {
+      const data = randomData(3 * partSize + 777);
+      // The second part breaks off a varying way in: S3-compatible servers have kept such bodies as parts.
+      const cutAt = Math.floor(((round + 1) / 6) * partSize);
+      const { client: pausing } = spiedClient(server, (put) => (put.partNumber === 2 ? { kind: 'cut', after: cutAt } : undefined));
+      const paused = (await pausing
+        .upload(data, { workspaceId, partSize, retries: 0, concurrency: 2 })
+        .catch((error: unknown) => error)) as UploadError;
+      expect(paused).toMatchObject({ name: 'UploadError' });
+      const listed = await client.trpc.upload.listParts.query({ workspaceId, uploadId: paused.uploadId!, assetId: paused.assetId! });
+      // Whatever the store kept of the cut part, none of it passes for part 2's bytes.
+      expect(listed.parts.find((part) => part.partNumber === 2)).toBeUndefined();
+      const result = await client.upload(data, { workspaceId, partSize, resume: { uploadId: paused.uploadId!, assetId: paused.assetId! } });
+      expect(await downloadedHash(client, workspaceId, result)).toEqual(expectedHash(data));
+    }
+  });
+
   it('abort leaves no upload and no object', async () => {
     const controller = new AbortController();
     const { client: spied, spy } = spiedClient(server);

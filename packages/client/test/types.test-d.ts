@@ -19,11 +19,12 @@ describe('router types reach the client', () => {
 
   it('upload.signParts and listParts carry their outputs', () => {
     expectTypeOf(client.trpc.upload.signParts.mutate).returns.resolves.toEqualTypeOf<{
-      parts: { partNumber: number; url: string }[];
+      parts: { partNumber: number; url: string; headers?: Record<string, string> }[];
       expiresIn: number;
     }>();
     expectTypeOf(client.trpc.upload.listParts.query).returns.resolves.toEqualTypeOf<{
-      parts: { partNumber: number; etag: string; size: number }[];
+      parts: { partNumber: number; etag: string; size: number; checksum?: string }[];
+      checksumAlgorithm: 'SHA256' | null;
     }>();
   });
 
@@ -38,6 +39,7 @@ describe('router types reach the client', () => {
       fileName?: string;
       fileSize?: number;
       partSize?: number;
+      checksumAlgorithm?: 'SHA256';
     }>();
     // @ts-expect-error fileType is required
     void client.trpc.upload.start.mutate({ workspaceId: 'ws' });
@@ -58,6 +60,7 @@ describe('the helpers', () => {
       location: string;
       size: number;
       etag: string;
+      checksum?: string;
     }>();
     expectTypeOf<UploadProgress>().toEqualTypeOf<{ loaded: number; total?: number; part?: number }>();
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, openAsBlob } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -169,11 +170,30 @@ describe('client.upload on the local-disk store', () => {
     expect(await downloadedHash(client, workspaceId, result)).toEqual(expectedHash(data));
   });
 
-  it('signs part URLs in batches, not one request per part', async () => {
+  it('signs part URLs in batches, not one request per part, when parts go without checksums', async () => {
     const { client: spied, spy } = spiedClient(server);
-    await spied.upload(randomData(6 * partSize), { workspaceId, partSize });
+    const result = await spied.upload(randomData(6 * partSize), { workspaceId, partSize, checksum: false });
     expect(spy.procedures.filter((path) => path === 'upload.signParts')).toHaveLength(1);
     expect(spy.procedures).not.toContain('upload.signPart');
+    expect(result.checksum).toBeUndefined();
+  });
+
+  it("checksums every part by default: the object's COMPOSITE SHA-256 is the one computed from the bytes", async () => {
+    const data = randomData(5 * partSize + 1234);
+    const { client: spied, spy } = spiedClient(server);
+    const result = await spied.upload(data, { workspaceId, partSize });
+    const digests = [0, 1, 2, 3, 4, 5].map((index) =>
+      createHash('sha256')
+        .update(data.subarray(index * partSize, (index + 1) * partSize))
+        .digest(),
+    );
+    expect(result.checksum).toBe(`${createHash('sha256').update(Buffer.concat(digests)).digest('base64')}-6`);
+    // Parts are signed once hashed, never ahead, and each exactly once.
+    const signCalls = spy.procedures.filter((path) => path === 'upload.signParts').length;
+    expect(signCalls).toBeGreaterThanOrEqual(1);
+    expect(signCalls).toBeLessThanOrEqual(6);
+    const head = await client.trpc.object.head.query({ workspaceId, key: result.key });
+    expect(head.checksum).toEqual({ algorithm: 'SHA256', type: 'COMPOSITE', value: result.checksum });
   });
 
   it('refuses input it cannot read with INVALID_PARAMETER, before starting an upload', async () => {

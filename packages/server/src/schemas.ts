@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHECKSUM_ALGORITHMS, SHA256_BASE64 } from './storage/checksum.js';
 
 /** Parts of a multipart upload, as S3 numbers them. */
 export const MAX_PARTS = 10_000;
@@ -118,3 +119,11 @@ export const fileSize = z
   .int({ error: 'must be a whole number of bytes' })
   .min(0, { error: 'must not be negative' })
   .max(MAX_OBJECT_BYTES, { error: 'must be at most 5 TiB' });
+
+/** Parts are checksummed with SHA-256 (the only algorithm offered: see storage/checksum.ts). */
+export const checksumAlgorithm = z.enum(CHECKSUM_ALGORITHMS, { error: `must be ${CHECKSUM_ALGORITHMS.join(' or ')}` });
+
+/** A part's checksum as S3 spells it: the base64 of its SHA-256. */
+export const partChecksum = z
+  .string({ error: 'must be a string' })
+  .regex(SHA256_BASE64, { error: "must be the base64 of the part's SHA-256 (44 characters)" });

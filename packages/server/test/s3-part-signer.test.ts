@@ -2,6 +2,7 @@ import { S3Client, type S3ClientConfig, UploadPartCommand } from '@aws-sdk/clien
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sha256Base64 } from '../src/storage/checksum.js';
 import { createS3Store } from '../src/storage/s3/index.js';
 import { compilePartUrlPlan } from '../src/storage/s3/part-url-plan.js';
 import { compileTemplate, fillTemplate } from '../src/storage/s3/text-template.js';
@@ -70,21 +71,29 @@ async function sdkUrls(
   key: string,
   partNumbers: readonly number[],
   contentLengths?: readonly number[],
+  checksums?: readonly string[],
 ): Promise<string[]> {
   const client = new S3Client({ region: REGION, requestChecksumCalculation: 'WHEN_REQUIRED', ...config });
   clients.push(client);
   return Promise.all(
     partNumbers.map((partNumber, index) => {
       const contentLength = contentLengths?.[index];
+      const checksum = checksums?.[index];
       const command = new UploadPartCommand({
         Bucket: BUCKET,
         Key: key,
         UploadId: UPLOAD_ID,
         PartNumber: partNumber,
         ContentLength: contentLength,
+        ChecksumSHA256: checksum,
       });
-      const pin = contentLength === undefined ? {} : { signableHeaders: new Set(['content-length']) };
-      return getSignedUrl(client, command, { expiresIn: EXPIRES_IN, signingDate: new Date(SIGNING_TIME), ...pin });
+      const signed = [
+        ...(contentLength === undefined ? [] : ['content-length']),
+        ...(checksum === undefined ? [] : ['x-amz-checksum-sha256']),
+      ];
+      const pin = signed.length === 0 ? {} : { signableHeaders: new Set(signed) };
+      const keep = checksum === undefined ? {} : { unhoistableHeaders: new Set(['x-amz-checksum-sha256']) };
+      return getSignedUrl(client, command, { expiresIn: EXPIRES_IN, signingDate: new Date(SIGNING_TIME), ...pin, ...keep });
     }),
   );
 }
@@ -110,12 +119,43 @@ describe('S3 part URLs signed in a batch', () => {
         expect(urls).toEqual(await sdkUrls({ credentials, ...endpoint }, KEYS[0]!, PART_NUMBERS, lengths));
         expect(new URL(urls[0]!).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host');
       });
+
+      it('signs byte-identical URLs with each part pinned to its length and its checksum, the checksum a signed header', async () => {
+        const lengths = PART_NUMBERS.map((partNumber) => 5 * 1024 * 1024 + partNumber);
+        const checksums = PART_NUMBERS.map((partNumber) => sha256Base64(Buffer.from(`part ${partNumber}`)));
+        const store = storeWith(credentials, endpoint);
+        const urls = await store.signPartUrls(KEYS[1]!, UPLOAD_ID, PART_NUMBERS, EXPIRES_IN, { contentLengths: lengths, checksums });
+        await store.close?.();
+        expect(urls).toEqual(await sdkUrls({ credentials, ...endpoint }, KEYS[1]!, PART_NUMBERS, lengths, checksums));
+        const query = new URL(urls[0]!).searchParams;
+        expect(query.get('X-Amz-SignedHeaders')).toBe('content-length;host;x-amz-checksum-sha256');
+        // A header, never a query parameter: S3 checks the body only against the header.
+        expect([...query.keys()].some((name) => name.toLowerCase().includes('checksum'))).toBe(false);
+      });
+
+      it('signs a batch that mixes checksummed and plain parts, each like getSignedUrl', async () => {
+        const numbers = [1, 2, 3, 4];
+        const lengths = [6_000_000, 6_000_000, 6_000_000, 6_000_000];
+        const mixedChecksums = [sha256Base64(Buffer.from('a')), undefined, sha256Base64(Buffer.from('c')), undefined];
+        const store = storeWith(credentials, endpoint);
+        const urls = await store.signPartUrls(KEYS[0]!, UPLOAD_ID, numbers, EXPIRES_IN, {
+          contentLengths: lengths,
+          checksums: mixedChecksums as string[],
+        });
+        await store.close?.();
+        expect(urls).toEqual(await sdkUrls({ credentials, ...endpoint }, KEYS[0]!, numbers, lengths, mixedChecksums as string[]));
+      });
     });
   });
 
   it("signs with the SDK's own primitives, not a fallback, for every endpoint shape", async () => {
     for (const endpoint of Object.values(endpoints)) {
-      for (const pinned of [false, true]) {
+      for (const [pinned, checksummed] of [
+        [false, false],
+        [true, false],
+        [true, true],
+        [false, true],
+      ] as const) {
         const client = new S3Client({
           region: REGION,
           credentials: sessionCredentials,
@@ -123,7 +163,7 @@ describe('S3 part URLs signed in a batch', () => {
           ...endpoint,
         });
         clients.push(client);
-        const request = await buildUploadPartRequest(client, { bucket: BUCKET, key: KEYS[1]!, uploadId: UPLOAD_ID, pinned });
+        const request = await buildUploadPartRequest(client, { bucket: BUCKET, key: KEYS[1]!, uploadId: UPLOAD_ID, pinned, checksummed });
         const plan = await compilePartUrlPlan(client, request, {
           credentials: sessionCredentials,
           signingDate: new Date(SIGNING_TIME),

@@ -1,9 +1,35 @@
 import { raceAbort } from '../abort.js';
 
 export interface SignedParts {
-  parts: ReadonlyArray<{ partNumber: number; url: string }>;
+  /** `headers` (the checksum, on S3) must go with the PUT as they are. */
+  parts: ReadonlyArray<{ partNumber: number; url: string; headers?: Record<string, string> }>;
   /** Seconds the URLs stay valid. */
   expiresIn: number;
+}
+
+/** A part's URL and the headers its PUT must send. */
+export interface SignedPartUrl {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+/** What a part is, for a signer that binds it into its URL. */
+export interface PartFacts {
+  size: number;
+  /** Base64 SHA-256, for uploads with checksummed parts. */
+  checksum?: string;
+}
+
+/** Where a worker gets a part's URL from, and tells of one the store refused. */
+export interface PartUrls {
+  url(partNumber: number, part: PartFacts): Promise<SignedPartUrl>;
+  invalidate(partNumber: number): void;
+}
+
+/** Renew with a margin: a part PUT may take minutes on a slow link after it got its URL. */
+export function renewalTime(requestedAt: number, expiresIn: number): number {
+  const lifetimeMs = expiresIn * 1000;
+  return requestedAt + lifetimeMs - Math.min(5 * 60_000, lifetimeMs / 4);
 }
 
 export interface PartUrlSourceOptions {
@@ -21,8 +47,7 @@ export interface PartUrlSourceOptions {
   now?: () => number;
 }
 
-interface SignedUrl {
-  url: string;
+interface SignedUrl extends SignedPartUrl {
   /** ms timestamp after which the URL is re-signed rather than used. */
   renewAt: number;
 }
@@ -35,7 +60,7 @@ export const SIGN_BATCH_SIZE = 100;
  * A URL near its expiry is re-signed before use, and `invalidate` drops a URL the store refused
  * (403 on an old URL) so the next `url()` signs it afresh.
  */
-export class PartUrlSource {
+export class PartUrlSource implements PartUrls {
   private readonly entries = new Map<number, Promise<SignedUrl>>();
   private readonly now: () => number;
 
@@ -43,13 +68,13 @@ export class PartUrlSource {
     this.now = options.now ?? Date.now;
   }
 
-  async url(partNumber: number): Promise<string> {
+  async url(partNumber: number): Promise<SignedPartUrl> {
     const entry = this.entries.get(partNumber) ?? this.signBatchFrom(partNumber, true);
     this.prefetch(partNumber + this.options.lookahead);
     const signed = await raceAbort(entry, this.options.signal);
-    if (signed.renewAt > this.now()) return signed.url;
+    if (signed.renewAt > this.now()) return signed;
     this.entries.delete(partNumber);
-    return (await raceAbort(this.signBatch([partNumber]), this.options.signal)).url;
+    return raceAbort(this.signBatch([partNumber]), this.options.signal);
   }
 
   invalidate(partNumber: number): void {
@@ -80,10 +105,8 @@ export class PartUrlSource {
   private signBatch(numbers: number[]): Promise<SignedUrl> {
     const requestedAt = this.now();
     const batch = this.options.sign(numbers, this.options.signal).then((signed) => {
-      // Renew with a margin: a part PUT may take minutes on a slow link after it got its URL.
-      const lifetimeMs = signed.expiresIn * 1000;
-      const renewAt = requestedAt + lifetimeMs - Math.min(5 * 60_000, lifetimeMs / 4);
-      return new Map(signed.parts.map((part) => [part.partNumber, { url: part.url, renewAt }]));
+      const renewAt = renewalTime(requestedAt, signed.expiresIn);
+      return new Map(signed.parts.map((part) => [part.partNumber, { ...part, renewAt }]));
     });
     for (const n of numbers) {
       const entry = batch.then((urls) => {

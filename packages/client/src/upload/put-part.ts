@@ -8,6 +8,8 @@ import type { PartPayload } from './source.js';
 export interface PutPartInput {
   fetch: typeof globalThis.fetch;
   url: string;
+  /** Headers the signer said the PUT must carry (a checksum, on S3). */
+  headers?: Record<string, string>;
   partNumber: number;
   payload: PartPayload;
   streaming: boolean;
@@ -44,7 +46,8 @@ export async function putPart(input: PutPartInput): Promise<PutPartResult> {
   });
   const request = graceSignal(input.signal, () => countsBytes && sent === size, ANSWER_GRACE_MS);
   try {
-    const result = await sendAndRead(input, body, init, request.signal);
+    const headers = { ...init.headers, ...input.headers };
+    const result = await sendAndRead(input, body, { ...init, headers }, request.signal);
     if (input.signal.aborted) throw abortError(input.signal);
     if (result.ok && !countsBytes) input.onSent(size);
     return result;
@@ -78,7 +81,8 @@ async function sendAndRead(input: PutPartInput, body: BodyInit, init: object, si
     status: response.status,
     partNumber,
   });
-  if (RETRY_STATUSES.has(response.status) || response.status >= 500) {
+  // Bytes that changed on the way: the part's own bytes, sent again, can pass.
+  if (RETRY_STATUSES.has(response.status) || response.status >= 500 || refusal.code === 'CHECKSUM_MISMATCH') {
     return { ok: false, action: 'retry', error, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
   }
   if (response.status === 403) return { ok: false, action: 'resign', error };
@@ -105,6 +109,9 @@ const s3Codes: Readonly<Record<string, S3ServiceErrorCode>> = {
   SignatureDoesNotMatch: 'INVALID_SIGNATURE',
   ExpiredToken: 'INVALID_SIGNATURE',
   EntityTooLarge: 'PAYLOAD_TOO_LARGE',
+  // A body whose bytes are not the signed checksum's: S3 and versitygw, MinIO.
+  BadDigest: 'CHECKSUM_MISMATCH',
+  XAmzContentChecksumMismatch: 'CHECKSUM_MISMATCH',
   SlowDown: 'S3_ERROR',
   InternalError: 'S3_ERROR',
   ServiceUnavailable: 'S3_ERROR',

@@ -1,13 +1,13 @@
 import { sleep } from '../abort.js';
 import { backoffDelay, type RetryPolicy } from '../retry.js';
-import type { PartUrlSource } from './part-urls.js';
+import type { PartUrls } from './part-urls.js';
 import type { ProgressTracker } from './progress.js';
 import { putPart } from './put-part.js';
 import type { PartPayload } from './source.js';
 
 export interface SendPartContext {
   fetch: typeof globalThis.fetch;
-  signer: PartUrlSource;
+  signer: PartUrls;
   retry: RetryPolicy;
   streaming: boolean;
   progress: ProgressTracker;
@@ -21,15 +21,17 @@ export interface SendPartContext {
  * a second network failure in a row, because some S3 servers answer an expired URL by
  * refusing the body and resetting the connection, which fetch reports as a network error.
  */
-export async function sendPart(partNumber: number, payload: PartPayload, context: SendPartContext): Promise<string> {
+export async function sendPart(partNumber: number, payload: PartPayload, context: SendPartContext, checksum?: string): Promise<string> {
   let retries = 0;
   let resigned = false;
   let networkFailures = 0;
+  const size = payload instanceof Blob ? payload.size : payload.byteLength;
   for (;;) {
-    const url = await context.signer.url(partNumber);
+    const { url, headers } = await context.signer.url(partNumber, checksum === undefined ? { size } : { size, checksum });
     const result = await putPart({
       fetch: context.fetch,
       url,
+      ...(headers ? { headers } : {}),
       partNumber,
       payload,
       streaming: context.streaming,

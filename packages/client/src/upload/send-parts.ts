@@ -1,7 +1,9 @@
 import { raceAbort } from '../abort.js';
 import type { RetryPolicy } from '../retry.js';
+import { ChecksummedPartUrls } from './checksummed-part-urls.js';
+import { checksumPart } from './part-checksum.js';
 import { MAX_PARTS, partCount, partLength } from './part-size.js';
-import { PartUrlSource, SIGN_BATCH_SIZE } from './part-urls.js';
+import { PartUrlSource, type PartUrls, SIGN_BATCH_SIZE } from './part-urls.js';
 import type { ProgressTracker } from './progress.js';
 import { sendPart } from './send-part.js';
 import type { PartOnServer, UploadRef, UploadService } from './service.js';
@@ -15,6 +17,8 @@ export interface SendPartsInput {
   partSize: number;
   /** Parts the server already has (a resumed upload); empty for a new one. */
   stored: ReadonlyMap<number, PartOnServer>;
+  /** Each part is hashed as it is read and signed with its SHA-256, which the store holds it to. */
+  checksums: boolean;
   concurrency: number;
   retry: RetryPolicy;
   streaming: boolean;
@@ -45,14 +49,16 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
     return part !== undefined && (size === undefined || part.size === size);
   };
 
-  const signer = new PartUrlSource({
-    sign: (partNumbers, batchSignal) => input.service.signParts(input.ref, partNumbers, batchSignal),
-    wanted: (partNumber) => !isStoredWhole(partNumber, expectedSize(partNumber)),
-    lastPart: knownCount ?? MAX_PARTS,
-    batchSize: SIGN_BATCH_SIZE,
-    lookahead: Math.min(2 * input.concurrency, SIGN_BATCH_SIZE / 2),
-    signal,
-  });
+  const signer: PartUrls = input.checksums
+    ? new ChecksummedPartUrls({ sign: (parts, batchSignal) => input.service.signChecksummed(input.ref, parts, batchSignal), signal })
+    : new PartUrlSource({
+        sign: (partNumbers, batchSignal) => input.service.signParts(input.ref, partNumbers, batchSignal),
+        wanted: (partNumber) => !isStoredWhole(partNumber, expectedSize(partNumber)),
+        lastPart: knownCount ?? MAX_PARTS,
+        batchSize: SIGN_BATCH_SIZE,
+        lookahead: Math.min(2 * input.concurrency, SIGN_BATCH_SIZE / 2),
+        signal,
+      });
   const context = { fetch: input.fetch, signer, retry: input.retry, streaming: input.streaming, progress: input.progress, signal };
 
   const etags = new Map<number, string>();
@@ -65,13 +71,27 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
       if (next.done) return;
       const part = next.value;
       size += part.size;
-      if (isStoredWhole(part.partNumber, part.size)) {
-        etags.set(part.partNumber, stored.get(part.partNumber)!.etag);
+      const onServer = stored.get(part.partNumber);
+      const keep = () => {
+        etags.set(part.partNumber, onServer!.etag);
         input.progress.sent(part.partNumber, part.size);
+      };
+      // A stored part with a checksum is kept only if it holds this part's very bytes.
+      if (isStoredWhole(part.partNumber, part.size) && !(input.checksums && onServer?.checksum)) {
+        keep();
         continue;
       }
       const payload = await raceAbort(part.read(), signal);
-      etags.set(part.partNumber, await sendPart(part.partNumber, payload, context));
+      if (!input.checksums) {
+        etags.set(part.partNumber, await sendPart(part.partNumber, payload, context));
+        continue;
+      }
+      const { bytes, checksum } = await raceAbort(checksumPart(payload), signal);
+      if (onServer && onServer.size === part.size && onServer.checksum === checksum) {
+        keep();
+        continue;
+      }
+      etags.set(part.partNumber, await sendPart(part.partNumber, bytes, context, checksum));
     }
   };
 

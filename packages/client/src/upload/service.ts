@@ -4,6 +4,7 @@ import type { AppRouter } from '../contract.js';
 import { S3ServiceError } from '../errors.js';
 import { type RetryPolicy, withRetries } from '../retry.js';
 import { callService } from '../service-call.js';
+import type { PartToSign } from './checksummed-part-urls.js';
 import type { SignedParts } from './part-urls.js';
 
 /** Which upload a call is about. */
@@ -17,6 +18,14 @@ export interface UploadRef {
 export interface PartOnServer {
   etag: string;
   size: number;
+  /** Base64 SHA-256 the store verified the part against, for checksummed uploads. */
+  checksum?: string;
+}
+
+/** What a resumed upload holds, and whether its parts must be checksummed. */
+export interface UploadOnServer {
+  parts: Map<number, PartOnServer>;
+  checksumAlgorithm?: 'SHA256';
 }
 
 /** Abort and check; a late part that lands within the recheck delay is aborted in the next round. */
@@ -34,6 +43,8 @@ export interface StartDetails {
   fileName?: string;
   fileSize?: number;
   partSize?: number;
+  /** Parts are then signed with their SHA-256 and held to it by the store. */
+  checksumAlgorithm?: 'SHA256';
 }
 
 export function uploadService(trpc: TRPCClient<AppRouter>, retry: RetryPolicy) {
@@ -46,13 +57,31 @@ export function uploadService(trpc: TRPCClient<AppRouter>, retry: RetryPolicy) {
       return { workspaceId, assetId: started.assetId, uploadId: started.uploadId };
     },
 
-    async listParts(ref: UploadRef, signal?: AbortSignal): Promise<Map<number, PartOnServer>> {
-      const { parts } = await retried(() => trpc.upload.listParts.query(ref, { signal }), signal);
-      return new Map(parts.map((part) => [part.partNumber, { etag: part.etag, size: part.size }]));
+    async listParts(ref: UploadRef, signal?: AbortSignal): Promise<UploadOnServer> {
+      const listed = await retried(() => trpc.upload.listParts.query(ref, { signal }), signal);
+      const parts = new Map(
+        listed.parts.map((part) => {
+          const onServer: PartOnServer = { etag: part.etag, size: part.size };
+          if (part.checksum) onServer.checksum = part.checksum;
+          return [part.partNumber, onServer];
+        }),
+      );
+      return listed.checksumAlgorithm ? { parts, checksumAlgorithm: listed.checksumAlgorithm } : { parts };
     },
 
     signParts(ref: UploadRef, partNumbers: number[], signal?: AbortSignal): Promise<SignedParts> {
       return retried(() => trpc.upload.signParts.mutate({ ...ref, partNumbers }, { signal }), signal);
+    },
+
+    /** Each URL then takes only a body of that size and SHA-256. */
+    signChecksummed(ref: UploadRef, parts: PartToSign[], signal?: AbortSignal): Promise<SignedParts> {
+      const input = {
+        ...ref,
+        partNumbers: parts.map((part) => part.partNumber),
+        partSizes: parts.map((part) => part.size),
+        checksums: parts.map((part) => part.checksum),
+      };
+      return retried(() => trpc.upload.signParts.mutate(input, { signal }), signal);
     },
 
     complete(ref: UploadRef, parts: Array<{ partNumber: number; etag: string }>) {

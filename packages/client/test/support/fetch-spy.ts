@@ -15,7 +15,8 @@ export type PutFault =
   | { kind: 'network' } // fetch rejects like a reset connection, nothing reaches the store
   | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> } // the store "answers" this
   | { kind: 'strip-etag' } // the PUT goes through, but the ETag header is hidden (missing CORS ExposeHeaders)
-  | { kind: 'before'; run: () => void | Promise<void> }; // a side effect, then the real PUT
+  | { kind: 'before'; run: () => void | Promise<void> } // a side effect, then the real PUT
+  | { kind: 'cut'; after: number }; // the real PUT, its body broken off after this many bytes (a paused browser upload)
 
 export interface FetchSpy {
   fetch: typeof globalThis.fetch;
@@ -50,7 +51,7 @@ export function createFetchSpy(faultFor: (put: PartPut) => PutFault | undefined 
       return new Response(fault.body ?? '', { status: fault.status, headers: fault.headers });
     }
     if (fault?.kind === 'before') await fault.run();
-    const response = await fetch(input, init);
+    const response = await fetch(input, fault?.kind === 'cut' ? { ...init, body: cutBody(init?.body, fault.after) } : init);
     if (response.ok) spy.storedPuts.push(put);
     if (fault?.kind !== 'strip-etag') return response;
     const headers = new Headers(response.headers);
@@ -77,6 +78,35 @@ async function tRPCCall(spy: FetchSpy, url: URL, input: Parameters<typeof fetch>
 async function cancelBody(init: RequestInit | undefined): Promise<void> {
   const body = init?.body;
   if (body instanceof ReadableStream) await body.cancel().catch(() => {});
+}
+
+/**
+ * The body's first `after` bytes, then a failure: fetch breaks the connection off with the bytes
+ * that left so far, as a browser does when an upload is paused or its tab closed mid-part.
+ */
+function cutBody(body: RequestInit['body'], after: number): ReadableStream<Uint8Array> {
+  if (!(body instanceof ReadableStream)) throw new Error('a cut needs a streamed part body (streamParts: true)');
+  const reader = (body as ReadableStream<Uint8Array>).getReader();
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent >= after) {
+        await reader.cancel().catch(() => {});
+        // A moment for the bytes to reach the store before the connection goes.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        controller.error(new Error('the upload was paused mid-part (injected)'));
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) {
+        controller.close();
+        return;
+      }
+      const chunk = value.subarray(0, after - sent);
+      sent += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+  });
 }
 
 /** How many times each procedure was called. */

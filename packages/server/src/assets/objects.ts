@@ -1,4 +1,5 @@
 import type { AssetRecord } from '../catalog/catalog.js';
+import { formatChecksum, parseChecksum } from '../storage/checksum.js';
 import { parseAssetKey } from '../storage/keys.js';
 import type { AssetDependencies } from './deps.js';
 
@@ -20,7 +21,7 @@ export async function findAsset(deps: AssetDependencies, workspaceId: string, ke
     fileType: object.contentType,
     size: object.size,
     etag: object.etag,
-    checksum: null,
+    checksum: object.checksum ? formatChecksum(object.checksum) : null,
     createdAt: object.lastModified,
     createdBy: null,
   };
@@ -46,6 +47,8 @@ export function describeAsset(asset: AssetRecord) {
     size: asset.size,
     contentType: asset.fileType,
     etag: asset.etag,
+    /** S3's COMPOSITE SHA-256 for objects uploaded with checksummed parts, else null. */
+    checksum: parseChecksum(asset.checksum) ?? null,
     lastModified: asset.createdAt,
     createdBy: asset.createdBy,
   };

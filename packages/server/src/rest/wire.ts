@@ -48,6 +48,10 @@ export const partUrlResponse = z.strictObject({
     .min(1)
     .describe(`Seconds the URL stays valid: ${PART_URL_EXPIRES_IN}.`)
     .meta({ examples: [PART_URL_EXPIRES_IN] }),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Headers the PUT must send as they are (the checksum, on S3), present only for a checksummed part.'),
 });
 
 export const completedPart = z.object({ ETag: etag, PartNumber: partNumber });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isAppError } from '../errors.js';
 import { objectKey } from '../schemas.js';
 import { UnsatisfiableRangeError } from '../storage/byte-range.js';
+import { parseChecksum } from '../storage/checksum.js';
 import { parseAssetKey } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/store.js';
 import { workspaceProcedure } from '../trpc.js';
@@ -27,7 +28,9 @@ export const downloadRouter = {
       }),
       ctx.catalog.findAsset(input.workspaceId, key).catch(() => null),
     ]);
-    return { ...object, fileName: asset?.fileName ?? null };
+    // S3 tells an object's checksum only when asked apart; the catalogue recorded it at complete.
+    const checksum = object.checksum ?? parseChecksum(asset?.checksum);
+    return { ...object, fileName: asset?.fileName ?? null, ...(checksum ? { checksum } : {}) };
   }),
 } satisfies TRPCRouterRecord;
 

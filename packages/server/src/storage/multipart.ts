@@ -21,6 +21,11 @@ export function partLengthMismatch(contentLength: number): AppError {
   return new AppError('INVALID_SIGNATURE', `this URL accepts a body of exactly ${contentLength} bytes`);
 }
 
+/** Like S3's BadDigest: the body's bytes are not the ones the URL was signed for. */
+export function checksumMismatch(): AppError {
+  return new AppError('CHECKSUM_MISMATCH', "the part's bytes do not match the SHA-256 its URL was signed with: altered or cut in transit");
+}
+
 /** `"abc"` and `abc` name the same part; S3 returns them quoted. */
 export function quoteEtag(etag: string): string {
   return `"${bareEtag(etag)}"`;

@@ -1,4 +1,4 @@
-import { fileName, fileSize, fileType } from '../../schemas.js';
+import { checksumAlgorithm, fileName, fileSize, fileType, partChecksum } from '../../schemas.js';
 import { integerQuery, stringQuery } from '../params.js';
 import { jsonRoute } from '../route.js';
 import { inputErrors, storeRouteErrors } from '../route-errors.js';
@@ -44,6 +44,13 @@ export const startUpload = jsonRoute({
       example: '12582912',
       required: false,
     }),
+    stringQuery(
+      'checksumAlgorithm',
+      checksumAlgorithm,
+      "SHA256: every part is then signed with its checksum (get-upload-url's checksumSha256), the store refuses a body " +
+        'with other bytes, and the object gets a COMPOSITE SHA-256.',
+      { example: 'SHA256', required: false },
+    ),
   ],
   errors: storeRouteErrors(...inputErrors, 'FILE_TYPE_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'QUOTA_EXCEEDED'),
   response: {
@@ -78,15 +85,27 @@ export const getUploadUrl = jsonRoute({
   summary: 'Sign the PUT URL of one part',
   description:
     "A presigned URL that accepts the part's bytes with `PUT` for one hour; the answer to that PUT carries the part's " +
-    '`ETag` header, which complete-upload needs. Parts other than the last must be at least 5 MiB.',
+    '`ETag` header, which complete-upload needs. Parts other than the last must be at least 5 MiB. For an upload ' +
+    "started with checksumAlgorithm, checksumSha256 (the part's base64 SHA-256) is required and the PUT must send " +
+    "the answer's `headers`; a body with other bytes is refused (CHECKSUM_MISMATCH, or S3's BadDigest).",
   access: 'workspace',
   procedure: (caller) => caller.upload.signPart,
-  parameters: [partNumberParameter, uploadIdParameter, assetParameter, workspaceParameter],
+  parameters: [
+    partNumberParameter,
+    uploadIdParameter,
+    assetParameter,
+    workspaceParameter,
+    stringQuery<'checksum'>('checksumSha256', partChecksum, "The part's base64 SHA-256, for an upload started with checksumAlgorithm.", {
+      field: 'checksum',
+      example: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=',
+      required: false,
+    }),
+  ],
   errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID'),
   response: { description: 'The signed URL.', schema: partUrlResponse },
   handle: async ({ run }) => {
-    const { url, expiresIn } = await run();
-    return { url, expiresIn };
+    const { url, expiresIn, headers } = await run();
+    return headers ? { url, expiresIn, headers } : { url, expiresIn };
   },
 });
 
@@ -117,7 +136,14 @@ export const completeUpload = jsonRoute({
       },
     },
   },
-  errors: storeRouteErrors(...inputErrors, 'INVALID_UPLOAD_ID', 'UPLOAD_FAILED', 'PAYLOAD_TOO_LARGE', 'QUOTA_EXCEEDED'),
+  errors: storeRouteErrors(
+    ...inputErrors,
+    'INVALID_UPLOAD_ID',
+    'UPLOAD_FAILED',
+    'PAYLOAD_TOO_LARGE',
+    'QUOTA_EXCEEDED',
+    'FILE_TYPE_MISMATCH',
+  ),
   response: {
     description: 'The object exists at `key`.',
     schema: completeUploadResponse,

@@ -2,6 +2,7 @@ import { linkSync, renameSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, isAppError } from '../../errors.js';
+import { compositeSha256, type ObjectChecksum } from '../checksum.js';
 import { assertPartList, bareEtag, multipartEtag } from '../multipart.js';
 import type { CompletedPart } from '../store.js';
 import type { LocalContext } from './context.js';
@@ -27,11 +28,12 @@ export async function completeUpload(
   key: string,
   uploadId: string,
   listed: readonly CompletedPart[],
-): Promise<{ etag: string }> {
+): Promise<{ etag: string; checksum?: ObjectChecksum }> {
   const { layout } = context;
   return withUploadLock(context, uploadId, async () => {
     const manifest = await readOpenUpload(context, key, uploadId);
     const parts = checkCompletedParts(listed, await readPartFiles(context, uploadId), context.minPartSize);
+    const checksum = manifest.checksumAlgorithm ? objectChecksum(parts) : undefined;
     const etag = multipartEtag(parts.map((part) => part.md5));
     // Unreachable: part names only ever carry MD5 hex; the check keeps the type honest.
     if (etag === undefined) throw diskFailure('a part file name holds no MD5');
@@ -42,7 +44,7 @@ export async function completeUpload(
     };
     try {
       await translateFsErrors('assembling the object', () => stageSegments(staged.folder, parts));
-      await commitObject(context, key, staged, { contentType: manifest.contentType, etag, size });
+      await commitObject(context, key, staged, { contentType: manifest.contentType, etag, size, ...(checksum ? { checksum } : {}) });
     } finally {
       // Gone already after a commit (it became the blob); a leftover of a failure otherwise.
       await rm(staged.folder, { recursive: true, force: true });
@@ -53,8 +55,15 @@ export async function completeUpload(
         if (!isAppError(error) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
       }),
     );
-    return { etag };
+    return checksum ? { etag, checksum } : { etag };
   });
+}
+
+/** Every part of a checksummed upload was verified as it arrived; one without a checksum predates that. */
+function objectChecksum(parts: readonly PartFile[]): ObjectChecksum {
+  const missing = parts.find((part) => part.checksum === undefined);
+  if (missing) throw uploadFailed(`InvalidPart: part ${missing.partNumber} was stored without the checksum its upload requires`);
+  return compositeSha256(parts.map((part) => part.checksum!));
 }
 
 async function stageSegments(folder: string, parts: readonly PartFile[]): Promise<void> {
@@ -89,7 +98,8 @@ export function checkCompletedParts(listed: readonly CompletedPart[], stored: re
   const byNumber = new Map(stored.map((part) => [part.partNumber, part]));
   const chosen = listed.map((part) => {
     const found = byNumber.get(part.partNumber);
-    if (!found || bareEtag(part.etag).toLowerCase() !== found.md5) {
+    const checksumDiffers = part.checksum !== undefined && part.checksum !== found?.checksum;
+    if (!found || bareEtag(part.etag).toLowerCase() !== found.md5 || checksumDiffers) {
       throw uploadFailed(`InvalidPart: part ${part.partNumber} was not uploaded or its ETag does not match`);
     }
     return found;

@@ -26,19 +26,32 @@ export function checkUploadId(uploadId: string): string {
 /**
  * Parts are zero-padded so a plain directory listing sorts them. The name carries the size too, so
  * listing an upload's parts needs no stat per part; names without it (written before the size was
- * added) are still read, and their size is then taken from the file.
+ * added) are still read, and their size is then taken from the file. A part of a checksummed
+ * upload carries its verified SHA-256 (hex) last, so the checksum commits with the part's rename.
  */
-const PART_FILE = /^(\d{5})-([0-9a-f]{32})(?:-(\d{1,15}))?\.part$/;
+const PART_FILE = /^(\d{5})-([0-9a-f]{32})(?:-(\d{1,15}))?(?:-([0-9a-f]{64}))?\.part$/;
 
-export function partFileName(partNumber: number, md5: string, size: number): string {
-  return `${fiveDigits(partNumber)}-${md5}-${size}.part`;
+export interface PartFileFacts {
+  md5: string;
+  size: number;
+  /** Base64 SHA-256 of the part. */
+  sha256?: string;
 }
 
-export function parsePartFileName(name: string): { partNumber: number; md5: string; size?: number } | undefined {
+export function partFileName(partNumber: number, part: PartFileFacts): string {
+  const sha256 = part.sha256 === undefined ? '' : `-${Buffer.from(part.sha256, 'base64').toString('hex')}`;
+  return `${fiveDigits(partNumber)}-${part.md5}-${part.size}${sha256}.part`;
+}
+
+export function parsePartFileName(name: string): { partNumber: number; md5: string; size?: number; sha256?: string } | undefined {
   const match = PART_FILE.exec(name);
   if (!match) return undefined;
-  const parsed = { partNumber: Number(match[1]), md5: match[2]! };
-  return match[3] === undefined ? parsed : { ...parsed, size: Number(match[3]) };
+  return {
+    partNumber: Number(match[1]),
+    md5: match[2]!,
+    ...(match[3] === undefined ? {} : { size: Number(match[3]) }),
+    ...(match[4] === undefined ? {} : { sha256: Buffer.from(match[4], 'hex').toString('base64') }),
+  };
 }
 
 /** A segment file inside an object's blob folder is named by the part number it came from. */
@@ -73,7 +86,7 @@ export interface Layout {
   blobFile(blobId: string): string;
   uploadFolder(uploadId: string): string;
   manifestFile(uploadId: string): string;
-  partFile(uploadId: string, partNumber: number, md5: string, size: number): string;
+  partFile(uploadId: string, partNumber: number, part: PartFileFacts): string;
 }
 
 export function createLayout(dir: string): Layout {
@@ -102,7 +115,7 @@ export function createLayout(dir: string): Layout {
     },
     uploadFolder,
     manifestFile: (uploadId) => join(uploadFolder(uploadId), 'upload.json'),
-    partFile: (uploadId, partNumber, md5, size) => join(uploadFolder(uploadId), partFileName(partNumber, md5, size)),
+    partFile: (uploadId, partNumber, part) => join(uploadFolder(uploadId), partFileName(partNumber, part)),
   };
 }
 

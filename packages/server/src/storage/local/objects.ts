@@ -3,6 +3,7 @@ import { addAbortSignal } from 'node:stream';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import { resolveRange } from '../byte-range.js';
+import { CHECKSUM_ALGORITHMS, type ObjectChecksum } from '../checksum.js';
 import type { GetObjectOptions, ObjectBody, ObjectInfo } from '../store.js';
 import type { LocalContext } from './context.js';
 import { writeFileAtomic } from './files.js';
@@ -17,6 +18,8 @@ const objectMeta = z.object({
   etag: z.string(),
   size: z.number().int().min(0),
   lastModified: z.iso.datetime(),
+  /** Objects assembled from checksummed parts: S3's COMPOSITE SHA-256. */
+  checksum: z.object({ algorithm: z.enum(CHECKSUM_ALGORITHMS), type: z.literal('COMPOSITE'), value: z.string() }).optional(),
   /** The object's data under blobs/; checked again by `layout.blobFile` before use. */
   blob: z.string(),
   /**
@@ -60,6 +63,7 @@ function toInfo(meta: z.infer<typeof objectInfoMeta>): ObjectInfo {
     contentType: meta.contentType,
     etag: meta.etag,
     lastModified: new Date(meta.lastModified),
+    ...(meta.checksum ? { checksum: meta.checksum } : {}),
   };
 }
 
@@ -105,7 +109,7 @@ export async function commitObject(
   context: LocalContext,
   key: string,
   data: StagedData,
-  info: { contentType: string; etag: string; size: number },
+  info: { contentType: string; etag: string; size: number; checksum?: ObjectChecksum },
 ): Promise<void> {
   const { layout } = context;
   await context.locks.run(`object:${key}`, async () => {

@@ -1,9 +1,10 @@
 import { LRUCache } from 'lru-cache';
+import type { ChecksumAlgorithm } from '../checksum.js';
 import type { PartNumberSet } from './part-number-set.js';
 
 /** What an open upload's folder holds, as this process last saw it. */
 export interface OpenUpload {
-  readonly manifest: { key: string; contentType: string; createdAt: string };
+  readonly manifest: { key: string; contentType: string; createdAt: string; checksumAlgorithm?: ChecksumAlgorithm | undefined };
   /**
    * Part numbers with a file in the folder, once known (set by the first part saved through this
    * process). Lets a part commit skip listing the folder unless it replaces an earlier part.

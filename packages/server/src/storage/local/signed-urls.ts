@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { partLengthMismatch, quoteEtag } from '../multipart.js';
+import { checksumMismatch, partLengthMismatch, quoteEtag } from '../multipart.js';
 import type { PartGrant, SignedUrlEndpoint } from '../store.js';
 import type { LocalContext } from './context.js';
 import { receivePart } from './part-receiver.js';
@@ -29,8 +29,9 @@ async function storePart(context: LocalContext, grant: PartGrant, body: Readable
   await readOpenUpload(context, grant.key, grant.uploadId);
   const file = context.layout.tempFile();
   try {
-    const received = await receivePart(body, file, grant.contentLength);
+    const received = await receivePart(body, file, { limit: grant.contentLength, sha256: grant.checksum !== undefined });
     if (grant.contentLength !== undefined && received.size !== grant.contentLength) throw partLengthMismatch(grant.contentLength);
+    if (grant.checksum !== undefined && received.sha256 !== grant.checksum) throw checksumMismatch();
     await savePart(context, grant.key, grant.uploadId, grant.partNumber, file, received);
     return { etag: quoteEtag(received.md5), size: received.size };
   } finally {

@@ -3,12 +3,13 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import type { StoredPart } from '../store.js';
+import { CHECKSUM_ALGORITHMS } from '../checksum.js';
+import type { CreateUploadOptions, OpenUploadFacts, StoredPart } from '../store.js';
 import type { LocalContext } from './context.js';
 import { retireFolder, writeFileAtomic } from './files.js';
 import { isMissing, translateFsErrors } from './fs-errors.js';
 import { readJsonFile } from './json-file.js';
-import { newRandomId, parsePartFileName } from './layout.js';
+import { newRandomId, type PartFileFacts, parsePartFileName } from './layout.js';
 import type { OpenUpload } from './open-uploads.js';
 import { PartNumberSet } from './part-number-set.js';
 
@@ -16,6 +17,8 @@ const uploadManifest = z.object({
   key: z.string(),
   contentType: z.string(),
   createdAt: z.iso.datetime(),
+  /** Absent in records written before checksums, and for uploads started without one. */
+  checksumAlgorithm: z.enum(CHECKSUM_ALGORITHMS).optional(),
 });
 
 export type UploadManifest = z.infer<typeof uploadManifest>;
@@ -34,11 +37,17 @@ export function withUploadLock<T>(context: LocalContext, uploadId: string, task:
   return context.locks.run(`upload:${uploadId}`, task);
 }
 
-export async function createUpload(context: LocalContext, key: string, contentType: string): Promise<{ uploadId: string }> {
+export async function createUpload(
+  context: LocalContext,
+  key: string,
+  contentType: string,
+  options: CreateUploadOptions = {},
+): Promise<{ uploadId: string }> {
   const { layout } = context;
   layout.metaFile(key); // refuses, before anything is written, a key this driver could not store
   const uploadId = newRandomId();
   const manifest: UploadManifest = { key, contentType, createdAt: new Date(context.now()).toISOString() };
+  if (options.checksumAlgorithm) manifest.checksumAlgorithm = options.checksumAlgorithm;
   await translateFsErrors('starting the upload', async () => {
     await mkdir(layout.uploadFolder(uploadId));
     await writeFileAtomic(layout, layout.manifestFile(uploadId), JSON.stringify(manifest));
@@ -64,8 +73,8 @@ export async function readOpenUpload(context: LocalContext, key: string, uploadI
  * one metadata syscall on a local disk takes microseconds, while a trip through the thread pool
  * and its promise cost this hot path (every part URL signed) more than the rest of the check.
  */
-export async function assertUploadOpen(context: LocalContext, key: string, uploadId: string): Promise<void> {
-  await openUpload(context, key, uploadId);
+export async function assertUploadOpen(context: LocalContext, key: string, uploadId: string): Promise<OpenUploadFacts> {
+  const { manifest } = await openUpload(context, key, uploadId);
   await translateFsErrors('checking the upload', async () => {
     try {
       accessSync(context.layout.manifestFile(uploadId));
@@ -74,6 +83,7 @@ export async function assertUploadOpen(context: LocalContext, key: string, uploa
       throw error;
     }
   });
+  return manifest.checksumAlgorithm ? { checksumAlgorithm: manifest.checksumAlgorithm } : {};
 }
 
 async function openUpload(context: LocalContext, key: string, uploadId: string): Promise<OpenUpload> {
@@ -121,7 +131,8 @@ export async function readPartFiles(context: LocalContext, uploadId: string): Pr
       if (!parsed) continue;
       const path = join(folder, name);
       const size = parsed.size ?? (await stat(path)).size;
-      const part = { partNumber: parsed.partNumber, etag: `"${parsed.md5}"`, size, md5: parsed.md5, path };
+      const part: PartFile = { partNumber: parsed.partNumber, etag: `"${parsed.md5}"`, size, md5: parsed.md5, path };
+      if (parsed.sha256 !== undefined) part.checksum = parsed.sha256;
       const files = byNumber.get(parsed.partNumber);
       if (files) files.push(part);
       else byNumber.set(parsed.partNumber, [part]);
@@ -145,7 +156,9 @@ export async function listParts(context: LocalContext, key: string, uploadId: st
   return withUploadLock(context, uploadId, async () => {
     await readOpenUpload(context, key, uploadId);
     const parts = await readPartFiles(context, uploadId);
-    return parts.map(({ partNumber, etag, size }) => ({ partNumber, etag, size }));
+    return parts.map(({ partNumber, etag, size, checksum }) =>
+      checksum === undefined ? { partNumber, etag, size } : { partNumber, etag, size, checksum },
+    );
   });
 }
 
@@ -165,12 +178,12 @@ export async function savePart(
   uploadId: string,
   partNumber: number,
   receivedFile: string,
-  received: { md5: string; size: number },
+  received: PartFileFacts,
 ): Promise<void> {
   const { layout } = context;
   await withUploadLock(context, uploadId, async () => {
     const upload = await openUpload(context, key, uploadId);
-    const target = layout.partFile(uploadId, partNumber, received.md5, received.size);
+    const target = layout.partFile(uploadId, partNumber, received);
     await translateFsErrors('storing the part', async () => {
       const partNumbers = upload.partNumbers ?? (await partNumbersOnDisk(context, uploadId));
       upload.partNumbers = partNumbers;

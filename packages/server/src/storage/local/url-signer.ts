@@ -1,13 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../../errors.js';
 import { MAX_PARTS } from '../../schemas.js';
+import { SHA256_BASE64 } from '../checksum.js';
 
 /** Signed URLs name the object under this path, e.g. `/storage/objects/<ws>/digital_assets/<id>`. */
 export const SIGNED_OBJECT_PATH = '/storage/objects';
 
 /** What a signature grants: one part PUT of one upload, or one object GET. */
 export type Grant =
-  | { method: 'PUT'; key: string; uploadId: string; partNumber: number; contentLength?: number }
+  | { method: 'PUT'; key: string; uploadId: string; partNumber: number; contentLength?: number; checksum?: string }
   | { method: 'GET'; key: string; fileName?: string };
 
 export interface UrlSignerOptions {
@@ -19,6 +20,13 @@ export interface UrlSignerOptions {
 const EXPIRES = /^\d{1,15}$/;
 const PART_NUMBER = /^[1-9]\d{0,4}$/;
 const SIGNATURE = /^[0-9a-f]{64}$/;
+
+/** What a part URL may pin besides its part: the body's exact length and its SHA-256. */
+export interface PartPins {
+  contentLength?: number | undefined;
+  /** Base64 SHA-256 of the body. */
+  checksum?: string | undefined;
+}
 
 /**
  * Signs and checks the driver's own presigned URLs: HMAC-SHA256 over the method, key, upload id,
@@ -32,8 +40,11 @@ export class UrlSigner {
     this.#options = options;
   }
 
-  partUrl(key: string, uploadId: string, partNumber: number, expiresIn: number, contentLength?: number): string {
-    return this.#url({ method: 'PUT', key, uploadId, partNumber, contentLength }, expiresIn);
+  partUrl(key: string, uploadId: string, partNumber: number, expiresIn: number, pins: PartPins = {}): string {
+    const grant: Grant = { method: 'PUT', key, uploadId, partNumber };
+    if (pins.contentLength !== undefined) grant.contentLength = pins.contentLength;
+    if (pins.checksum !== undefined) grant.checksum = pins.checksum;
+    return this.#url(grant, expiresIn);
   }
 
   getUrl(key: string, expiresIn: number, fileName?: string): string {
@@ -41,14 +52,18 @@ export class UrlSigner {
   }
 
   /** Checks a PUT to `key` with the URL's query; returns the part it grants. */
-  verifyPart(key: string, query: URLSearchParams): { uploadId: string; partNumber: number; contentLength?: number } {
+  verifyPart(key: string, query: URLSearchParams): { uploadId: string; partNumber: number; contentLength?: number; checksum?: string } {
     const uploadId = single(query, 'uploadId');
     const partNumber = single(query, 'partNumber');
     const contentLength = query.has('contentLength') ? single(query, 'contentLength') : '';
+    const checksum = query.has('checksumSha256') ? single(query, 'checksumSha256') : '';
     if (uploadId === undefined || partNumber === undefined || !PART_NUMBER.test(partNumber) || Number(partNumber) > MAX_PARTS) {
       throw invalidSignature('the URL is not a signed part URL');
     }
     if (contentLength === undefined || (contentLength !== '' && !EXPIRES.test(contentLength))) {
+      throw invalidSignature('the URL is not a signed part URL');
+    }
+    if (checksum === undefined || (checksum !== '' && !SHA256_BASE64.test(checksum))) {
       throw invalidSignature('the URL is not a signed part URL');
     }
     const grant = {
@@ -57,6 +72,7 @@ export class UrlSigner {
       uploadId,
       partNumber: Number(partNumber),
       ...(contentLength === '' ? {} : { contentLength: Number(contentLength) }),
+      ...(checksum === '' ? {} : { checksum }),
     } as const;
     this.#verify(grant, query);
     return grant;
@@ -78,6 +94,7 @@ export class UrlSigner {
       query.set('uploadId', grant.uploadId);
       query.set('partNumber', String(grant.partNumber));
       if (grant.contentLength !== undefined) query.set('contentLength', String(grant.contentLength));
+      if (grant.checksum !== undefined) query.set('checksumSha256', grant.checksum);
     } else if (grant.fileName !== undefined) {
       query.set('name', grant.fileName);
     }
@@ -107,11 +124,13 @@ export class UrlSigner {
   #sign(grant: Grant, expires: number): Buffer {
     const fields = grant.method === 'PUT' ? [grant.uploadId, grant.partNumber] : ['', 0];
     // v1 URLs (no pinned length) keep their exact signed text, so URLs signed before stay valid.
+    // A checksum is signed as a tagged string, which no length (a number) or name can equal.
     const pinned =
       grant.method === 'PUT'
-        ? grant.contentLength !== undefined
-          ? [grant.contentLength]
-          : []
+        ? [
+            ...(grant.contentLength !== undefined ? [grant.contentLength] : []),
+            ...(grant.checksum !== undefined ? [`sha256:${grant.checksum}`] : []),
+          ]
         : grant.fileName !== undefined
           ? [grant.fileName]
           : [];

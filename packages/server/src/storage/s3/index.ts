@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3StoreConfig } from '../../config.js';
+import { SHA256_HEADER } from '../checksum.js';
 import type { ObjectStore } from '../store.js';
 import { createS3Client, type S3Timeouts } from './client.js';
 import type { S3Context } from './context.js';
@@ -34,7 +35,8 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
   return {
     kind: 's3',
     bucket: options.bucket,
-    createMultipartUpload: (key, contentType) => createMultipartUpload(s3, key, contentType),
+    createMultipartUpload: (key, contentType, options) => createMultipartUpload(s3, key, contentType, options),
+    partChecksumHeader: SHA256_HEADER,
     assertUploadOpen: (key, uploadId) => assertUploadOpen(s3, key, uploadId),
     signPartUrls: (key, uploadId, partNumbers, expiresIn, options) => signPartUrls(s3, key, uploadId, partNumbers, expiresIn, options),
     listParts: (key, uploadId) => listParts(s3, key, uploadId),

@@ -5,8 +5,9 @@ import {
   ListPartsCommand,
 } from '@aws-sdk/client-s3';
 import { AppError } from '../../errors.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, compositeFromS3, type ObjectChecksum } from '../checksum.js';
 import { assertPartList, quoteEtag } from '../multipart.js';
-import type { CompletedPart, StoredPart } from '../store.js';
+import type { CompletedPart, CreateUploadOptions, OpenUploadFacts, StoredPart } from '../store.js';
 import type { S3Context } from './context.js';
 import { type ExpectedFailures, toStoreError } from './errors.js';
 import { assertPlausibleUploadId } from './upload-id.js';
@@ -23,11 +24,25 @@ const assemblyRefused: ExpectedFailures = {
   InvalidPart: { code: 'UPLOAD_FAILED', message: 'S3 refused to assemble the upload: a part is missing or its ETag does not match' },
   InvalidPartOrder: { code: 'UPLOAD_FAILED', message: 'S3 refused to assemble the upload: parts must be listed in ascending order' },
   EntityTooSmall: { code: 'UPLOAD_FAILED', message: 'S3 refused to assemble the upload: every part but the last must be at least 5 MiB' },
+  BadDigest: { code: 'CHECKSUM_MISMATCH', message: "S3 refused to assemble the upload: a part's checksum does not match" },
+  InvalidRequest: { code: 'UPLOAD_FAILED', message: 'S3 refused to assemble the upload' },
 };
 
-export async function createMultipartUpload(s3: S3Context, key: string, contentType: string): Promise<{ uploadId: string }> {
+export async function createMultipartUpload(
+  s3: S3Context,
+  key: string,
+  contentType: string,
+  options: CreateUploadOptions = {},
+): Promise<{ uploadId: string }> {
   try {
-    const output = await s3.client.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: key, ContentType: contentType }));
+    const output = await s3.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: s3.bucket,
+        Key: key,
+        ContentType: contentType,
+        ChecksumAlgorithm: options.checksumAlgorithm,
+      }),
+    );
     if (!output.UploadId) throw new AppError('S3_ERROR', 'S3 CreateMultipartUpload answered without an UploadId');
     return { uploadId: output.UploadId };
   } catch (error) {
@@ -35,14 +50,23 @@ export async function createMultipartUpload(s3: S3Context, key: string, contentT
   }
 }
 
-/** One ListParts call: it fails with NoSuchUpload exactly when the upload is not open for this key. */
-export async function assertUploadOpen(s3: S3Context, key: string, uploadId: string): Promise<void> {
+/**
+ * One ListParts call: it fails with NoSuchUpload exactly when the upload is not open for this key,
+ * and names the checksum algorithm the upload was started with.
+ */
+export async function assertUploadOpen(s3: S3Context, key: string, uploadId: string): Promise<OpenUploadFacts> {
   assertPlausibleUploadId(uploadId);
   try {
-    await s3.client.send(new ListPartsCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId, MaxParts: 1 }));
+    const output = await s3.client.send(new ListPartsCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId, MaxParts: 1 }));
+    const algorithm = knownAlgorithm(output.ChecksumAlgorithm);
+    return algorithm ? { checksumAlgorithm: algorithm } : {};
   } catch (error) {
     throw toStoreError(error, 'ListParts', uploadNotFound);
   }
+}
+
+function knownAlgorithm(name: string | undefined): ChecksumAlgorithm | undefined {
+  return CHECKSUM_ALGORITHMS.find((algorithm) => algorithm === name);
 }
 
 export async function listParts(s3: S3Context, key: string, uploadId: string): Promise<StoredPart[]> {
@@ -57,7 +81,9 @@ export async function listParts(s3: S3Context, key: string, uploadId: string): P
       );
       for (const part of page.Parts ?? []) {
         if (part.PartNumber === undefined || part.ETag === undefined) continue;
-        parts.push({ partNumber: part.PartNumber, etag: quoteEtag(part.ETag), size: part.Size ?? 0 });
+        const stored: StoredPart = { partNumber: part.PartNumber, etag: quoteEtag(part.ETag), size: part.Size ?? 0 };
+        if (part.ChecksumSHA256) stored.checksum = part.ChecksumSHA256;
+        parts.push(stored);
       }
       const next = page.NextPartNumberMarker;
       // A server that claims more pages without moving the marker would otherwise loop forever.
@@ -75,7 +101,7 @@ export async function completeMultipartUpload(
   key: string,
   uploadId: string,
   parts: readonly CompletedPart[],
-): Promise<{ etag: string }> {
+): Promise<{ etag: string; checksum?: ObjectChecksum }> {
   assertPartList(parts);
   // S3-compatible servers differ on completing an upload that is already finished: AWS may
   // repeat the earlier answer, versitygw answers 200 with a made-up ETag whenever an object
@@ -91,11 +117,14 @@ export async function completeMultipartUpload(
         Bucket: s3.bucket,
         Key: key,
         UploadId: uploadId,
-        MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: quoteEtag(part.etag) })) },
+        MultipartUpload: {
+          Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: quoteEtag(part.etag), ChecksumSHA256: part.checksum })),
+        },
       }),
     );
     if (!output.ETag) throw new AppError('S3_ERROR', 'S3 CompleteMultipartUpload answered without an ETag');
-    return { etag: quoteEtag(output.ETag) };
+    const checksum = compositeFromS3(output.ChecksumSHA256);
+    return checksum ? { etag: quoteEtag(output.ETag), checksum } : { etag: quoteEtag(output.ETag) };
   } catch (error) {
     throw toStoreError(error, 'CompleteMultipartUpload', assemblyRefused);
   }

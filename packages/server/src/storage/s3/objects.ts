@@ -2,6 +2,7 @@ import { addAbortSignal, Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, type GetObjectCommandOutput, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { AppError } from '../../errors.js';
 import { assertNotEmptySuffix } from '../byte-range.js';
+import { compositeFromS3 } from '../checksum.js';
 import { quoteEtag } from '../multipart.js';
 import type { GetObjectOptions, ObjectBody, ObjectInfo } from '../store.js';
 import type { S3Context } from './context.js';
@@ -65,13 +66,16 @@ export async function getObject(s3: S3Context, key: string, options: GetObjectOp
 
 export async function headObject(s3: S3Context, key: string): Promise<ObjectInfo | null> {
   try {
-    const output = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
+    // ChecksumMode asks for the checksum an object assembled from checksummed parts carries.
+    const output = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key, ChecksumMode: 'ENABLED' }));
+    const checksum = compositeFromS3(output.ChecksumSHA256);
     return {
       key,
       size: output.ContentLength ?? 0,
       contentType: output.ContentType ?? DEFAULT_CONTENT_TYPE,
       etag: quoteEtag(output.ETag ?? ''),
       lastModified: output.LastModified ?? new Date(s3.now()),
+      ...(checksum ? { checksum } : {}),
       ...(output.Metadata && Object.keys(output.Metadata).length > 0 ? { metadata: output.Metadata } : {}),
     };
   } catch (error) {

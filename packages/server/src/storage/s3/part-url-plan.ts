@@ -14,15 +14,16 @@ import {
   SignatureV4,
 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, HeaderBag, HttpRequest as HttpRequestShape } from '@smithy/types';
+import { SHA256_HEADER } from '../checksum.js';
 import { prefixedHmacSha256 } from './hmac-sha256.js';
 import { compileTemplate, fillTemplate, type TextTemplate } from './text-template.js';
 import type { UploadPartRequest } from './upload-part-request.js';
 
 /**
  * Signs one part's URL: synchronous, a few microseconds. A plan compiled for a pinned request
- * needs every part's content length; one compiled without, none.
+ * needs every part's content length, one for a checksummed request every part's checksum.
  */
-export type PartUrlPlan = (partNumber: number, contentLength?: number) => string;
+export type PartUrlPlan = (partNumber: number, contentLength?: number, checksum?: string) => string;
 
 export interface PlanOptions {
   credentials: AwsCredentialIdentity;
@@ -34,6 +35,7 @@ export interface PlanOptions {
 const PART_NUMBER = 0;
 const CONTENT_LENGTH = 1;
 const SIGNATURE = 2;
+const CHECKSUM = 3;
 
 const SHA256_HEX_LENGTH = 64;
 
@@ -72,12 +74,18 @@ export async function compilePartUrlPlan(
   const { credentials, signingDate, expiresIn } = options;
   const { signingRegion, signingName } = template;
   const pinned = template.contentLengthSentinel !== undefined;
-  const sentinels = [template.partNumberSentinel, template.contentLengthSentinel];
+  const checksummed = template.checksumSentinel !== undefined;
+  // Slot order: PART_NUMBER, CONTENT_LENGTH, SIGNATURE (URL only), CHECKSUM.
+  const sentinels = [template.partNumberSentinel, template.contentLengthSentinel, undefined, template.checksumSentinel];
 
   // What getSignedUrl does per part, done once: the SDK's presigner with the resolved identity.
   const presigner = new S3RequestPresigner({ ...client.config, credentials, signingName, region: signingRegion });
   const unsignableHeaders = new Set<string>();
-  const signableHeaders = pinned ? new Set(['content-length']) : undefined;
+  // The checksum stays a header (not hoisted into the query like other x-amz-* ones): S3 checks
+  // the body against a checksum header only, and signing it binds the URL to those bytes.
+  const unhoistableHeaders = checksummed ? new Set([SHA256_HEADER]) : undefined;
+  const signed = [...(pinned ? ['content-length'] : []), ...(checksummed ? [SHA256_HEADER] : [])];
+  const signableHeaders = signed.length > 0 ? new Set(signed) : undefined;
   const sentinelRequest = HttpRequest.clone(template.request);
   const presigned = await presigner.presign(sentinelRequest, {
     expiresIn,
@@ -86,6 +94,7 @@ export async function compilePartUrlPlan(
     signingService: signingName,
     unsignableHeaders,
     ...(signableHeaders ? { signableHeaders } : {}),
+    ...(unhoistableHeaders ? { unhoistableHeaders } : {}),
   });
   const sdkSignature = presigned.query?.[SIGNATURE_QUERY_PARAM];
   const longDate = presigned.query?.[AMZ_DATE_QUERY_PARAM];
@@ -107,8 +116,11 @@ export async function compilePartUrlPlan(
 
   const canonical = compileTemplate(canonicalRequest, sentinels);
   const sentinelUrl = formatUrl(presigned);
-  // The content length travels as a signed header, not in the URL; should an SDK ever hoist it, it is filled there too.
+  // The content length and checksum travel as signed headers, not in the URL; should an SDK ever
+  // hoist one, it is filled there too (the checksum URL-encoded, as the query holds it).
   const lengthInUrl = template.contentLengthSentinel !== undefined && sentinelUrl.includes(template.contentLengthSentinel);
+  const checksumInUrl = template.checksumSentinel !== undefined && sentinelUrl.includes(encodeURIComponent(template.checksumSentinel));
+  if (checksumInUrl) return undefined;
   const url = compileTemplate(sentinelUrl, [
     template.partNumberSentinel,
     lengthInUrl ? template.contentLengthSentinel : undefined,
@@ -120,10 +132,11 @@ export async function compilePartUrlPlan(
 
 /** One-shot hashing: for a canonical request of a few hundred bytes it beats copying a hash state. */
 function planFrom(canonical: TextTemplate, url: TextTemplate, sign: (canonicalHash: string) => string): PartUrlPlan {
-  const values = ['', '', ''];
-  return (partNumber, contentLength) => {
+  const values = ['', '', '', ''];
+  return (partNumber, contentLength, checksum) => {
     values[PART_NUMBER] = String(partNumber);
     values[CONTENT_LENGTH] = contentLength === undefined ? '' : String(contentLength);
+    values[CHECKSUM] = checksum ?? '';
     values[SIGNATURE] = sign(hash('sha256', fillTemplate(canonical, values), 'hex'));
     return fillTemplate(url, values);
   };

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { SHA256_HEADER } from '../checksum.js';
 import { compilePartUrlPlan } from './part-url-plan.js';
 import { UnsupportedSigningError, UploadPartRequestCache } from './upload-part-request.js';
 
@@ -12,12 +13,20 @@ export interface PartUrlBatch {
   partNumbers: readonly number[];
   /** Per part number, the exact body size its URL accepts (a signed content-length header). */
   contentLengths?: readonly number[] | undefined;
+  /** Per part number, the base64 SHA-256 its body must have (a signed x-amz-checksum-sha256 header). */
+  checksums?: readonly string[] | undefined;
   expiresIn: number;
   signingDate: Date;
 }
 
 /** A compiled plan answers at once; the SDK's fallback answers with a promise. */
-type AnyPartUrlPlan = (partNumber: number, contentLength?: number) => string | Promise<string>;
+type AnyPartUrlPlan = (partNumber: number, contentLength?: number, checksum?: string) => string | Promise<string>;
+
+/** Which of the (at most four) requests of an upload a part needs: they differ by their signed headers. */
+interface PlanKind {
+  pinned: boolean;
+  checksummed: boolean;
+}
 
 /** Parts signed between two turns of the event loop: about 4 ms of work, so other requests are not held up. */
 const PARTS_PER_TURN = 1024;
@@ -40,28 +49,33 @@ export class PartUrlSigner {
   async sign(batch: PartUrlBatch): Promise<string[]> {
     const credentials = await this.client.config.credentials();
     const lengths = batch.contentLengths;
-    // At most two plans: parts with a pinned size and parts without (their requests differ by a header).
-    const kinds = new Set(batch.partNumbers.map((_, index) => lengths?.[index] !== undefined));
+    const checksums = batch.checksums;
+    const kindOf = (index: number) => (lengths?.[index] !== undefined ? 1 : 0) + (checksums?.[index] !== undefined ? 2 : 0);
+    const kinds = new Set(batch.partNumbers.map((_, index) => kindOf(index)));
     const plans = new Map(
-      await Promise.all([...kinds].map(async (pinned) => [pinned, await this.#plan(batch, pinned, credentials)] as const)),
+      await Promise.all(
+        [...kinds].map(
+          async (kind) =>
+            [kind, await this.#plan(batch, { pinned: (kind & 1) === 1, checksummed: (kind & 2) === 2 }, credentials)] as const,
+        ),
+      ),
     );
 
     const urls: Array<string | Promise<string>> = [];
     let pending = false;
     for (const [index, partNumber] of batch.partNumbers.entries()) {
       if (index > 0 && index % PARTS_PER_TURN === 0) await nextTurn();
-      const contentLength = lengths?.[index];
-      const url = plans.get(contentLength !== undefined)!(partNumber, contentLength);
+      const url = plans.get(kindOf(index))!(partNumber, lengths?.[index], checksums?.[index]);
       pending ||= typeof url !== 'string';
       urls.push(url);
     }
     return pending ? Promise.all(urls) : (urls as string[]);
   }
 
-  async #plan(batch: PartUrlBatch, pinned: boolean, credentials: AwsCredentialIdentity): Promise<AnyPartUrlPlan> {
+  async #plan(batch: PartUrlBatch, kind: PlanKind, credentials: AwsCredentialIdentity): Promise<AnyPartUrlPlan> {
     const { bucket, key, uploadId, signingDate, expiresIn } = batch;
     try {
-      const request = await this.#requests.get(this.client, { bucket, key, uploadId, pinned });
+      const request = await this.#requests.get(this.client, { bucket, key, uploadId, ...kind });
       const plan = await compilePartUrlPlan(this.client, request, { credentials, signingDate, expiresIn });
       if (plan) return plan;
     } catch (error) {
@@ -74,16 +88,20 @@ export class PartUrlSigner {
 /** The SDK's whole presigning path for each part: slow, but right for anything it supports. */
 function sdkPlan(client: S3Client, batch: PartUrlBatch): AnyPartUrlPlan {
   const { bucket, key, uploadId, signingDate, expiresIn } = batch;
-  return (partNumber, contentLength) => {
+  return (partNumber, contentLength, checksum) => {
     const command = new UploadPartCommand({
       Bucket: bucket,
       Key: key,
       UploadId: uploadId,
       PartNumber: partNumber,
       ContentLength: contentLength,
+      ChecksumSHA256: checksum,
     });
-    // A signed content-length makes S3 refuse a body of any other size (SignatureDoesNotMatch).
-    const pin = contentLength === undefined ? {} : { signableHeaders: new Set(['content-length']) };
-    return getSignedUrl(client, command, { expiresIn, signingDate, ...pin });
+    // A signed content-length makes S3 refuse a body of any other size (SignatureDoesNotMatch),
+    // a signed checksum header a body with other bytes (BadDigest).
+    const signed = [...(contentLength === undefined ? [] : ['content-length']), ...(checksum === undefined ? [] : [SHA256_HEADER])];
+    const pin = signed.length === 0 ? {} : { signableHeaders: new Set(signed) };
+    const keep = checksum === undefined ? {} : { unhoistableHeaders: new Set([SHA256_HEADER]) };
+    return getSignedUrl(client, command, { expiresIn, signingDate, ...pin, ...keep });
   };
 }

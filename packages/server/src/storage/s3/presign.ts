@@ -38,6 +38,7 @@ export async function signPartUrls(
       uploadId,
       partNumbers,
       contentLengths: options.contentLengths,
+      checksums: options.checksums,
       expiresIn,
       signingDate: new Date(s3.now()),
     });

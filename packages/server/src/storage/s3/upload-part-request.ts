@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type S3Client, type ServiceInputTypes, type ServiceOutputTypes, UploadPartCommand } from '@aws-sdk/client-s3';
 import { HttpRequest } from '@smithy/core/protocols';
 import type { FinalizeRequestMiddleware, HandlerExecutionContext } from '@smithy/types';
@@ -18,6 +19,17 @@ export interface UploadPartRequest {
   partNumberSentinel: string;
   /** Digits standing in for the content length, present only for pinned requests. */
   contentLengthSentinel?: string;
+  /** A base64 SHA-256 standing in for the part's checksum, present only for checksummed requests. */
+  checksumSentinel?: string;
+}
+
+/** Which request of an upload: with a pinned body size, with a signed checksum, or neither. */
+export interface UploadPartTarget {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  pinned: boolean;
+  checksummed: boolean;
 }
 
 /** A request the fast signer cannot reproduce (SigV4a, S3 Express sessions): the SDK signs it itself. */
@@ -43,18 +55,17 @@ type SigningContext = HandlerExecutionContext & {
  * `getSignedUrl` does, and keeps the unsigned request. This is the costly half of presigning
  * (endpoint rules, serialization: hundreds of microseconds), so it runs once per upload, not per part.
  */
-export async function buildUploadPartRequest(
-  client: S3Client,
-  target: { bucket: string; key: string; uploadId: string; pinned: boolean },
-): Promise<UploadPartRequest> {
+export async function buildUploadPartRequest(client: S3Client, target: UploadPartTarget): Promise<UploadPartRequest> {
   const partNumberSentinel = sentinelDigits();
   const contentLengthSentinel = target.pinned ? sentinelDigits() : undefined;
+  const checksumSentinel = target.checksummed ? randomBytes(32).toString('base64') : undefined;
   const command = new UploadPartCommand({
     Bucket: target.bucket,
     Key: target.key,
     UploadId: target.uploadId,
     PartNumber: Number(partNumberSentinel),
     ContentLength: contentLengthSentinel === undefined ? undefined : Number(contentLengthSentinel),
+    ChecksumSHA256: checksumSentinel,
   });
 
   let captured: { request: HttpRequest; context: SigningContext } | undefined;
@@ -78,7 +89,7 @@ export async function buildUploadPartRequest(
 
   const signingRegion = context.signing_region ?? scheme?.signingRegion ?? (await client.config.region());
   const signingName = context.signing_service ?? scheme?.signingName ?? 's3';
-  return { request, signingRegion, signingName, partNumberSentinel, contentLengthSentinel };
+  return { request, signingRegion, signingName, partNumberSentinel, contentLengthSentinel, checksumSentinel };
 }
 
 /**
@@ -103,8 +114,8 @@ export class UploadPartRequestCache {
     this.#entries = new LRUCache({ max: capacity });
   }
 
-  get(client: S3Client, target: { bucket: string; key: string; uploadId: string; pinned: boolean }): Promise<UploadPartRequest> {
-    const id = `${target.bucket}\n${target.key}\n${target.uploadId}\n${target.pinned}`;
+  get(client: S3Client, target: UploadPartTarget): Promise<UploadPartRequest> {
+    const id = `${target.bucket}\n${target.key}\n${target.uploadId}\n${target.pinned}\n${target.checksummed}`;
     const cached = this.#entries.get(id);
     if (cached) return cached;
     const built = buildUploadPartRequest(client, target);
