@@ -41,10 +41,25 @@ export interface S3ServiceClient {
   abortUpload(input: { workspaceId: string; uploadId: string; assetId: string; signal?: AbortSignal }): Promise<void>;
 }
 
+/**
+ * Calls per batched request. The server refuses a larger batch (MAX_CALLS_PER_BATCH, 50 unless
+ * set, never below 20), and a page that starts a few hundred uploads at once issues that many
+ * calls in one tick: the link splits them into requests of at most this many.
+ */
+export const MAX_BATCH_CALLS = 20;
+
 export function createS3ServiceClient(options: S3ServiceClientOptions): S3ServiceClient {
   const http = createHttpContext(options);
   const trpc = createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${http.baseUrl}/trpc`, transformer: wireTransformer, fetch: http.fetch, headers: http.headers })],
+    links: [
+      httpBatchLink({
+        url: `${http.baseUrl}/trpc`,
+        transformer: wireTransformer,
+        fetch: http.fetch,
+        headers: http.headers,
+        maxItems: MAX_BATCH_CALLS,
+      }),
+    ],
   });
 
   return {

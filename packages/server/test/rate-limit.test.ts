@@ -6,6 +6,7 @@ import { AppError } from '../src/errors.js';
 import type { RateLimitOptions } from '../src/http/rate-limit.js';
 import { connectRedisLimitStores, type RedisLimitStores } from '../src/http/rate-limit-redis.js';
 import { silentLogger } from '../src/logger.js';
+import { post, signPartsBatch, type UploadTarget } from './support/batch-attack.js';
 import { useCleanups } from './support/cleanups.js';
 import { rest } from './support/rest-client.js';
 import { startLocalServer, type TestServer } from './support/server.js';
@@ -26,6 +27,16 @@ function headOverRest(server: TestServer, workspaceId: string) {
 function headOverTrpc(server: TestServer, workspaceId: string) {
   const input = encodeURIComponent(JSON.stringify({ json: { workspaceId, key: `${workspaceId}/digital_assets/none` } }));
   return rest(server.url, 'GET', `/trpc/object.head?input=${input}`);
+}
+
+async function openUpload(server: TestServer, workspaceId: string): Promise<UploadTarget> {
+  const started = await rest(server.url, 'GET', '/s3/start-upload', { query: { workspaceId, fileType: 'image/png' } });
+  return { workspaceId, assetId: started.body.assetId, uploadId: started.body.uploadId };
+}
+
+/** The status of one signParts call of `parts` part numbers. */
+async function sign(server: TestServer, upload: UploadTarget, parts: number): Promise<number> {
+  return (await post(server.url, signPartsBatch(upload, 1, parts))).status;
 }
 
 /** Runs `count` calls, `concurrency` at a time. */
@@ -207,15 +218,41 @@ describe('rate limits shared through Redis', () => {
     expect(answers.slice(10)).toEqual([429, 429, 429, 429]);
   });
 
+  it('holds one budget of signed part URLs across two instances, weighed by the URLs', { timeout: 30_000 }, async (context) => {
+    if (skipReason) context.skip(skipReason);
+    const [first, second] = [await connected(), await connected()];
+    const workspaceId = `ws-urls-${Date.now().toString(36)}`;
+    const limits = { windowMs: 60_000, perIp: 0, perWorkspace: 1_000, signedUrlsPerWorkspace: 300 };
+    const one = await serverWithLimits({ ...limits, createStore: first.createStore, createWorkStore: first.createWorkStore });
+    const two = await serverWithLimits({ ...limits, createStore: second.createStore, createWorkStore: second.createWorkStore });
+    const [onOne, onTwo] = [await openUpload(one, workspaceId), await openUpload(two, workspaceId)];
+    expect(await sign(one, onOne, 200)).toBe(200);
+    expect(await sign(two, onTwo, 100)).toBe(200);
+    expect(await sign(two, onTwo, 1)).toBe(429);
+    const refused = await post(one.url, signPartsBatch(onOne, 1, 1));
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text)[0].error.json.data.code).toBe('RATE_LIMITED');
+  });
+
   it('lets requests through, promptly, when Redis goes away', { timeout: 30_000 }, async (context) => {
     if (skipReason || !redis) context.skip(skipReason || 'needs a redis-server this test may stop');
     const stores = await connected();
-    const server = await serverWithLimits({ windowMs: 60_000, perIp: 5, perWorkspace: 5, createStore: stores.createStore });
+    const server = await serverWithLimits({
+      windowMs: 60_000,
+      perIp: 5,
+      perWorkspace: 5,
+      signedUrlsPerWorkspace: 5,
+      createStore: stores.createStore,
+      createWorkStore: stores.createWorkStore,
+    });
+    const upload = await openUpload(server, 'ws-outage');
     expect((await headOverRest(server, 'ws-outage')).status).toBe(404);
     redis!.kill('SIGKILL');
     await once(redis!, 'exit');
     const started = Date.now();
     for (let index = 0; index < 10; index += 1) expect((await headOverRest(server, 'ws-outage')).status).toBe(404);
+    // More URLs than the budget holds: nothing can be counted, so signing goes on.
+    expect(await sign(server, upload, 10)).toBe(200);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

@@ -2,13 +2,29 @@ import { RedisStore } from 'rate-limit-redis';
 import { createClient } from 'redis';
 import type { Logger } from '../logger.js';
 import type { LimitName } from './rate-limit.js';
+import type { WorkStore } from './rate-limit-work.js';
 
 /** A Redis that does not answer within this is treated as down, and the request is let through. */
 const COMMAND_TIMEOUT_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/**
+ * Adds to a window's count and starts the window on its first use, in one atomic step; answers
+ * the total and the ms left. A key that lost its expiry somehow (PTTL -1) gets one again.
+ */
+const ADD_WORK_SCRIPT = `
+local total = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return { total, ttl }`;
+
 export interface RedisLimitStores {
   createStore(name: LimitName): RedisStore;
+  /** A counter of work (part URLs signed) shared by every instance; see WorkStore. */
+  createWorkStore(name: 'signed-urls', windowMs: number): WorkStore;
   close(): Promise<void>;
 }
 
@@ -47,6 +63,13 @@ export async function connectRedisLimitStores(url: string, logger: Logger): Prom
         prefix: `s3-service:rate-limit:${name}:`,
         sendCommand: (...args: string[]) => client.sendCommand(args, { timeout: COMMAND_TIMEOUT_MS }),
       }),
+    createWorkStore: (name, windowMs) => ({
+      async add(key, amount) {
+        const args = ['EVAL', ADD_WORK_SCRIPT, '1', `s3-service:rate-limit:${name}:${key}`, String(amount), String(windowMs)];
+        const [total, ttl] = (await client.sendCommand(args, { timeout: COMMAND_TIMEOUT_MS })) as [number, number];
+        return { total: Number(total), resetAt: Date.now() + Number(ttl) };
+      },
+    }),
     close: async () => {
       await client.close().catch(() => client.destroy());
     },

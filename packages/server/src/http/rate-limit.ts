@@ -2,6 +2,7 @@ import type { RequestHandler, Response } from 'express';
 import { MemoryStore, type Options, rateLimit, type Store } from 'express-rate-limit';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { createSigningLimiter, memoryWorkStore, type SigningLimiter, type WorkStore } from './rate-limit-work.js';
 import { requestFacts } from './request-facts.js';
 
 /** Which counter a store is for; a shared store (Redis) keeps each under its own key prefix. */
@@ -13,8 +14,12 @@ export interface RateLimitOptions {
   perIp: number;
   /** Procedure calls per window naming one workspace; 0 switches the limit off. */
   perWorkspace: number;
+  /** Part URLs signed per window for one workspace; 0 or absent switches the limit off. */
+  signedUrlsPerWorkspace?: number;
   /** Counters shared by every instance (Redis); absent: counted in this process. */
   createStore?: (name: LimitName) => Store;
+  /** The signed-URL counter shared by every instance (Redis); absent: counted in this process. */
+  createWorkStore?: (name: 'signed-urls', windowMs: number) => WorkStore;
 }
 
 /**
@@ -95,4 +100,12 @@ export function createWorkspaceLimiter(options: RateLimitOptions, logger: Logger
       throw new AppError('RATE_LIMITED', `too many requests for workspace ${workspaceId}; retry in ${retryAfter} s`);
     },
   };
+}
+
+/** The per-workspace budget of signed part URLs, or undefined when it is off. */
+export function createWorkspaceSigningLimiter(options: RateLimitOptions, logger: Logger): SigningLimiter | undefined {
+  const urlsPerWorkspace = options.signedUrlsPerWorkspace ?? 0;
+  if (urlsPerWorkspace === 0) return undefined;
+  const store = options.createWorkStore?.('signed-urls', options.windowMs) ?? memoryWorkStore(options.windowMs);
+  return createSigningLimiter({ windowMs: options.windowMs, urlsPerWorkspace, store }, logger);
 }

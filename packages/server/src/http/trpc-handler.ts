@@ -2,12 +2,17 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type AnyTRPCRouter, type inferRouterContext, TRPCError } from '@trpc/server';
-import { type HTTPErrorHandler, resolveResponse } from '@trpc/server/http';
+import { type HTTPErrorHandler, resolveResponse, type TRPCRequestInfo } from '@trpc/server/http';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
 
 export interface TrpcHandlerOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
-  createContext(req: ExpressRequest, res: ExpressResponse): inferRouterContext<TRouter> | Promise<inferRouterContext<TRouter>>;
+  /** `info` lists the request's calls (paths, inputs parsed on demand) before any of them runs. */
+  createContext(
+    req: ExpressRequest,
+    res: ExpressResponse,
+    info: TRPCRequestInfo,
+  ): inferRouterContext<TRouter> | Promise<inferRouterContext<TRouter>>;
   /** Called for every failed call, with the Node request (like the Express adapter's `onError`). */
   onError?(opts: Parameters<HTTPErrorHandler<TRouter, ExpressRequest>>[0]): void;
   /** Larger bodies fail with tRPC's PAYLOAD_TOO_LARGE, as with the Express adapter's `maxBodySize`. */
@@ -44,7 +49,7 @@ async function serve<TRouter extends AnyTRPCRouter>(options: TrpcHandlerOptions<
     // The Express adapter's rule: the procedure path is the last segment under the mount point.
     path: req.path.slice(req.path.lastIndexOf('/') + 1),
     error: null,
-    createContext: () => Promise.resolve(options.createContext(req, res)),
+    createContext: ({ info }) => Promise.resolve(options.createContext(req, res, info)),
     onError: (failure) => options.onError?.({ ...failure, req }),
   });
   await writeResponse(response, res, aborted.signal);
@@ -93,10 +98,21 @@ function abortWhenClientLeaves(req: IncomingMessage, res: ServerResponse): Abort
   return controller;
 }
 
+/** tRPC's own Vary (trpc-accept, accept) joins what the middlewares set (CORS's Origin), never replaces it. */
+function appendVary(res: ServerResponse, value: string): void {
+  const before = res.getHeader('vary');
+  const names = [...(before === undefined ? [] : String(before).split(',')), ...value.split(',')]
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unique = [...new Map(names.map((name) => [name.toLowerCase(), name])).values()];
+  res.setHeader('vary', unique.join(', '));
+}
+
 async function writeResponse(response: globalThis.Response, res: ServerResponse, signal: AbortSignal): Promise<void> {
   if (res.statusCode === 200) res.statusCode = response.status;
   for (const [name, value] of response.headers) {
-    if (name !== 'set-cookie') res.setHeader(name, value);
+    if (name === 'vary') appendVary(res, value);
+    else if (name !== 'set-cookie') res.setHeader(name, value);
   }
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) res.setHeader('set-cookie', cookies);
