@@ -4,6 +4,7 @@ import { loadConfig, mintToken } from '@s3-service/server';
 /**
  * Mints a development token with the configured AUTH_JWT_SECRET:
  *   pnpm token -- --workspace 123 [--workspace 456] [--admin] [--expires 1h]
+ * The token always expires, and no later than AUTH_MAX_TOKEN_LIFETIME_SECONDS allows (one day by default).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     workspaces,
     admin: values.admin,
     expiresIn: values.expires,
+    maxLifetimeSeconds: config.auth.maxTokenLifetimeSeconds,
     subject: values.subject,
     issuer: config.auth.issuer,
     audience: config.auth.audience,

@@ -688,3 +688,101 @@ describe('the catalogue keeps workspaces apart', () => {
     expect(data(set)).toMatchObject({ quotaBytes: 10_000_000, quotaOverridden: true });
   });
 });
+
+describe('token lifetimes: exp is required, and bounded', () => {
+  let server: TestServer;
+  const HOUR = 3600;
+  const now = () => Math.floor(Date.now() / 1000);
+  const key = new TextEncoder().encode(SECRET);
+  /** An HS256 token of workspace A with exactly the time claims given. */
+  const token = (claims: { iat?: number; exp?: number }) => {
+    const jwt = new SignJWT({ workspaces: [A] }).setProtectedHeader({ alg: 'HS256' });
+    if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+    if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
+    return jwt.sign(key);
+  };
+  const startOverRest = (jwt: string) =>
+    rest(server.url, 'GET', '/s3/start-upload', {
+      query: { workspaceId: A, fileType: 'image/png' },
+      headers: { authorization: `Bearer ${jwt}` },
+    });
+  const startOverTrpc = (jwt: string) =>
+    rest(server.url, 'POST', '/trpc/upload.start', {
+      json: { json: { workspaceId: A, fileType: 'image/png' } },
+      headers: { authorization: `Bearer ${jwt}` },
+    });
+
+  beforeAll(async () => {
+    server = await startLocalServer({ policy: createJwtPolicy({ ...jwtConfig, maxTokenLifetimeSeconds: 2 * HOUR }) });
+    return () => server.close();
+  });
+
+  it('refuses a signed token without exp, which would be good for ever, with 401 UNAUTHORIZED on REST and tRPC', async () => {
+    const forever = await token({ iat: now() });
+    expect(await startOverRest(forever)).toMatchObject({
+      status: 401,
+      body: { error: 'the bearer token has no exp claim; tokens must say when they expire', code: 'UNAUTHORIZED' },
+    });
+    const overTrpc = await startOverTrpc(forever);
+    expect(overTrpc.status).toBe(401);
+    expect(overTrpc.body.error.json).toMatchObject({
+      message: 'the bearer token has no exp claim; tokens must say when they expire',
+      data: { code: 'UNAUTHORIZED', httpStatus: 401 },
+    });
+  });
+
+  it('refuses a token issued for longer than the longest lifetime, counted from iat', async () => {
+    const long = await startOverRest(await token({ iat: now(), exp: now() + 3 * HOUR }));
+    expect(long).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
+    expect(long.body.error).toBe(`the bearer token is valid for ${3 * HOUR} s; this server accepts tokens valid for at most ${2 * HOUR} s`);
+    // Issued a day ago for a day and a half: twelve hours left, but its lifetime is still too long.
+    const old = await startOverRest(await token({ iat: now() - 24 * HOUR, exp: now() + 12 * HOUR }));
+    expect(old).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
+  });
+
+  it('counts from now when iat is absent or in the future', async () => {
+    expect((await startOverRest(await token({ exp: now() + 3 * HOUR }))).status).toBe(401);
+    expect((await startOverRest(await token({ iat: now() + 2 * HOUR, exp: now() + 3 * HOUR }))).status).toBe(401);
+    expect((await startOverRest(await token({ exp: now() + HOUR }))).status).toBe(200);
+  });
+
+  it('accepts a token within the lifetime, including one of exactly the longest lifetime', async () => {
+    expect((await startOverRest(await mintToken({ secret: SECRET, workspaces: [A] }))).status).toBe(200);
+    expect((await startOverTrpc(await mintToken({ secret: SECRET, workspaces: [A], expiresIn: '2h' }))).status).toBe(200);
+    expect((await startOverRest(await token({ iat: now() - HOUR, exp: now() + HOUR }))).status).toBe(200);
+  });
+
+  it('defaults to one day (AUTH_MAX_TOKEN_LIFETIME_SECONDS), where 0 leaves only exp required', async () => {
+    const configured = (env: Record<string, string>) => {
+      const { auth } = loadConfig({ AUTH_JWT_SECRET: SECRET, ...env });
+      return auth.mode === 'jwt' ? auth.maxTokenLifetimeSeconds : undefined;
+    };
+    expect(configured({})).toBe(86_400);
+    expect(configured({ AUTH_MAX_TOKEN_LIFETIME_SECONDS: '600' })).toBe(600);
+    expect(() => configured({ AUTH_MAX_TOKEN_LIFETIME_SECONDS: 'forever' })).toThrow(/^AUTH_MAX_TOKEN_LIFETIME_SECONDS=forever: /);
+
+    const unbounded = await startLocalServer({
+      policy: createJwtPolicy({ ...jwtConfig, maxTokenLifetimeSeconds: configured({ AUTH_MAX_TOKEN_LIFETIME_SECONDS: '0' }) }),
+    });
+    const byDefault = await startLocalServer({ policy: createJwtPolicy(jwtConfig) });
+    try {
+      const start = (target: TestServer, jwt: string) =>
+        fetch(`${target.url}/s3/start-upload?workspaceId=${A}&fileType=image/png`, { headers: { authorization: `Bearer ${jwt}` } });
+      const yearLong = await token({ iat: now(), exp: now() + 365 * 24 * HOUR });
+      expect((await start(unbounded, yearLong)).status).toBe(200);
+      expect((await start(unbounded, await token({ iat: now() }))).status).toBe(401);
+      expect((await start(byDefault, yearLong)).status).toBe(401);
+      expect((await start(byDefault, await token({ iat: now(), exp: now() + 24 * HOUR }))).status).toBe(200);
+    } finally {
+      await unbounded.close();
+      await byDefault.close();
+    }
+  });
+
+  it('mintToken (and `pnpm token`) refuses to mint a token the server would refuse', async () => {
+    await expect(mintToken({ secret: SECRET, workspaces: [A], expiresIn: '2d', maxLifetimeSeconds: 86_400 })).rejects.toThrow(
+      'a token valid for 172800 s would be refused: the server accepts at most 86400 s (AUTH_MAX_TOKEN_LIFETIME_SECONDS)',
+    );
+    await expect(mintToken({ secret: SECRET, workspaces: [A], expiresIn: '1d', maxLifetimeSeconds: 86_400 })).resolves.toMatch(/^ey/);
+  });
+});

@@ -3,28 +3,33 @@ import type { AuthConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { bearerToken } from './bearer.js';
 import type { AccessPolicy, CallerInfo } from './policy.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, refuseOverlongLifetime } from './token-lifetime.js';
 
 type JwtAuthConfig = Extract<AuthConfig, { mode: 'jwt' }>;
 
 /**
  * Bearer JWTs: HS256 with a shared secret, or RS256/ES256 keys from a JWKS URL (fetched once and
  * cached by jose, refetched when an unknown `kid` appears). The workspaces claim lists what the
- * token may use; the role claim grants bucket administration.
+ * token may use; the role claim grants bucket administration. Every token must expire (`exp`),
+ * and no later than the configured longest lifetime: a leaked token is not a key for ever.
  */
 export function createJwtPolicy(config: JwtAuthConfig): AccessPolicy {
   const key = verificationKey(config);
   const algorithms = config.secret ? ['HS256'] : ['RS256', 'ES256'];
+  const maxLifetime = config.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
 
   const verify = async (caller: CallerInfo): Promise<JWTPayload> => {
     const token = bearerToken(caller.headers);
     if (!token) throw new AppError('UNAUTHORIZED', 'a bearer token is required');
+    let payload: JWTPayload;
     try {
-      const options = { algorithms, issuer: config.issuer, audience: config.audience };
-      const { payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
-      return payload;
+      const options = { algorithms, issuer: config.issuer, audience: config.audience, requiredClaims: ['exp'] };
+      ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
     } catch (error) {
       throw new AppError('UNAUTHORIZED', describeTokenFailure(error), { cause: error });
     }
+    refuseOverlongLifetime(payload, maxLifetime);
+    return payload;
   };
 
   return {
@@ -53,6 +58,9 @@ function verificationKey(config: JwtAuthConfig): Uint8Array | JWTVerifyGetKey {
 
 function describeTokenFailure(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'the bearer token has expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp' && error.reason === 'missing') {
+    return 'the bearer token has no exp claim; tokens must say when they expire';
+  }
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `the bearer token's ${error.claim} claim is not accepted`;
   if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return 'the signing keys could not be fetched';
   return 'the bearer token is not valid';
