@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { AppError, toAppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { discardBody, REFUSED_BODY_LIMITS } from './refused-body.js';
 
 /**
  * The signed-URL routes answer errors themselves, in the service's `{ error, code }` shape, so
@@ -15,9 +16,15 @@ export function sendSignedUrlErrors(logger?: Pick<Logger, 'error'>): ErrorReques
       return;
     }
     if (appError.status >= 500) logger?.error({ err: error }, 'signed URL request failed');
-    // A body we did not read (refused early) is not drained: the connection ends with the answer.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    // A body refused before it was read (bad signature, unknown upload, declared too large) is
+    // answered at once and then read to its end, within bounds, while the client sends it: the
+    // client stops at the answer or finishes sending and reads it, either way without a reset.
+    // `Connection: close` (shutdown) would end the socket with those bytes unread, so it goes;
+    // the shutdown closes the connection once it is idle.
+    const unread = !req.complete;
+    if (unread) res.removeHeader('Connection');
     res.status(appError.status).json({ error: appError.message, code: appError.appCode });
+    if (unread) discardBody(req, REFUSED_BODY_LIMITS);
   };
 }
 
