@@ -4,14 +4,19 @@ import type { Request, Response } from 'express';
 
 import type { Logger } from '../../logger.js';
 import { UnsatisfiableRangeError } from '../../storage/byte-range.js';
+import { CHECKSUM_TYPE_HEADER, SHA256_HEADER } from '../../storage/checksum.js';
 import type { ObjectBody } from '../../storage/store.js';
 import { withIdleTimeout } from './idle-guard.js';
+import { sendQueueProbe } from './send-queue.js';
 
 /** An object to send, with the name it is saved as when the catalogue knows one. */
 export type NamedObjectBody = ObjectBody & { fileName?: string | null };
 
 export interface WriteObjectOptions {
-  /** A body whose bytes stop moving this long (stalled store or stalled reader) is cut. */
+  /**
+   * A body is cut when the store sends nothing this long while the reader waits, or when the
+   * reader takes nothing (its socket's queue stands still) for up to twice this long.
+   */
   idleTimeoutMs: number;
   logger: Pick<Logger, 'warn'>;
 }
@@ -43,7 +48,8 @@ export async function writeObject(
     return;
   }
   try {
-    await pipeline(withIdleTimeout(object.body, options.idleTimeoutMs), res);
+    const reader = { response: res, sendQueue: sendQueueProbe(req.socket) };
+    await pipeline(withIdleTimeout(object.body, options.idleTimeoutMs, reader), res);
   } catch (error) {
     // The client went away or the store's stream broke mid-body; headers are gone, so the
     // connection is cut and the client sees a short body rather than a wrong one.
@@ -68,6 +74,8 @@ function objectHeaders(object: NamedObjectBody): Record<string, string> {
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': 'private, no-cache',
     ...(object.range ? { 'Content-Range': `bytes ${object.range.start}-${object.range.end}/${object.size}` } : {}),
+    // As S3 reports it, and like S3 only with the whole object: a range has no checksum of its own.
+    ...(object.checksum && !object.range ? { [SHA256_HEADER]: object.checksum.value, [CHECKSUM_TYPE_HEADER]: object.checksum.type } : {}),
   };
 }
 
