@@ -124,7 +124,14 @@ async function expectDiscarded(server: TestServer, trpc: Trpc, upload: Uploaded)
 async function expectStored(server: TestServer, trpc: Trpc, upload: Uploaded, data: Buffer, recordedType: string) {
   const served = await download(server, upload);
   expect(served.status).toBe(200);
+  expect(served.headers.get('content-type')).toBe(recordedType);
   expect(Buffer.from(await served.arrayBuffer()).equals(data)).toBe(true);
+  // The signed GET URL serves the recorded type too, whatever the store kept from the start.
+  const { url } = await trpc.object.downloadUrl.query({ workspaceId: upload.workspaceId, key: upload.key });
+  const signed = await fetch(url);
+  expect(signed.status).toBe(200);
+  expect(signed.headers.get('content-type')).toBe(recordedType);
+  expect(Buffer.from(await signed.arrayBuffer()).equals(data)).toBe(true);
   const head = await trpc.object.head.query({ workspaceId: upload.workspaceId, key: upload.key });
   expect(head.contentType).toBe(recordedType);
   expect(head.size).toBe(data.length);

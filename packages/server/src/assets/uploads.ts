@@ -1,10 +1,13 @@
 import type { AssetRecord, UploadRecord } from '../catalog/catalog.js';
 import { AppError, isAppError } from '../errors.js';
+import { type ChecksumAlgorithm, formatChecksum, type ObjectChecksum, parseChecksum } from '../storage/checksum.js';
 import { assetKey, newAssetId } from '../storage/keys.js';
 import { multipartEtag } from '../storage/multipart.js';
-import type { CompletedPart, StoredPart } from '../storage/store.js';
+import type { CompletedPart, OpenUploadFacts, StoredPart } from '../storage/store.js';
 import { assertFileTypeAllowed, assertWithinSizeLimit } from '../upload-rules.js';
 import type { AssetDependencies } from './deps.js';
+import { assemblyRefusal } from './lost-race.js';
+import { checkStoredType } from './stored-type.js';
 
 export interface StartUploadInput {
   workspaceId: string;
@@ -12,6 +15,8 @@ export interface StartUploadInput {
   fileName?: string;
   fileSize?: number;
   partSize?: number;
+  /** Parts are then signed with their SHA-256, which the store holds them to. */
+  checksumAlgorithm?: ChecksumAlgorithm;
   /** Who the token says started it. */
   actor: string | null;
 }
@@ -42,7 +47,11 @@ export async function startUpload(deps: AssetDependencies, input: StartUploadInp
   if (input.fileSize !== undefined) assertWithinSizeLimit(input.fileSize, deps.uploads);
   const assetId = newAssetId();
   const key = assetKey(input.workspaceId, assetId);
-  const { uploadId } = await deps.store.createMultipartUpload(key, input.fileType);
+  const { uploadId } = await deps.store.createMultipartUpload(
+    key,
+    input.fileType,
+    input.checksumAlgorithm ? { checksumAlgorithm: input.checksumAlgorithm } : {},
+  );
   try {
     return await deps.catalog.beginUpload(
       {
@@ -77,28 +86,37 @@ export async function usableUpload(deps: AssetDependencies, ref: UploadRef): Pro
   return known;
 }
 
-/** The parts the store holds for an upload the catalogue has not seen end. */
-export async function listStoredParts(deps: AssetDependencies, ref: UploadRef): Promise<StoredPart[]> {
+/**
+ * The parts the store holds for an upload the catalogue has not seen end, and the checksum
+ * algorithm it was started with (a resuming client must sign its parts the same way).
+ */
+export async function listStoredParts(deps: AssetDependencies, ref: UploadRef): Promise<{ parts: StoredPart[] } & OpenUploadFacts> {
   await usableUpload(deps, ref);
-  return deps.store.listParts(assetKey(ref.workspaceId, ref.assetId), ref.uploadId);
+  const key = assetKey(ref.workspaceId, ref.assetId);
+  const [parts, facts] = await Promise.all([deps.store.listParts(key, ref.uploadId), deps.store.assertUploadOpen(key, ref.uploadId)]);
+  return { parts, ...facts };
 }
 
 /**
  * Checks an upload before its parts are signed: a finished upload or one of another asset is
  * refused from the catalogue, then the store confirms it is open. Declared part sizes grow the
- * upload's reservation, so signing cannot run past the quota.
+ * upload's reservation, so signing cannot run past the quota. An upload started with a checksum
+ * algorithm has every part signed with its checksum, and only such an upload takes checksums:
+ * S3 refuses a part whose checksum the upload does not expect, and one it expects but lacks.
  */
 export async function prepareSigning(
   deps: AssetDependencies,
   ref: UploadRef,
   partNumbers: readonly number[],
   partSizes?: readonly number[],
+  checksums?: readonly string[],
 ) {
   const key = assetKey(ref.workspaceId, ref.assetId);
   // The two checks run side by side; the catalogue's verdict on a finished upload comes first.
   const [record, open] = await Promise.allSettled([usableUpload(deps, ref), deps.store.assertUploadOpen(key, ref.uploadId)]);
   if (record.status === 'rejected') throw record.reason;
   if (open.status === 'rejected') throw open.reason;
+  assertChecksumsFit(open.value, checksums);
   const known = record.value;
   if (partSizes && partSizes.length > 0) {
     assertWithinSizeLimit(
@@ -110,6 +128,21 @@ export async function prepareSigning(
     if (known && reach > known.reservedBytes) await deps.catalog.reserve(ref.workspaceId, ref.uploadId, reach, deps.quotas);
   }
   return key;
+}
+
+function assertChecksumsFit(facts: OpenUploadFacts, checksums: readonly string[] | undefined): void {
+  if (facts.checksumAlgorithm && !checksums) {
+    throw new AppError(
+      'MISSING_PARAMETER',
+      `checksums: this upload was started with checksumAlgorithm ${facts.checksumAlgorithm}; sign each part with its checksum`,
+    );
+  }
+  if (!facts.checksumAlgorithm && checksums) {
+    throw new AppError(
+      'INVALID_PARAMETER',
+      'checksums: this upload was started without checksumAlgorithm, so its parts cannot be checksummed',
+    );
+  }
 }
 
 export interface CompletedUpload {
@@ -144,7 +177,7 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
     const object = await objectAssembledFrom(deps, key, parts);
     if (!object) throw error;
     const upload = known ? withType(known, object.contentType) : adoptedUpload(ref, key, object.contentType);
-    return { asset: await catalog.recordCompleted(upload, object.completed) };
+    return { asset: await catalog.recordCompleted(await checkStoredType(deps, upload, object.completed.size), object.completed) };
   }
   const size = listedSize(listing.value, parts);
   assertWithinSizeLimit(size, deps.uploads);
@@ -152,19 +185,31 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
   else if (size > known.reservedBytes) await catalog.reserve(ref.workspaceId, ref.uploadId, size, deps.quotas);
 
   let etag: string;
+  let checksum: ObjectChecksum | undefined;
   try {
-    ({ etag } = await store.completeMultipartUpload(key, ref.uploadId, parts));
+    ({ etag, checksum } = await store.completeMultipartUpload(key, ref.uploadId, withStoredChecksums(parts, listing.value)));
   } catch (error) {
+    // A refused assembly may be an abort taking the parts away: see assemblyRefusal.
+    if (isAppError(error) && (error.appCode === 'UPLOAD_FAILED' || error.appCode === 'S3_ERROR'))
+      throw await assemblyRefusal(deps, ref, key, error, listing.value, parts);
     // Another complete of the same parts won the race: the object is what this one would have made.
     if (!isAppError(error) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
     const object = await objectAssembledFrom(deps, key, parts);
     if (!object) throw error;
     etag = object.completed.etag;
+    checksum = parseChecksum(object.completed.checksum);
   }
   // Only when no type is on record does the object have to be asked for its own.
   const storedType = known?.fileType === UNKNOWN_TYPE || !known ? (await store.headObject(key))?.contentType : undefined;
   const upload = known ? withType(known, storedType) : adoptedUpload(ref, key, storedType);
-  return { asset: await catalog.recordCompleted(upload, { size, etag, checksum: null, createdAt: new Date() }) };
+  return {
+    asset: await catalog.recordCompleted(await checkStoredType(deps, upload, size), {
+      size,
+      etag,
+      checksum: checksum ? formatChecksum(checksum) : null,
+      createdAt: new Date(),
+    }),
+  };
 }
 
 /** The store's abort, then the catalogue's row: its reservation is freed even when the store had already dropped it. */
@@ -192,7 +237,12 @@ async function objectAssembledFrom(deps: AssetDependencies, key: string, parts: 
   if (!existing || existing.etag !== expected) return undefined;
   return {
     contentType: existing.contentType,
-    completed: { size: existing.size, etag: existing.etag, checksum: null, createdAt: existing.lastModified },
+    completed: {
+      size: existing.size,
+      etag: existing.etag,
+      checksum: existing.checksum ? formatChecksum(existing.checksum) : null,
+      createdAt: existing.lastModified,
+    },
   };
 }
 
@@ -218,6 +268,15 @@ function adoptedUpload(ref: UploadRef, key: string, storedType: string | undefin
     state: 'open',
     etag: null,
   };
+}
+
+/** S3 assembles a checksummed upload only when each part is named with its checksum, as the store listed it. */
+function withStoredChecksums(parts: readonly CompletedPart[], stored: readonly StoredPart[]): CompletedPart[] {
+  const checksums = new Map(stored.map((part) => [part.partNumber, part.checksum]));
+  return parts.map((part) => {
+    const checksum = part.checksum ?? checksums.get(part.partNumber);
+    return checksum === undefined ? part : { ...part, checksum };
+  });
 }
 
 function listedSize(stored: readonly StoredPart[], parts: readonly CompletedPart[]): number {

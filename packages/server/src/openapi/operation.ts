@@ -36,10 +36,10 @@ function streamResponses(route: StreamRoute): Record<string, ResponseObject> {
     description: partial ? `${route.response.description} One byte range of it.` : route.response.description,
     headers: Object.fromEntries(
       Object.entries(route.response.headers)
-        .filter(([, header]) => partial || !header.partialOnly)
+        .filter(([, header]) => (partial ? !header.wholeOnly : !header.partialOnly))
         .map(([name, header]) => [
           name,
-          { description: header.description, required: true, schema: toJsonSchema(header.schema, 'output') },
+          { description: header.description, required: !header.wholeOnly, schema: toJsonSchema(header.schema, 'output') },
         ]),
     ),
     // The Content-Type is the one the object was uploaded with; `*/*` says so to tools that check it.

@@ -101,6 +101,8 @@ export interface StreamHeader {
   schema: z.ZodType;
   /** Only on 206 answers (Content-Range). */
   partialOnly?: boolean;
+  /** Only on 200 answers, and only for some objects (the checksum of checksummed uploads). */
+  wholeOnly?: boolean;
 }
 
 /** A route that streams bytes itself (download); 200 for the whole object, 206 for a range. */

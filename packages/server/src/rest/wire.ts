@@ -98,4 +98,6 @@ export const downloadHeaders = {
   acceptRanges: z.literal('bytes'),
   contentDisposition: z.string().regex(/^attachment/),
   contentRange: z.string().regex(/^bytes [0-9]+-[0-9]+\/[0-9]+$/),
+  checksumSha256: z.string().regex(/^[A-Za-z0-9+/]{43}=-[0-9]{1,5}$/),
+  checksumType: z.literal('COMPOSITE'),
 };

@@ -30,7 +30,9 @@ export const downloadRouter = {
     ]);
     // S3 tells an object's checksum only when asked apart; the catalogue recorded it at complete.
     const checksum = object.checksum ?? parseChecksum(asset?.checksum);
-    return { ...object, fileName: asset?.fileName ?? null, ...(checksum ? { checksum } : {}) };
+    // The catalogue's type is what complete found the bytes to be; the store keeps the declared one.
+    const contentType = asset?.fileType || object.contentType;
+    return { ...object, contentType, fileName: asset?.fileName ?? null, ...(checksum ? { checksum } : {}) };
   }),
 } satisfies TRPCRouterRecord;
 

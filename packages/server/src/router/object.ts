@@ -37,7 +37,10 @@ export const objectRouter = {
     const asset = await findAsset(ctx, input.workspaceId, key);
     if (!asset) throw new AppError('NOT_FOUND', `no object at ${key}`);
     const lifetime = input.expiresIn ?? DOWNLOAD_URL_EXPIRES_IN;
-    const url = await ctx.store.signGetUrl(key, lifetime, { fileName: asset.fileName ?? undefined });
+    const url = await ctx.store.signGetUrl(key, lifetime, {
+      fileName: asset.fileName ?? undefined,
+      contentType: asset.fileType || undefined,
+    });
     return { url, expiresIn: lifetime };
   }),
 

@@ -38,9 +38,13 @@ export function createSignedUrlRoutes(store: ObjectStore & { signedUrls: SignedU
 
   router.get(objectRoute, async (req, res) => {
     const key = keyOf(req);
-    const { fileName } = endpoint.verifyGetUrl(key, queryOf(req));
+    const { fileName, contentType } = endpoint.verifyGetUrl(key, queryOf(req));
     const range = parseRange(req.get('range'));
-    const open = async () => ({ ...(await store.getObject(key, range ? { range } : {})), fileName });
+    const open = async () => ({
+      ...(await store.getObject(key, range ? { range } : {})),
+      fileName,
+      ...(contentType ? { contentType } : {}),
+    });
     await writeObject(req, res, open, { idleTimeoutMs: options.downloadIdleTimeoutMs, logger: options.logger });
   });
 

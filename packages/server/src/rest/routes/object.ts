@@ -39,6 +39,18 @@ export const download = streamRoute({
         schema: downloadHeaders.contentRange,
         partialOnly: true,
       },
+      'x-amz-checksum-sha256': {
+        description:
+          "For objects uploaded with checksumAlgorithm SHA256: S3's COMPOSITE checksum, the base64 SHA-256 of the parts' " +
+          'SHA-256 digests, then `-<part count>`. Only with the whole object.',
+        schema: downloadHeaders.checksumSha256,
+        wholeOnly: true,
+      },
+      'x-amz-checksum-type': {
+        description: 'COMPOSITE, beside x-amz-checksum-sha256.',
+        schema: downloadHeaders.checksumType,
+        wholeOnly: true,
+      },
     },
   },
   handle: async ({ req, res, run, logger, downloadIdleTimeoutMs }) => {

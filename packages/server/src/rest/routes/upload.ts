@@ -143,6 +143,7 @@ export const completeUpload = jsonRoute({
     'PAYLOAD_TOO_LARGE',
     'QUOTA_EXCEEDED',
     'FILE_TYPE_MISMATCH',
+    'CHECKSUM_MISMATCH',
   ),
   response: {
     description: 'The object exists at `key`.',

@@ -9,7 +9,7 @@ export const SIGNED_OBJECT_PATH = '/storage/objects';
 /** What a signature grants: one part PUT of one upload, or one object GET. */
 export type Grant =
   | { method: 'PUT'; key: string; uploadId: string; partNumber: number; contentLength?: number; checksum?: string }
-  | { method: 'GET'; key: string; fileName?: string };
+  | { method: 'GET'; key: string; fileName?: string; contentType?: string };
 
 export interface UrlSignerOptions {
   secret: Buffer;
@@ -47,8 +47,11 @@ export class UrlSigner {
     return this.#url(grant, expiresIn);
   }
 
-  getUrl(key: string, expiresIn: number, fileName?: string): string {
-    return this.#url({ method: 'GET', key, fileName }, expiresIn);
+  getUrl(key: string, expiresIn: number, options: { fileName?: string | undefined; contentType?: string | undefined } = {}): string {
+    const grant: Grant = { method: 'GET', key };
+    if (options.fileName !== undefined) grant.fileName = options.fileName;
+    if (options.contentType !== undefined) grant.contentType = options.contentType;
+    return this.#url(grant, expiresIn);
   }
 
   /** Checks a PUT to `key` with the URL's query; returns the part it grants. */
@@ -78,13 +81,16 @@ export class UrlSigner {
     return grant;
   }
 
-  /** The name a GET was signed with comes back from here, so no one can rename a download by editing the URL. */
-  verifyGet(key: string, query: URLSearchParams): { fileName?: string } {
+  /** The name and type a GET was signed with come back from here, so no one can change a download by editing the URL. */
+  verifyGet(key: string, query: URLSearchParams): { fileName?: string; contentType?: string } {
     const fileName = query.has('name') ? single(query, 'name') : '';
-    if (fileName === undefined) throw invalidSignature('the URL is not a signed URL');
-    const grant = fileName === '' ? ({ method: 'GET', key } as const) : ({ method: 'GET', key, fileName } as const);
-    this.#verify(grant, query);
-    return fileName === '' ? {} : { fileName };
+    const contentType = query.has('type') ? single(query, 'type') : '';
+    if (fileName === undefined || contentType === undefined) throw invalidSignature('the URL is not a signed URL');
+    const served: { fileName?: string; contentType?: string } = {};
+    if (fileName !== '') served.fileName = fileName;
+    if (contentType !== '') served.contentType = contentType;
+    this.#verify({ method: 'GET', key, ...served }, query);
+    return served;
   }
 
   #url(grant: Grant, expiresIn: number): string {
@@ -95,8 +101,9 @@ export class UrlSigner {
       query.set('partNumber', String(grant.partNumber));
       if (grant.contentLength !== undefined) query.set('contentLength', String(grant.contentLength));
       if (grant.checksum !== undefined) query.set('checksumSha256', grant.checksum);
-    } else if (grant.fileName !== undefined) {
-      query.set('name', grant.fileName);
+    } else {
+      if (grant.fileName !== undefined) query.set('name', grant.fileName);
+      if (grant.contentType !== undefined) query.set('type', grant.contentType);
     }
     query.set('expires', String(expires));
     query.set('signature', this.#sign(grant, expires).toString('hex'));
@@ -131,9 +138,11 @@ export class UrlSigner {
             ...(grant.contentLength !== undefined ? [grant.contentLength] : []),
             ...(grant.checksum !== undefined ? [`sha256:${grant.checksum}`] : []),
           ]
-        : grant.fileName !== undefined
-          ? [grant.fileName]
-          : [];
+        : [
+            ...(grant.fileName !== undefined ? [grant.fileName] : []),
+            // An object, which no name (a string) can be mistaken for.
+            ...(grant.contentType !== undefined ? [{ type: grant.contentType }] : []),
+          ];
     const text = JSON.stringify(['s3-service/local/v1', grant.method, grant.key, ...fields, expires, ...pinned]);
     return createHmac('sha256', this.#options.secret).update(text).digest();
   }

@@ -42,7 +42,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     listParts: (key, uploadId) => listParts(s3, key, uploadId),
     completeMultipartUpload: (key, uploadId, parts) => completeMultipartUpload(s3, key, uploadId, parts),
     abortMultipartUpload: (key, uploadId) => abortMultipartUpload(s3, key, uploadId),
-    signGetUrl: (key, expiresIn, options) => signGetUrl(s3, key, expiresIn, options?.fileName),
+    signGetUrl: (key, expiresIn, options) => signGetUrl(s3, key, expiresIn, options),
     getObject: (key, options) => getObject(s3, key, options),
     headObject: (key) => headObject(s3, key),
     deleteObject: (key) => deleteObject(s3, key),

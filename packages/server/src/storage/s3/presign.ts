@@ -1,7 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { create as contentDisposition } from 'content-disposition';
-import type { SignPartOptions } from '../store.js';
+import type { SignGetOptions, SignPartOptions } from '../store.js';
 import type { S3Context } from './context.js';
 import { toStoreError } from './errors.js';
 import { PartUrlSigner } from './part-url-signer.js';
@@ -52,10 +52,17 @@ export async function signPartUrls(
  * chosen by the uploader, and an inline text/html or SVG object would run as a page of the
  * bucket's origin when the link is opened.
  */
-export async function signGetUrl(s3: S3Context, key: string, expiresIn: number, fileName?: string): Promise<string> {
+export async function signGetUrl(s3: S3Context, key: string, expiresIn: number, options: SignGetOptions = {}): Promise<string> {
+  const { fileName, contentType } = options;
   const disposition = fileName === undefined ? 'attachment' : contentDisposition(fileName);
+  const command = new GetObjectCommand({
+    Bucket: s3.bucket,
+    Key: key,
+    ResponseContentDisposition: disposition,
+    ResponseContentType: contentType,
+  });
   try {
-    return await getSignedUrl(s3.client, new GetObjectCommand({ Bucket: s3.bucket, Key: key, ResponseContentDisposition: disposition }), {
+    return await getSignedUrl(s3.client, command, {
       expiresIn,
       signingDate: new Date(s3.now()),
     });
