@@ -12,6 +12,7 @@ import type { ObjectStore } from '../src/storage/store.js';
 import { MiB, randomData } from './support/bytes.js';
 import { isAbortMultipartUpload, isCompleteMultipartUpload, startHoldingProxy } from './support/holding-proxy.js';
 import { completeUpload, downloadUrl, rest, type StartedUpload, uploadParts } from './support/rest-client.js';
+import { s3ServersUnderTest } from './support/s3-emulator.js';
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -143,8 +144,8 @@ describe('a complete that loses the race with an abort (local store)', () => {
   });
 });
 
-describe('a complete that loses the race with an abort (S3 on versitygw)', () => {
-  const s3 = useS3Emulator();
+describe.each(s3ServersUnderTest())('a complete that loses the race with an abort (S3 on %s)', (choice) => {
+  const s3 = useS3Emulator({ server: choice });
 
   it('answers 404 INVALID_UPLOAD_ID when the abort lands while S3 holds its CompleteMultipartUpload', async (context) => {
     s3.skipUnlessRunning(context);
@@ -160,7 +161,7 @@ describe('a complete that loses the race with an abort (S3 on versitygw)', () =>
     }
   });
 
-  it('never answers UPLOAD_FAILED when versitygw gets the complete and the abort at the same moment', {
+  it('never answers UPLOAD_FAILED when the S3 server gets the complete and the abort at the same moment', {
     timeout: 120_000,
   }, async (context) => {
     s3.skipUnlessRunning(context);

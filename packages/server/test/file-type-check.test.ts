@@ -10,6 +10,7 @@ import type { AppRouter } from '../src/index.js';
 import { createS3Store } from '../src/storage/s3/index.js';
 import { putPart } from './support/bytes.js';
 import { rest } from './support/rest-client.js';
+import { s3ServersUnderTest } from './support/s3-emulator.js';
 import { type S3EmulatorFixture, useS3Emulator } from './support/s3-emulator-fixture.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 import { startLocalServer, startServer, type TestAppOptions, type TestServer } from './support/server.js';
@@ -245,14 +246,14 @@ function describeTypeChecks(name: string, start: (options: TestAppOptions) => Pr
 
 describeTypeChecks('local store', (options) => startLocalServer(options));
 
-{
-  const s3 = useS3Emulator();
+describe.each(s3ServersUnderTest())('on S3 (%s)', (server) => {
+  const s3 = useS3Emulator({ server });
   describeTypeChecks(
-    'S3 on versitygw',
+    `S3 on ${server}`,
     (options) => startServer(async () => ({ store: createS3Store(s3StoreOptions(s3.emulator)) }), options),
     s3,
   );
-}
+});
 
 describe('FILE_TYPE_CHECK', () => {
   it('is on unless set to false', () => {

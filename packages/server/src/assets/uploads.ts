@@ -212,14 +212,23 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
   };
 }
 
-/** The store's abort, then the catalogue's row: its reservation is freed even when the store had already dropped it. */
+/**
+ * The store's abort, then the catalogue's row: its reservation is freed even when the store had
+ * already dropped it. An abort that lost a race with a complete is INVALID_UPLOAD_ID, like the
+ * complete that loses one: some stores (MinIO) answer success to an abort of an upload a complete
+ * has just finished, so the key is looked at (an asset's key is its upload's alone).
+ */
 export async function abortUpload(deps: AssetDependencies, ref: UploadRef): Promise<void> {
   const known = await usableUpload(deps, ref);
+  const key = assetKey(ref.workspaceId, ref.assetId);
   try {
-    await deps.store.abortMultipartUpload(assetKey(ref.workspaceId, ref.assetId), ref.uploadId);
-  } finally {
+    await deps.store.abortMultipartUpload(key, ref.uploadId);
+  } catch (error) {
     if (known) await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted');
+    throw error;
   }
+  if (await deps.store.headObject(key)) throw unknownUpload(ref);
+  if (known) await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted');
 }
 
 /** A complete retried after it succeeded: the same answer, if it lists the same parts. */
