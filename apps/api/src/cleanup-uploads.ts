@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
-import { abortStaleUploads, type Catalog, CatalogInUseError, createLogger, createStore, loadConfig, openCatalog } from '@s3-service/server';
+import { type Catalog, CatalogInUseError, createLogger, createStore, loadConfig, openCatalog, runCleanup } from '@s3-service/server';
 
 /**
- * Aborts multipart uploads older than UPLOAD_TTL_HOURS, once, and exits; for cron or a scheduled
- * job when the API's own interval (UPLOAD_CLEANUP_INTERVAL_MINUTES) is off:
+ * Aborts multipart uploads older than UPLOAD_TTL_HOURS and sweeps the store's crash leftovers
+ * (local store), once, and exits; for cron or a scheduled job when the API's own interval
+ * (UPLOAD_CLEANUP_INTERVAL_MINUTES) is off:
  *   pnpm cleanup-uploads [-- --dry-run] [--ttl-hours 48]
- * Exits 1 when an upload could not be aborted, so a scheduler notices.
+ * Exits 1 when an upload could not be aborted or the sweep failed, so a scheduler notices.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -19,13 +20,14 @@ async function main(): Promise<void> {
   const ttlHours = values['ttl-hours'] === undefined ? config.uploadCleanup.ttlHours : Number(values['ttl-hours']);
   if (!Number.isInteger(ttlHours) || ttlHours < 1) throw new Error('--ttl-hours must be a whole number of hours, at least 1');
   const logger = createLogger({ level: config.logLevel });
-  // Signed URLs are never made here, so the local store needs no real base URL.
-  const store = await createStore(config.storage, { publicUrl: 'http://127.0.0.1' });
+  // Signed URLs are never made here, so the local store needs no real base URL. Crash leftovers
+  // are swept in the run below, which reports them (and a dry run leaves them).
+  const store = await createStore(config.storage, { publicUrl: 'http://127.0.0.1', sweepOrphansAtStart: false });
   const catalog = await openCatalogIfFree(config.catalog, logger);
   try {
-    const report = await abortStaleUploads(store, { ttlHours, logger, dryRun: values['dry-run'], catalog });
+    const report = await runCleanup(store, { ttlHours, logger, dryRun: values['dry-run'], catalog });
     logger.info({ ...report, ttlHours, dryRun: values['dry-run'] }, 'abandoned upload cleanup finished');
-    process.exitCode = report.failed > 0 ? 1 : 0;
+    process.exitCode = report.failed > 0 || report.orphanSweepFailed ? 1 : 0;
   } finally {
     await catalog?.close();
     await store.close?.();

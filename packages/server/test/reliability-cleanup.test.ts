@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import { createLocalStore } from '../src/storage/local/index.js';
@@ -120,6 +124,65 @@ describe('abandoned uploads on the local store', () => {
       ttlHours: 24,
     });
     expect(await isOpen(store, 'ws-clean/digital_assets/cmd1', uploadId)).toBe(false);
+  });
+});
+
+describe('crash leftovers swept by the cleanup', () => {
+  const exists = (path: string) =>
+    stat(path).then(
+      () => true,
+      () => false,
+    );
+
+  /** What a crash between moving a completed object's folder into blobs/ and its metadata leaves. */
+  async function plantOrphanBlob(dir: string, bytes: number): Promise<string> {
+    const folder = join(dir, 'blobs', randomBytes(16).toString('hex'));
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, '00001'), randomBytes(bytes));
+    return folder;
+  }
+
+  it('the interval job sweeps them after aborting uploads, and logs what it removed', async () => {
+    const dir = await tempDir('cleanup-test-');
+    const store = await createLocalStore({ dir, publicUrl: 'http://127.0.0.1', orphanAgeMs: 1_000 });
+    const orphan = await plantOrphanBlob(dir, 4096);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const job = startCleanupJob(store, { intervalMinutes: 30, ttlHours: 24, logger });
+    defer(() => job.stop());
+    vi.advanceTimersByTime(30 * 60_000);
+    await expect
+      .poll(() => lines.find((line) => line.msg === 'abandoned upload cleanup finished'))
+      .toMatchObject({
+        stale: 0,
+        orphans: { removed: 1, bytes: 4096 },
+      });
+    await expect.poll(() => exists(orphan)).toBe(false);
+    await job.stop();
+  });
+
+  it('the command sweeps them and reports them; a dry run leaves them', { timeout: 60_000 }, async () => {
+    const dir = await tempDir('cleanup-test-');
+    await createLocalStore({ dir, publicUrl: 'http://127.0.0.1' });
+    const orphan = await plantOrphanBlob(dir, 8192);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const env = { STORAGE_DIR: dir, LOCAL_ORPHAN_AGE_SECONDS: '1' };
+
+    const dry = runScript(CLEANUP_COMMAND, env, ['--dry-run']);
+    defer(() => killApi(dry));
+    expect(await dry.exited).toEqual({ code: 0, signal: null });
+    expect(await exists(orphan)).toBe(true);
+
+    const real = runScript(CLEANUP_COMMAND, env);
+    defer(() => killApi(real));
+    expect(await real.exited).toEqual({ code: 0, signal: null });
+    expect(real.logs.find((line) => line.msg === 'abandoned upload cleanup finished')).toMatchObject({
+      stale: 0,
+      orphans: { removed: 1, bytes: 8192 },
+    });
+    expect(await exists(orphan)).toBe(false);
   });
 });
 

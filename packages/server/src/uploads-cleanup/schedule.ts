@@ -1,7 +1,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/store.js';
-import { abortStaleUploads } from './abort-stale.js';
+import { type CleanupReport, runCleanup } from './run-cleanup.js';
 
 export interface CleanupJobOptions {
   intervalMinutes: number;
@@ -16,24 +16,23 @@ export interface CleanupJob {
 }
 
 /**
- * Runs the abandoned-upload cleanup every `intervalMinutes`, the first run one interval after
- * start (not at boot, when a fleet restarting together would all list the bucket at once). Runs
- * never overlap, a failed run is logged and retried on the next tick, and the timer never keeps
- * the process alive.
+ * Runs the cleanup (abandoned uploads, then crash leftovers) every `intervalMinutes`, the first
+ * run one interval after start (not at boot, when a fleet restarting together would all list the
+ * bucket at once; the local store sweeps its leftovers at start by itself). Runs never overlap, a
+ * failed run is logged and retried on the next tick, and the timer never keeps the process alive.
  */
 export function startCleanupJob(store: ObjectStore, options: CleanupJobOptions): CleanupJob {
   const controller = new AbortController();
   let running: Promise<void> | undefined;
   const runOnce = async () => {
     try {
-      const report = await abortStaleUploads(store, {
+      const report = await runCleanup(store, {
         ttlHours: options.ttlHours,
         logger: options.logger,
         signal: controller.signal,
         catalog: options.catalog,
       });
-      if (report.stale > 0 || report.failed > 0 || report.expiredRecords > 0)
-        options.logger.info({ ...report }, 'abandoned upload cleanup finished');
+      if (worthLogging(report)) options.logger.info({ ...report }, 'abandoned upload cleanup finished');
     } catch (error) {
       options.logger.warn({ err: error }, 'abandoned upload cleanup failed; retrying at the next interval');
     }
@@ -51,4 +50,10 @@ export function startCleanupJob(store: ObjectStore, options: CleanupJobOptions):
       await running;
     },
   };
+}
+
+/** A run that found nothing to do is not logged: at short intervals it would drown the log. */
+function worthLogging(report: CleanupReport): boolean {
+  const swept = (report.orphans?.removed ?? 0) > 0 || report.orphanSweepFailed === true;
+  return report.stale > 0 || report.failed > 0 || report.expiredRecords > 0 || swept;
 }

@@ -2,21 +2,27 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isAppError } from '../../errors.js';
 import { StoreNotReadyError } from '../not-ready.js';
-import { sweepStaleTemp } from './files.js';
 import { fsErrorCode } from './fs-errors.js';
 import type { Layout } from './layout.js';
+import { type SweepContext, sweepOrphans } from './orphan-sweep.js';
 import { loadSigningSecret } from './signing-secret.js';
 
 /**
- * Makes the data folder ready at start: its folders exist, old temp files are gone, the signing
- * secret is loaded. Failures are StoreNotReadyErrors with a reason, which the start-up check turns
- * into advice naming STORAGE_DIR; messages name no path, as the driver's messages never do.
+ * Makes the data folder ready at start: its folders exist, what earlier crashes left is swept
+ * (see sweepOrphans: only entries older than `orphanAgeMs`, since another process may be working
+ * on the same folder; no sweep without it), the signing secret is loaded. Failures are StoreNotReadyErrors with a
+ * reason, which the start-up check turns into advice naming STORAGE_DIR; messages name no path, as
+ * the driver's messages never do.
  */
-export async function openDataFolder(layout: Layout, signingSecret: string | undefined): Promise<Buffer> {
+export async function openDataFolder(
+  context: SweepContext,
+  signingSecret: string | undefined,
+  orphanAgeMs: number | undefined,
+): Promise<Buffer> {
+  const { layout } = context;
   try {
     for (const folder of [layout.root, ...layout.folders]) await makeFolder(folder);
-    // The real clock, not the store's `now`: it is compared with file modification times.
-    await sweepStaleTemp(layout, Date.now());
+    if (orphanAgeMs !== undefined) await sweepOrphans(context, orphanAgeMs);
     return await loadSigningSecret(layout, signingSecret);
   } catch (error) {
     throw await cannotOpen(error, layout);

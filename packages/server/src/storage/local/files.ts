@@ -1,5 +1,5 @@
 import { rmSync, unlinkSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -82,16 +82,4 @@ export async function removeFlatFolder(path: string): Promise<void> {
     }
   });
   await rm(path, { recursive: true, force: true });
-}
-
-/**
- * Temp files older than `maxAgeMs` are leftovers of a crashed process (live writes finish in far
- * less), so start-up clears them without disturbing another store working on the same folder.
- */
-export async function sweepStaleTemp(layout: Layout, nowMs: number, maxAgeMs = 24 * 3600 * 1000): Promise<void> {
-  for (const name of await readdir(layout.tempFolder)) {
-    const path = join(layout.tempFolder, name);
-    const info = await stat(path).catch(() => undefined);
-    if (info && nowMs - info.mtimeMs > maxAgeMs) await rm(path, { recursive: true, force: true });
-  }
 }
