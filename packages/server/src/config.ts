@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './auth/token-lifetime.js';
 import type { QuotaRules } from './catalog/catalog.js';
 import { type CatalogConfig, embeddedCatalogDir } from './catalog/config.js';
 
@@ -84,6 +85,12 @@ export const DEFAULT_HTTP_LIMITS = {
   shutdownGraceMs: 25_000,
 };
 
+/**
+ * One request's most: a batch of 50 calls, and 10,000 part URLs (one whole upload, a 2.5 MB
+ * answer and about 0.15 s of signing) summed over them.
+ */
+export const DEFAULT_REQUEST_LIMITS = { maxCallsPerBatch: 50, maxPartsPerRequest: 10_000 };
+
 const envSchema = z.object({
   NODE_ENV: optional(z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' })),
   HOST: optional(z.string().min(1)).default('127.0.0.1'),
@@ -93,6 +100,7 @@ const envSchema = z.object({
   STORAGE: optional(z.enum(['local', 's3'], { error: 'must be local or s3' })),
   STORAGE_DIR: optional(z.string().min(1)).default('./data'),
   LOCAL_SIGNING_SECRET: optional(z.string().min(32, { error: 'must be at least 32 characters' })),
+  LOCAL_ORPHAN_AGE_SECONDS: optional(count(1, 'seconds')),
   AWS_BUCKET: optional(
     z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
       error: 'must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens',
@@ -112,8 +120,12 @@ const envSchema = z.object({
   AUTH_ROLE_CLAIM: optional(z.string().min(1)).default('role'),
   AUTH_ADMIN_ROLE: optional(z.string().min(1)).default('admin'),
   AUTH_DISABLED: optional(booleanFlag).default(false),
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: optional(count(0, 'seconds', { zero: 'no longest lifetime; exp is still required' })).default(
+    DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  ),
   ALLOWED_FILE_TYPES: optional(mimeList),
   MAX_UPLOAD_BYTES: optional(count(1, 'bytes')),
+  FILE_TYPE_CHECK: optional(booleanFlag).default(true),
   API_CORS_ORIGINS: optional(z.string().min(1)),
   TRUST_PROXY: optional(z.string().min(1)),
   HTTP_HEADERS_TIMEOUT_MS: optional(count(1, 'milliseconds')).default(DEFAULT_HTTP_LIMITS.headersTimeoutMs),
@@ -128,6 +140,14 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: optional(count(1, 'seconds', { max: 86_400 })).default(60),
   RATE_LIMIT_PER_IP: optional(count(0, 'requests per window')).default(1_000),
   RATE_LIMIT_PER_WORKSPACE: optional(count(0, 'calls per window')).default(2_000),
+  RATE_LIMIT_SIGNED_URLS_PER_WORKSPACE: optional(count(0, 'signed part URLs per window')).default(50_000),
+  // Floors: the project's client batches up to 20 calls and signs 100 parts a call.
+  MAX_CALLS_PER_BATCH: optional(wholeNumber(20, 10_000, 'must be a whole number of calls from 20 to 10000')).default(
+    DEFAULT_REQUEST_LIMITS.maxCallsPerBatch,
+  ),
+  MAX_PARTS_PER_REQUEST: optional(wholeNumber(100, 1_000_000, 'must be a whole number of part numbers from 100 to 1000000')).default(
+    DEFAULT_REQUEST_LIMITS.maxPartsPerRequest,
+  ),
   REDIS_URL: optional(redisUrl),
   DATABASE_URL: optional(databaseUrl),
   WORKSPACE_QUOTA_BYTES: optional(count(0, 'bytes', { zero: 'no quota' })),
@@ -141,6 +161,8 @@ export interface LocalStoreConfig {
   kind: 'local';
   dir: string;
   signingSecret?: string;
+  /** Crash leftovers unchanged this long are swept; absent: the store's default (2 h). */
+  orphanAgeMs?: number;
 }
 
 export interface S3StoreConfig {
@@ -167,6 +189,8 @@ export type AuthConfig =
       workspacesClaim: string;
       roleClaim: string;
       adminRole: string;
+      /** Tokens valid for longer (exp - iat, or exp - now) are refused; 0: no bound; absent: one day. */
+      maxTokenLifetimeSeconds?: number;
     };
 
 export interface Config {
@@ -187,6 +211,7 @@ export interface Config {
   /** How long /readyz and the start-up check wait for the store. */
   readinessTimeoutMs: number;
   rateLimits: RateLimitConfig;
+  requestLimits: RequestLimits;
   uploadCleanup: UploadCleanupConfig;
   /** PostgreSQL (DATABASE_URL), or PGlite in STORAGE_DIR/catalog when it is unset. */
   catalog: CatalogConfig;
@@ -210,8 +235,18 @@ export interface RateLimitConfig {
   perIp: number;
   /** Procedure calls per window naming one workspace; 0 switches the limit off. */
   perWorkspace: number;
+  /** Part URLs signed per window for one workspace (the work, not the calls); 0 switches it off. */
+  signedUrlsPerWorkspace: number;
   /** Shared counters for several instances; absent counts in this process only. */
   redisUrl?: string;
+}
+
+/** What one request may ask for at most; more is refused (413 REQUEST_TOO_LARGE) before any work. */
+export interface RequestLimits {
+  /** Calls in one tRPC batch. */
+  maxCallsPerBatch: number;
+  /** Part numbers to sign in one request, summed over the calls of a batch. */
+  maxPartsPerRequest: number;
 }
 
 export interface UploadCleanupConfig {
@@ -226,6 +261,11 @@ export interface UploadRules {
   allowedFileTypes: string[];
   /** Largest object a caller may assemble, in bytes. */
   maxUploadBytes?: number;
+  /**
+   * Whether complete holds the declared type to the object's first bytes (FILE_TYPE_CHECK).
+   * Absent: it does; false trusts the declared type as before.
+   */
+  checkFileType?: boolean;
 }
 
 /**
@@ -313,11 +353,12 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     port: vars.PORT,
     publicUrl: vars.PUBLIC_URL?.replace(/\/+$/, ''),
     logLevel: vars.LOG_LEVEL,
-    storage: storageKind === 's3' ? s3Config(vars) : { kind: 'local', dir: vars.STORAGE_DIR, signingSecret: vars.LOCAL_SIGNING_SECRET },
+    storage: storageKind === 's3' ? s3Config(vars) : localConfig(vars),
     auth: authConfig(vars),
     uploads: {
       allowedFileTypes: vars.ALLOWED_FILE_TYPES ? commaList(vars.ALLOWED_FILE_TYPES) : DEFAULT_ALLOWED_FILE_TYPES,
       maxUploadBytes: vars.MAX_UPLOAD_BYTES,
+      checkFileType: vars.FILE_TYPE_CHECK,
     },
     apiCorsOrigins: !vars.API_CORS_ORIGINS || vars.API_CORS_ORIGINS.trim() === '*' ? '*' : commaList(vars.API_CORS_ORIGINS),
     http: {
@@ -333,8 +374,10 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
       windowMs: vars.RATE_LIMIT_WINDOW_SECONDS * 1000,
       perIp: vars.RATE_LIMIT_PER_IP,
       perWorkspace: vars.RATE_LIMIT_PER_WORKSPACE,
+      signedUrlsPerWorkspace: vars.RATE_LIMIT_SIGNED_URLS_PER_WORKSPACE,
       redisUrl: vars.REDIS_URL,
     },
+    requestLimits: { maxCallsPerBatch: vars.MAX_CALLS_PER_BATCH, maxPartsPerRequest: vars.MAX_PARTS_PER_REQUEST },
     uploadCleanup: { ttlHours: vars.UPLOAD_TTL_HOURS, intervalMinutes: vars.UPLOAD_CLEANUP_INTERVAL_MINUTES },
     catalog: vars.DATABASE_URL
       ? { kind: 'postgres', url: vars.DATABASE_URL }
@@ -445,7 +488,13 @@ function authConfig(vars: z.output<typeof envSchema>): AuthConfig {
     workspacesClaim: vars.AUTH_WORKSPACES_CLAIM,
     roleClaim: vars.AUTH_ROLE_CLAIM,
     adminRole: vars.AUTH_ADMIN_ROLE,
+    maxTokenLifetimeSeconds: vars.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
   };
+}
+
+function localConfig(vars: z.output<typeof envSchema>): LocalStoreConfig {
+  const config: LocalStoreConfig = { kind: 'local', dir: vars.STORAGE_DIR, signingSecret: vars.LOCAL_SIGNING_SECRET };
+  return vars.LOCAL_ORPHAN_AGE_SECONDS === undefined ? config : { ...config, orphanAgeMs: vars.LOCAL_ORPHAN_AGE_SECONDS * 1000 };
 }
 
 function s3Config(vars: z.output<typeof envSchema>): S3StoreConfig {

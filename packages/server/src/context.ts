@@ -24,6 +24,8 @@ export interface CallHooks {
   noteWorkspace?(workspaceId: string): void;
   /** RATE_LIMITED once the workspace's budget for the window is spent. */
   spendWorkspaceBudget?(workspaceId: string): Promise<void>;
+  /** RATE_LIMITED when signing `urls` more part URLs would pass the workspace's budget of them. */
+  spendSigningBudget?(workspaceId: string, urls: number): Promise<void>;
 }
 
 /** The context of one procedure call. */

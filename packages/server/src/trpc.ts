@@ -24,6 +24,13 @@ export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 
 /**
+ * Signing calls spend the workspace's budget of signed URLs (RATE_LIMIT_SIGNED_URLS_PER_WORKSPACE),
+ * which counts their work, instead of a call each: a client signing checksummed parts makes one
+ * call a part, and a fast upload would run out of calls long before it signed many URLs.
+ */
+const SPENDS_URL_BUDGET = new Set(['upload.signPart', 'upload.signParts']);
+
+/**
  * Every procedure that names a workspace goes through here, and only here, to be authorized. What
  * follows the validated id is one middleware a job: the policy decides, the request log learns the
  * workspace, the workspace's rate budget is spent. A caller the policy refuses never reaches the
@@ -40,8 +47,8 @@ export const workspaceProcedure = t.procedure
     ctx.hooks.noteWorkspace?.(input.workspaceId);
     return next();
   })
-  .use(async ({ ctx, input, next }) => {
-    await ctx.hooks.spendWorkspaceBudget?.(input.workspaceId);
+  .use(async ({ ctx, input, path, next }) => {
+    if (!SPENDS_URL_BUDGET.has(path)) await ctx.hooks.spendWorkspaceBudget?.(input.workspaceId);
     return next();
   });
 

@@ -92,6 +92,23 @@ describe('per-workspace rate limit', () => {
     expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(3);
   });
 
+  it('lets signing calls spend the signed-URL budget instead of calls: one call a checksummed part', { timeout: 20_000 }, async () => {
+    const server = await serverWithLimits({ windowMs: 60_000, perIp: 1_000, perWorkspace: 3, signedUrlsPerWorkspace: 25 });
+    const upload = await openUpload(server, 'ws-sign-calls');
+    // Twenty signing calls of one part each pass a budget of three calls...
+    const statuses = await burst(20, 4, () => sign(server, upload, 1));
+    expect(statuses.filter((status) => status === 200)).toHaveLength(20);
+    // ...as long as the URLs they sign fit theirs.
+    expect(await sign(server, upload, 6)).toBe(429);
+    // Other calls still count: the start above spent one of the three.
+    const heads = await Promise.all([
+      headOverTrpc(server, 'ws-sign-calls'),
+      headOverTrpc(server, 'ws-sign-calls'),
+      headOverTrpc(server, 'ws-sign-calls'),
+    ]);
+    expect(heads.map((head) => head.status).sort()).toEqual([404, 404, 429]);
+  });
+
   it('cannot be dodged by leaving workspaceId out: the per-IP limit counts those calls', { timeout: 20_000 }, async () => {
     const server = await serverWithLimits({ windowMs: 60_000, perIp: 20, perWorkspace: 1_000 });
     const answers = await burst(30, 5, () => rest(server.url, 'GET', '/s3/start-upload', { query: { fileType: 'image/png' } }));

@@ -13,7 +13,13 @@ describe('reliability settings', () => {
     });
     expect(config.downloadIdleTimeoutMs).toBe(60_000);
     expect(config.readinessTimeoutMs).toBe(2_000);
-    expect(config.rateLimits).toEqual({ windowMs: 60_000, perIp: 1_000, perWorkspace: 2_000, redisUrl: undefined });
+    expect(config.rateLimits).toEqual({
+      windowMs: 60_000,
+      perIp: 1_000,
+      perWorkspace: 2_000,
+      signedUrlsPerWorkspace: 50_000,
+      redisUrl: undefined,
+    });
     expect(config.uploadCleanup).toEqual({ ttlHours: 24, intervalMinutes: 0 });
   });
 
@@ -34,7 +40,13 @@ describe('reliability settings', () => {
     expect(Object.keys((config.storage as { timeouts: object }).timeouts)).toEqual(['response']);
     expect(config.http.shutdownGraceMs).toBe(0);
     expect(config.http.trustProxy).toEqual(['10.0.0.0/8', 'loopback']);
-    expect(config.rateLimits).toEqual({ windowMs: 10_000, perIp: 1_000, perWorkspace: 0, redisUrl: 'redis://cache.internal:6379' });
+    expect(config.rateLimits).toEqual({
+      windowMs: 10_000,
+      perIp: 1_000,
+      perWorkspace: 0,
+      signedUrlsPerWorkspace: 50_000,
+      redisUrl: 'redis://cache.internal:6379',
+    });
     expect(config.uploadCleanup).toEqual({ ttlHours: 72, intervalMinutes: 15 });
     expect(loadConfig({ TRUST_PROXY: '2' }).http.trustProxy).toBe(2);
   });

@@ -2,7 +2,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { type AccessPolicy, allowAllPolicy } from '../auth/policy.js';
 import type { Catalog, QuotaRules } from '../catalog/catalog.js';
-import { DEFAULT_ALLOWED_FILE_TYPES, type UploadRules } from '../config.js';
+import { DEFAULT_ALLOWED_FILE_TYPES, DEFAULT_REQUEST_LIMITS, type RequestLimits, type UploadRules } from '../config.js';
 import { toAppError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { createDocsPage } from '../openapi/docs-page.js';
@@ -14,7 +14,14 @@ import { apiCors } from './cors.js';
 import { closeConnectionsWhileDraining, createDrainState, type DrainState } from './drain.js';
 import { errorResponder, notFound } from './errors.js';
 import { healthRoutes } from './health.js';
-import { createWorkspaceLimiter, ipRateLimit, type RateLimitOptions, refuseWhenRateLimited } from './rate-limit.js';
+import {
+  createWorkspaceLimiter,
+  createWorkspaceSigningLimiter,
+  ipRateLimit,
+  type RateLimitOptions,
+  refuseWhenRateLimited,
+} from './rate-limit.js';
+import { refuseOversizedRequest } from './request-bounds.js';
 import { type AppDependencies, createRequestContext } from './request-context.js';
 import { noteError } from './request-facts.js';
 import { requestLogger } from './request-log.js';
@@ -37,6 +44,8 @@ export interface CreateAppOptions {
   corsOrigins?: string[] | '*';
   /** Per-IP and per-workspace limits on /trpc and /s3; absent: no limits (tests, embedders). */
   rateLimits?: RateLimitOptions;
+  /** Most calls per tRPC batch and part URLs per request; absent fields: DEFAULT_REQUEST_LIMITS. */
+  requestLimits?: Partial<RequestLimits>;
   /** Shared with `listen` so readiness turns false when shutdown begins; one is made if absent. */
   drain?: DrainState;
   /** How long /readyz waits for the store; default 2 s. */
@@ -69,7 +78,9 @@ export function createApp(options: CreateAppOptions): Express {
     uploads: options.uploads ?? { allowedFileTypes: DEFAULT_ALLOWED_FILE_TYPES },
     logger,
     workspaceLimiter: options.rateLimits && createWorkspaceLimiter(options.rateLimits, logger),
+    signingLimiter: options.rateLimits && createWorkspaceSigningLimiter(options.rateLimits, logger),
   };
+  const requestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits };
   const createContext = (req: Request, res: Response) => createRequestContext(deps, req, res);
   const app = express();
   app.disable('x-powered-by');
@@ -109,7 +120,12 @@ export function createApp(options: CreateAppOptions): Express {
     trpcHandler({
       router: appRouter,
       maxBodySize: TRPC_MAX_BODY_BYTES,
-      createContext,
+      // A rate-limited client is refused first (the context throws), then an oversized request.
+      createContext: async (req, res, info) => {
+        const context = createContext(req, res);
+        await refuseOversizedRequest(info, requestLimits);
+        return context;
+      },
       // The request log's closing line reports the code, and the error itself for 5xx.
       onError: ({ error, req }) => noteError(req.res!, toAppError(error)),
     }),

@@ -1,12 +1,15 @@
 import type { Request, Response } from 'express';
 import { type AppContext, type CallHooks, type ContextDependencies, createContextInner } from '../context.js';
 import type { WorkspaceLimiter } from './rate-limit.js';
+import type { SigningLimiter } from './rate-limit-work.js';
 import { requestFacts } from './request-facts.js';
 import { loggerOf } from './request-log.js';
 
 export interface AppDependencies extends ContextDependencies {
   /** The per-workspace budget; absent: no per-workspace limit. */
   workspaceLimiter?: WorkspaceLimiter;
+  /** The per-workspace budget of signed part URLs; absent: none. */
+  signingLimiter?: SigningLimiter;
   /** A download whose bytes stop moving this long is cut. */
   downloadIdleTimeoutMs: number;
 }
@@ -31,12 +34,15 @@ export function createRequestContext(deps: AppDependencies, req: Request, res: R
  * workspace, and the call counts against that workspace's budget (REST and tRPC alike).
  */
 function requestHooks(deps: AppDependencies, res: Response): CallHooks {
-  const { workspaceLimiter } = deps;
+  const { workspaceLimiter, signingLimiter } = deps;
   return {
     noteWorkspace: (workspaceId) => {
       requestFacts(res).workspaces.add(workspaceId);
     },
     ...(workspaceLimiter ? { spendWorkspaceBudget: (workspaceId: string) => workspaceLimiter.consume(workspaceId, res) } : {}),
+    ...(signingLimiter
+      ? { spendSigningBudget: (workspaceId: string, urls: number) => signingLimiter.consume(workspaceId, urls, res) }
+      : {}),
   };
 }
 

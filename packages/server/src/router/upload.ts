@@ -4,7 +4,21 @@ import { z } from 'zod';
 import { abortUpload, completeUpload, listStoredParts, prepareSigning, startUpload } from '../assets/uploads.js';
 import type { UploadRecord } from '../catalog/catalog.js';
 import { isAppError } from '../errors.js';
-import { assetId, etag, fileName, fileSize, fileType, MAX_PARTS, partNumber, partSize, uploadId } from '../schemas.js';
+import {
+  assetId,
+  checksumAlgorithm,
+  etag,
+  fileName,
+  fileSize,
+  fileType,
+  MAX_PARTS,
+  partChecksum,
+  partNumber,
+  partSize,
+  uploadId,
+} from '../schemas.js';
+import { parseChecksum } from '../storage/checksum.js';
+import type { ObjectStore } from '../storage/store.js';
 import { workspaceProcedure } from '../trpc.js';
 
 /** The documented lifetime of a part URL. */
@@ -20,11 +34,13 @@ const startInput = z.object({
   fileSize: fileSize.optional(),
   /** The part size the client will use, so another device can resume with the same cut. */
   partSize: partSize.min(1, { error: 'must be at least 1 byte' }).optional(),
+  /** Each part is then signed with its checksum, which the store holds its bytes to. */
+  checksumAlgorithm: checksumAlgorithm.optional(),
 });
 
 const completeInput = uploadRef.extend({
   parts: z
-    .array(z.object({ partNumber, etag }), { error: 'must be a list of { partNumber, etag }' })
+    .array(z.object({ partNumber, etag, checksum: partChecksum.optional() }), { error: 'must be a list of { partNumber, etag }' })
     .min(1, { error: 'must list at least one part' })
     .max(MAX_PARTS, { error: `must list at most ${MAX_PARTS} parts` }),
 });
@@ -33,6 +49,8 @@ const signPartInput = uploadRef.extend({
   partNumber,
   /** Pins the URL to a body of exactly this many bytes. */
   contentLength: partSize.optional(),
+  /** Pins the URL to a body with this SHA-256 (uploads started with a checksumAlgorithm). */
+  checksum: partChecksum.optional(),
 });
 
 const signPartsInput = uploadRef
@@ -44,10 +62,16 @@ const signPartsInput = uploadRef
       .refine((numbers) => new Set(numbers).size === numbers.length, { error: 'must not repeat a part number' }),
     /** One byte length per part number: each URL then accepts a body of exactly that size. */
     partSizes: z.array(partSize, { error: 'must be a list of byte lengths' }).max(MAX_PARTS).optional(),
+    /** One base64 SHA-256 per part number: each URL then accepts only a body with those bytes. */
+    checksums: z.array(partChecksum, { error: 'must be a list of base64 SHA-256 checksums' }).max(MAX_PARTS).optional(),
   })
   .refine((input) => !input.partSizes || input.partSizes.length === input.partNumbers.length, {
     error: 'must give one size per part number',
     path: ['partSizes'],
+  })
+  .refine((input) => !input.checksums || input.checksums.length === input.partNumbers.length, {
+    error: 'must give one checksum per part number',
+    path: ['checksums'],
   });
 
 const listOpenInput = z.object({
@@ -65,26 +89,38 @@ export const uploadRouter = {
   }),
 
   signPart: workspaceProcedure.input(signPartInput).query(async ({ ctx, input }) => {
+    await ctx.hooks.spendSigningBudget?.(input.workspaceId, 1);
     const sizes = input.contentLength === undefined ? undefined : [input.contentLength];
-    const key = await prepareSigning(ctx, input, [input.partNumber], sizes);
-    const [url] = await ctx.store.signPartUrls(key, input.uploadId, [input.partNumber], PART_URL_EXPIRES_IN, { contentLengths: sizes });
-    return { url: url!, expiresIn: PART_URL_EXPIRES_IN };
+    const checksums = input.checksum === undefined ? undefined : [input.checksum];
+    const key = await prepareSigning(ctx, input, [input.partNumber], sizes, checksums);
+    const [url] = await ctx.store.signPartUrls(key, input.uploadId, [input.partNumber], PART_URL_EXPIRES_IN, {
+      contentLengths: sizes,
+      checksums,
+    });
+    const headers = partHeaders(ctx.store, input.checksum);
+    return { url: url!, expiresIn: PART_URL_EXPIRES_IN, ...(headers ? { headers } : {}) };
   }),
 
   /** One upload check for the whole batch: a client signs hundreds of parts in one call. */
   signParts: workspaceProcedure.input(signPartsInput).mutation(async ({ ctx, input }) => {
-    const key = await prepareSigning(ctx, input, input.partNumbers, input.partSizes);
+    await ctx.hooks.spendSigningBudget?.(input.workspaceId, input.partNumbers.length);
+    const key = await prepareSigning(ctx, input, input.partNumbers, input.partSizes, input.checksums);
     const urls = await ctx.store.signPartUrls(key, input.uploadId, input.partNumbers, PART_URL_EXPIRES_IN, {
       contentLengths: input.partSizes,
+      checksums: input.checksums,
     });
     return {
-      parts: input.partNumbers.map((number, index) => ({ partNumber: number, url: urls[index]! })),
+      parts: input.partNumbers.map((number, index) => {
+        const headers = partHeaders(ctx.store, input.checksums?.[index]);
+        return { partNumber: number, url: urls[index]!, ...(headers ? { headers } : {}) };
+      }),
       expiresIn: PART_URL_EXPIRES_IN,
     };
   }),
 
   listParts: workspaceProcedure.input(uploadRef).query(async ({ ctx, input }) => {
-    return { parts: await listStoredParts(ctx, input) };
+    const { parts, checksumAlgorithm } = await listStoredParts(ctx, input);
+    return { parts, checksumAlgorithm: checksumAlgorithm ?? null };
   }),
 
   complete: workspaceProcedure.input(completeInput).mutation(async ({ ctx, input }) => {
@@ -96,6 +132,7 @@ export const uploadRouter = {
       etag: asset.etag,
       size: asset.size,
       fileName: asset.fileName,
+      checksum: parseChecksum(asset.checksum) ?? null,
     };
   }),
 
@@ -116,6 +153,11 @@ export const uploadRouter = {
     return { uploads: described.filter((upload) => upload !== undefined), nextCursor: page.nextCursor ?? null };
   }),
 } satisfies TRPCRouterRecord;
+
+/** The headers a part PUT must send besides its body: the checksum, where the store reads it from a header. */
+function partHeaders(store: ObjectStore, checksum: string | undefined): Record<string, string> | undefined {
+  return checksum !== undefined && store.partChecksumHeader ? { [store.partChecksumHeader]: checksum } : undefined;
+}
 
 async function describeOpenUpload(ctx: Parameters<typeof completeUpload>[0], upload: UploadRecord) {
   let parts: Awaited<ReturnType<typeof ctx.store.listParts>>;
