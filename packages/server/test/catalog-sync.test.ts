@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Catalog } from '../src/catalog/catalog.js';
 import { openPgliteCatalog } from '../src/catalog/pglite.js';
@@ -16,7 +16,7 @@ import { CATALOG_SYNC_COMMAND, killApi, MIGRATE_COMMAND, runScript } from './sup
 import { useCleanups } from './support/cleanups.js';
 import { isPostgresSkipped, startPostgres } from './support/postgres.js';
 import { freePort } from './support/processes.js';
-import type { S3Emulator } from './support/s3-emulator.js';
+import { emulatorClient, type S3Emulator } from './support/s3-emulator.js';
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 
@@ -65,12 +65,7 @@ const s3 = useS3Emulator();
 
 /** One bucket a test: the walk covers the whole bucket, and each test counts what it wrote. */
 async function freshBucket(emulator: S3Emulator): Promise<{ client: S3Client; bucket: string }> {
-  const client = new S3Client({
-    region: emulator.region,
-    endpoint: emulator.endpoint,
-    forcePathStyle: emulator.forcePathStyle,
-    credentials: { accessKeyId: emulator.accessKeyId, secretAccessKey: emulator.secretAccessKey },
-  });
+  const client = emulatorClient(emulator);
   defer(() => client.destroy());
   const bucket = `sync-${randomBytes(6).toString('hex')}`;
   await client.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -1,9 +1,9 @@
-import { GetBucketLifecycleConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createS3Store } from '../src/storage/s3/index.js';
 import { describeRestApi } from './rest-api.js';
 import { rest } from './support/rest-client.js';
-import { isSkipped, type S3Emulator, s3ServersUnderTest, startS3Emulator } from './support/s3-emulator.js';
+import { emulatorClient, isSkipped, type S3Emulator, s3ServersUnderTest, startS3Emulator } from './support/s3-emulator.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 import { startServer } from './support/server.js';
 
@@ -41,12 +41,7 @@ describe.each(servers)('S3 driver on $label', ({ label, started, skipReason }) =
           expect(withLifecycle).toMatchObject({ status: 501, body: { code: 'NOT_SUPPORTED' } });
           const config = await rest(server.url, 'GET', '/s3/getBucketConfig');
           expect(config).toMatchObject({ status: 200, body: { CORSRules: [] } });
-          const s3 = new S3Client({
-            endpoint: emulator.endpoint,
-            region: emulator.region,
-            forcePathStyle: emulator.forcePathStyle,
-            credentials: { accessKeyId: emulator.accessKeyId, secretAccessKey: emulator.secretAccessKey },
-          });
+          const s3 = emulatorClient(emulator);
           try {
             const lifecycle = await s3
               .send(new GetBucketLifecycleConfigurationCommand({ Bucket: emulator.bucket }))

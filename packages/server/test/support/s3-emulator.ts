@@ -130,14 +130,19 @@ function externalEndpoint(): S3Emulator | undefined {
   };
 }
 
-/** Creates the test bucket; an existing bucket of ours (external endpoints) is fine. */
-async function ensureBucket(target: S3Emulator): Promise<void> {
-  const client = new S3Client({
+/** An SDK client of the test server's root user, for what a test does behind the service's back; destroy it after. */
+export function emulatorClient(target: S3Emulator): S3Client {
+  return new S3Client({
     endpoint: target.endpoint,
     region: target.region,
     forcePathStyle: target.forcePathStyle,
     credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
   });
+}
+
+/** Creates the test bucket; an existing bucket of ours (external endpoints) is fine. */
+async function ensureBucket(target: S3Emulator): Promise<void> {
+  const client = emulatorClient(target);
   try {
     await client.send(new CreateBucketCommand({ Bucket: target.bucket }));
   } catch (error) {

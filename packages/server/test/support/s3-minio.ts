@@ -2,9 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stopProcess } from './processes.js';
 import { launchOnFreePorts } from './s3-launch.js';
-import { killOnExit, randomCredentials, type S3ServerProcess } from './s3-server-process.js';
+import { randomCredentials, runningServer, type S3ServerProcess } from './s3-server-process.js';
 
 /** The version `.ci/run` installs; `@latest` moves, and MinIO's S3 answers have moved with it. */
 export const MINIO_INSTALL_HINT = 'minio not found: go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c';
@@ -32,17 +31,7 @@ export async function startMinio(binary: string): Promise<S3ServerProcess> {
       isReady: (response) => response.status === 200,
     });
     if ('failed' in started) throw new Error(`minio did not start: ${started.failed}`);
-    const { child, endpoint } = started;
-    const forget = killOnExit(child);
-    return {
-      endpoint,
-      ...credentials,
-      stop: async () => {
-        forget();
-        await stopProcess(child);
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
+    return runningServer(started, credentials, dir);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

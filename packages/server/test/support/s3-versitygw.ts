@@ -2,9 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stopProcess } from './processes.js';
 import { launchOnFreePorts } from './s3-launch.js';
-import { killOnExit, randomCredentials, type S3ServerProcess } from './s3-server-process.js';
+import { randomCredentials, runningServer, type S3ServerProcess } from './s3-server-process.js';
 
 export const VERSITYGW_INSTALL_HINT = 'versitygw not found: go install github.com/versity/versitygw/cmd/versitygw@v1.7.0';
 
@@ -24,17 +23,7 @@ export async function startVersitygw(binary: string): Promise<S3ServerProcess> {
       started = await launch(binary, root, credentials, sidecar);
     }
     if ('failed' in started) throw new Error(`versitygw did not start: ${started.failed}`);
-    const { child, endpoint } = started;
-    const forget = killOnExit(child);
-    return {
-      endpoint,
-      ...credentials,
-      stop: async () => {
-        forget();
-        await stopProcess(child);
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
+    return runningServer(started, credentials, dir);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
