@@ -30,6 +30,7 @@ export type {
   ObjectInfo,
   ObjectStore,
   ObjectSummary,
+  OrphanSweepReport,
   PartGrant,
   PendingUpload,
   SignedUrlEndpoint,
@@ -37,4 +38,5 @@ export type {
   WalkObjectsOptions,
 } from './storage/store.js';
 export { type AbortStaleReport, abortStaleUploads } from './uploads-cleanup/abort-stale.js';
+export { type CleanupReport, runCleanup } from './uploads-cleanup/run-cleanup.js';
 export { type CleanupJob, startCleanupJob } from './uploads-cleanup/schedule.js';

@@ -6,6 +6,8 @@ import type { ObjectStore } from './store.js';
 export interface CreateStoreOptions {
   /** Base URL of this server, for stores that sign URLs pointing back at it (local disk). */
   publicUrl: string | (() => string);
+  /** Whether a store that sweeps crash leftovers (local disk) does so as it opens; true by default. */
+  sweepOrphansAtStart?: boolean;
 }
 
 /** Builds the configured driver: the one place that knows which stores exist. */
@@ -14,7 +16,8 @@ export async function createStore(config: Config['storage'], options: CreateStor
     const { kind: _kind, ...s3 } = config;
     return createS3Store(s3);
   }
-  return createLocalStore({ dir: config.dir, signingSecret: config.signingSecret, publicUrl: options.publicUrl });
+  const { kind: _kind, ...local } = config;
+  return createLocalStore({ ...local, publicUrl: options.publicUrl, sweepAtStart: options.sweepOrphansAtStart });
 }
 
 export type { ObjectStore } from './store.js';

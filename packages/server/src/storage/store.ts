@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { CorsRule } from '../schemas.js';
+import type { ChecksumAlgorithm, ObjectChecksum } from './checksum.js';
 
 /** A part the store holds for an unfinished multipart upload. */
 export interface StoredPart {
@@ -7,12 +8,16 @@ export interface StoredPart {
   /** Quoted, as S3 returns it: `"9e107d9d372bb6826bd81d3542a419d6"`. */
   etag: string;
   size: number;
+  /** Base64 SHA-256 of the part, when its upload was started with a checksum algorithm. */
+  checksum?: string;
 }
 
 /** A part as the caller lists it when completing; etags may come quoted or bare. */
 export interface CompletedPart {
   partNumber: number;
   etag: string;
+  /** The part's checksum as the store listed it: S3 needs it back to assemble a checksummed upload. */
+  checksum?: string;
 }
 
 export interface ObjectInfo {
@@ -22,6 +27,8 @@ export interface ObjectInfo {
   /** Quoted; for multipart objects S3-style `"<md5 of part md5s>-<part count>"`. */
   etag: string;
   lastModified: Date;
+  /** Present for objects assembled from checksummed parts. */
+  checksum?: ObjectChecksum;
   /**
    * The object's user metadata (S3 `x-amz-meta-*`, names lower-cased without the prefix), when the
    * store keeps any: objects written by other software may carry their file name there.
@@ -66,6 +73,16 @@ export interface GetObjectOptions {
   signal?: AbortSignal;
 }
 
+/** What one sweep of crash leftovers removed. */
+export interface OrphanSweepReport {
+  /** Entries removed: whole blob folders and temp files or folders. */
+  removed: number;
+  /** Disk space freed: bytes of the files whose last name was removed (a hard link counts once). */
+  bytes: number;
+  /** Set when part of the sweep was skipped and why (unreadable metadata leaves every blob in place). */
+  skipped?: string;
+}
+
 /** An unfinished multipart upload, as the cleanup of abandoned uploads sees it. */
 export interface PendingUpload {
   key: string;
@@ -83,11 +100,31 @@ export interface CheckReadyOptions {
 export interface SignGetOptions {
   /** The name the download is saved as (Content-Disposition); absent: the key's last segment. */
   fileName?: string;
+  /**
+   * The Content-Type to serve, when the catalogue knows better than the store: complete records
+   * the type the bytes are (a PNG uploaded as image/jpeg), while the store keeps the one declared.
+   */
+  contentType?: string;
 }
 
 export interface SignPartOptions {
   /** Byte length each part's PUT must have, in the order of the part numbers. */
   contentLengths?: readonly number[];
+  /**
+   * Base64 SHA-256 each part's body must have, in the order of the part numbers: the store
+   * refuses any other body (S3: a signed `x-amz-checksum-sha256` header the PUT must carry).
+   */
+  checksums?: readonly string[];
+}
+
+export interface CreateUploadOptions {
+  /** Every part must then be signed with its checksum, and the object gets a COMPOSITE one. */
+  checksumAlgorithm?: ChecksumAlgorithm;
+}
+
+/** What the store knows of an open upload beyond its being open. */
+export interface OpenUploadFacts {
+  checksumAlgorithm?: ChecksumAlgorithm;
 }
 
 /** What a signed part URL grants: one part of one upload, perhaps of a fixed length. */
@@ -97,6 +134,8 @@ export interface PartGrant {
   partNumber: number;
   /** Set when the URL was signed for a body of exactly this many bytes. */
   contentLength?: number;
+  /** Set when the URL was signed for a body with this base64 SHA-256. */
+  checksum?: string;
 }
 
 /**
@@ -109,8 +148,8 @@ export interface SignedUrlEndpoint {
   readonly basePath: string;
   /** INVALID_SIGNATURE unless `query` is a valid, unexpired signature of a part PUT to `key`. */
   verifyPartUrl(key: string, query: URLSearchParams): PartGrant;
-  /** INVALID_SIGNATURE unless `query` is a valid, unexpired signature of a GET of `key`; returns the name it was signed with. */
-  verifyGetUrl(key: string, query: URLSearchParams): { fileName?: string };
+  /** INVALID_SIGNATURE unless `query` is a valid, unexpired signature of a GET of `key`; returns the name and type it was signed with. */
+  verifyGetUrl(key: string, query: URLSearchParams): { fileName?: string; contentType?: string };
   /**
    * Stores `body` as the granted part and returns its quoted ETag: INVALID_UPLOAD_ID for an upload
    * that is not open, PAYLOAD_TOO_LARGE past the part limit (or the granted length),
@@ -130,12 +169,13 @@ export interface ObjectStore {
   /** Where objects live, for `location`: `s3://<bucket>/<key>`. */
   readonly bucket: string;
 
-  createMultipartUpload(key: string, contentType: string): Promise<{ uploadId: string }>;
+  createMultipartUpload(key: string, contentType: string, options?: CreateUploadOptions): Promise<{ uploadId: string }>;
   /** Throws INVALID_UPLOAD_ID unless `uploadId` is an unfinished upload of exactly `key`. */
-  assertUploadOpen(key: string, uploadId: string): Promise<void>;
+  assertUploadOpen(key: string, uploadId: string): Promise<OpenUploadFacts>;
   /**
    * Signs PUT URLs for parts of an upload already checked with `assertUploadOpen`. With
-   * `contentLengths` (one per part number) each URL accepts a body of exactly that many bytes.
+   * `contentLengths` (one per part number) each URL accepts a body of exactly that many bytes;
+   * with `checksums`, only a body of that SHA-256 (sent with the headers `partChecksumHeader` names).
    */
   signPartUrls(
     key: string,
@@ -145,8 +185,17 @@ export interface ObjectStore {
     options?: SignPartOptions,
   ): Promise<string[]>;
   listParts(key: string, uploadId: string): Promise<StoredPart[]>;
-  /** Assembles the parts; the object appears whole or not at all. Returns its etag. */
-  completeMultipartUpload(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<{ etag: string }>;
+  /**
+   * The header a checksummed part PUT must carry its base64 SHA-256 in; absent when the store
+   * signs the checksum into the URL itself (the local store).
+   */
+  readonly partChecksumHeader?: string;
+  /** Assembles the parts; the object appears whole or not at all. Returns its etag (and checksum). */
+  completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: readonly CompletedPart[],
+  ): Promise<{ etag: string; checksum?: ObjectChecksum }>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
 
   /** A GET URL that serves the object as an attachment, saved as `fileName` when given. */
@@ -179,6 +228,13 @@ export interface ObjectStore {
    * Absent on stores without such rules (local disk): there the cleanup job does it.
    */
   abortIncompleteUploadsAfter?(days: number): Promise<void>;
+
+  /**
+   * Removes what a crash left behind that nothing names (the local store's unreferenced blobs and
+   * stale temp files), leaving anything a live operation may still own. Absent on stores that
+   * leave nothing of the kind (S3).
+   */
+  sweepOrphans?(): Promise<OrphanSweepReport>;
 
   /** Drivers that sign URLs pointing at this server (local disk) have them served through this. */
   readonly signedUrls?: SignedUrlEndpoint;

@@ -21,6 +21,9 @@
  * Completed and aborted uploads lose their folder, so they read as unknown ids. Concurrency is
  * handled with in-process locks: one server process per folder (several are not a goal); the
  * cleanup-uploads command may remove upload folders from another process (see OpenUploads).
+ * A crash can leave blobs no metadata names and entries in tmp/ that no operation will finish;
+ * sweepOrphans (at start and in the cleanup job) removes them once they are old enough that no
+ * live operation can own them.
  */
 import { AppError } from '../../errors.js';
 import { MAX_PARTS } from '../../schemas.js';
@@ -30,11 +33,13 @@ import { readCorsRules, writeCorsRules } from './bucket-config.js';
 import { completeUpload } from './complete.js';
 import type { LocalContext } from './context.js';
 import { openDataFolder } from './data-folder.js';
+import { translateFsErrors } from './fs-errors.js';
 import { KeyedLock } from './keyed-lock.js';
 import { checkUploadId, createLayout } from './layout.js';
 import { listObjects, walkObjects } from './listing.js';
 import { deleteObject, getObject, headObject } from './objects.js';
 import { OpenUploads } from './open-uploads.js';
+import { DEFAULT_ORPHAN_AGE_MS, sweepOrphans } from './orphan-sweep.js';
 import { listPendingUploads } from './pending-uploads.js';
 import { checkLocalReady } from './readiness.js';
 import { createSignedUrlEndpoint } from './signed-urls.js';
@@ -57,6 +62,13 @@ export interface LocalStoreOptions {
   now?: () => number;
   /** Smallest size of every part but the last; S3's 5 MiB by default. */
   minPartSize?: number;
+  /** Unreferenced blobs and temp entries unchanged this long are swept as crash leftovers; 2 h by default. */
+  orphanAgeMs?: number;
+  /**
+   * Sweep crash leftovers while opening the folder (the default). The cleanup command turns it off
+   * to sweep in its own run, which reports what it removed and leaves a dry run dry.
+   */
+  sweepAtStart?: boolean;
 }
 
 /** The local store serves its own signed URLs, so it always has the endpoint for them. */
@@ -65,15 +77,16 @@ export type LocalStore = ObjectStore & { readonly signedUrls: SignedUrlEndpoint 
 export async function createLocalStore(options: LocalStoreOptions): Promise<LocalStore> {
   const layout = createLayout(options.dir);
   const now = options.now ?? Date.now;
+  const orphanAgeMs = options.orphanAgeMs ?? DEFAULT_ORPHAN_AGE_MS;
   const context: LocalContext = {
     layout,
     locks: new KeyedLock(),
     openUploads: new OpenUploads(),
-    pins: new BlobPins(),
+    pins: new BlobPins({ refreshMs: Math.max(50, orphanAgeMs / 4) }),
     now,
     minPartSize: options.minPartSize ?? DEFAULT_MIN_PART_SIZE,
   };
-  const secret = await openDataFolder(layout, options.signingSecret);
+  const secret = await openDataFolder(context, options.signingSecret, options.sweepAtStart === false ? undefined : orphanAgeMs);
   const publicUrl = typeof options.publicUrl === 'string' ? constant(options.publicUrl) : options.publicUrl;
   const signer = new UrlSigner({ secret, publicUrl, now });
 
@@ -82,21 +95,25 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Loca
     // location: s3://local-disk/<key>, the documented shape, naming the store it is really in.
     bucket: 'local-disk',
 
-    createMultipartUpload: (key, contentType) => createUpload(context, key, contentType),
+    createMultipartUpload: (key, contentType, createOptions) => createUpload(context, key, contentType, createOptions),
     assertUploadOpen: (key, uploadId) => assertUploadOpen(context, key, uploadId),
     signPartUrls: async (key, uploadId, partNumbers, expiresIn, signOptions) => {
       checkUploadId(uploadId);
       checkExpiresIn(expiresIn);
       const lengths = signOptions?.contentLengths;
+      const checksums = signOptions?.checksums;
       return partNumbers.map((partNumber, index) =>
-        signer.partUrl(key, uploadId, checkPartNumber(partNumber), expiresIn, lengths?.[index]),
+        signer.partUrl(key, uploadId, checkPartNumber(partNumber), expiresIn, {
+          contentLength: lengths?.[index],
+          checksum: checksums?.[index],
+        }),
       );
     },
     listParts: (key, uploadId) => listParts(context, key, uploadId),
     completeMultipartUpload: (key, uploadId, parts) => completeUpload(context, key, uploadId, parts),
     abortMultipartUpload: (key, uploadId) => abortUpload(context, key, uploadId),
 
-    signGetUrl: async (key, expiresIn, options) => signer.getUrl(key, checkExpiresIn(expiresIn), options?.fileName),
+    signGetUrl: async (key, expiresIn, options) => signer.getUrl(key, checkExpiresIn(expiresIn), options),
     getObject: (key, getOptions) => getObject(context, key, getOptions),
     headObject: (key) => headObject(context, key),
     deleteObject: (key) => deleteObject(context, key),
@@ -107,6 +124,7 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Loca
     putCorsRules: (rules) => writeCorsRules(layout, rules),
     checkReady: () => checkLocalReady(layout),
     listPendingUploads: ({ initiatedBefore }) => listPendingUploads(context, initiatedBefore),
+    sweepOrphans: () => translateFsErrors('sweeping crash leftovers', () => sweepOrphans(context, orphanAgeMs)),
 
     signedUrls: createSignedUrlEndpoint(context, signer),
   };
