@@ -37,7 +37,7 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
   const size = settings.transferBytes;
   const sizeText = `${size / MiB} MiB`;
 
-  const { fs, local } = await measureLocalAgainstFs(context, data);
+  const { fs, local, unchecked } = await measureLocalAgainstFs(context, data);
   const fsMs = median(fs.map((run) => run.ms));
   const localMs = median(local.map((run) => run.ms));
   const roundRatios = local.map((run, index) => formatNumber(fs[index]!.ms / run.ms)).join(', ');
@@ -57,6 +57,13 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
         `${(localMs / 1000).toFixed(1)} s (the store writes and MD5-hashes the parts, which become the object's segments at complete); fs: ${(fsMs / 1000).toFixed(1)} s. ` +
         `CPU per GiB, all processes: ${cpuPerGiB(local)} (client and server) against ${cpuPerGiB(fs)} for fs, on ${availableParallelism()} cores`,
     },
+    checksumFigure('upload.checksum-local', `\`client.upload\` of ${sizeText} with SHA-256 checksummed parts, local-disk store`, {
+      checked: local,
+      unchecked,
+      size,
+      cpuPerGiB,
+      where: 'the client hashes each part with WebCrypto, the store hashes it again as it arrives',
+    }),
   ];
 
   const emulator = await context.emulator();
@@ -65,7 +72,8 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
     return figures;
   }
   const libStorageMs = await measureLibStorage(emulator, data, settings.partSize);
-  const s3Ms = await measureClientUploadS3(context, emulator, data);
+  const s3Runs = await measureClientUploadS3(context, emulator, data);
+  const s3Ms = median(s3Runs.checked.map((run) => run.ms));
   console.log(
     `  lib-storage: ${mibPerSecond(size, libStorageMs).toFixed(0)} MiB/s; client.upload (S3): ${mibPerSecond(size, s3Ms).toFixed(0)} MiB/s`,
   );
@@ -81,32 +89,76 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
       value: mibPerSecond(size, libStorageMs),
     },
     bars: [{ kind: 'ratio', atLeast: 1 }],
-    detail: `${(s3Ms / 1000).toFixed(1)} s vs ${(libStorageMs / 1000).toFixed(1)} s; both with the driver's checksum setting (WHEN_REQUIRED), parts PUT straight to versitygw`,
+    detail:
+      `median of ${S3_ROUNDS} rounds, ${(s3Ms / 1000).toFixed(1)} s vs ${(libStorageMs / 1000).toFixed(1)} s; parts PUT straight to versitygw. ` +
+      `The service's parts carry SHA-256 checksums that versitygw verifies; lib-storage sends none (the driver's WHEN_REQUIRED setting)`,
   });
+  figures.push(
+    checksumFigure('upload.checksum-s3', `\`client.upload\` of ${sizeText} with SHA-256 checksummed parts, S3 driver on versitygw`, {
+      ...s3Runs,
+      size,
+      cpuPerGiB,
+      where: 'the client hashes each part, versitygw verifies it',
+    }),
+  );
   return figures;
 }
 
+/** Rounds of the S3 upload, checksummed and not, alternating. */
+const S3_ROUNDS = 3;
+
+/** What checksummed parts cost: the same upload with `checksum: false` as the baseline, from alternating rounds. */
+function checksumFigure(
+  id: string,
+  name: string,
+  runs: { checked: Transfer[]; unchecked: Transfer[]; size: number; cpuPerGiB: (runs: Transfer[]) => string; where: string },
+): Figure {
+  const checkedMs = median(runs.checked.map((run) => run.ms));
+  const uncheckedMs = median(runs.unchecked.map((run) => run.ms));
+  const ratios = runs.checked.map((run, index) => formatNumber(runs.unchecked[index]!.ms / run.ms)).join(', ');
+  return {
+    id,
+    suite: 'upload',
+    name,
+    value: mibPerSecond(runs.size, checkedMs),
+    unit: 'MiB/s',
+    better: 'higher',
+    baseline: { name: 'the same upload with `checksum: false`', value: mibPerSecond(runs.size, uncheckedMs) },
+    // Issue 17: checksumming may cost at most 15% of upload throughput.
+    bars: [{ kind: 'ratio', atLeast: 0.85 }],
+    detail:
+      `median of ${runs.checked.length} rounds alternating with and without (ratios by round: ${ratios}); ${runs.where}. ` +
+      `CPU per GiB, all processes: ${runs.cpuPerGiB(runs.checked)} with, ${runs.cpuPerGiB(runs.unchecked)} without`,
+  };
+}
+
 /** fs copies and client.upload to the local store, alternating, one server for all rounds. */
-async function measureLocalAgainstFs(context: SuiteContext, data: string): Promise<{ fs: Transfer[]; local: Transfer[] }> {
+async function measureLocalAgainstFs(
+  context: SuiteContext,
+  data: string,
+): Promise<{ fs: Transfer[]; local: Transfer[]; unchecked: Transfer[] }> {
   const dir = await mkdtemp(join(context.scratch, 'upload-local-'));
   const server = await startChildServer('api-server', {
     env: { BENCH_SERVER_CONFIG: JSON.stringify({ store: { kind: 'local', dir } }) },
   });
   const fs: Transfer[] = [];
   const local: Transfer[] = [];
+  const unchecked: Transfer[] = [];
   try {
     for (let round = 0; round < LOCAL_ROUNDS; round++) {
       fs.push(await measureFsWrite(context, data));
-      const serverCpuBefore = await server.cpuMicros();
-      const run = () => uploadThroughService(server.url, data, context.settings);
       // One profile is enough to see where the time goes; it would slow the rounds it covers.
-      const upload = round === 0 ? await context.profiled('upload', 'client-upload-local', server, run) : await run();
-      const serverCpuMs = ((await server.cpuMicros()) - serverCpuBefore) / 1000;
-      local.push({ ms: upload.ms, cpuMs: upload.cpuMs + serverCpuMs });
+      local.push(
+        await withServerCpu(server, () => uploadThroughService(server.url, data, context.settings), round === 0 ? context : undefined),
+      );
+      unchecked.push(await withServerCpu(server, () => uploadThroughService(server.url, data, context.settings, { checksum: false })));
       const mib = (run: Transfer) => mibPerSecond(context.settings.transferBytes, run.ms).toFixed(0);
-      console.log(`  round ${round + 1}: fs write ${mib(fs.at(-1)!)} MiB/s; client.upload (local) ${mib(local.at(-1)!)} MiB/s`);
+      console.log(
+        `  round ${round + 1}: fs write ${mib(fs.at(-1)!)} MiB/s; client.upload (local) ${mib(local.at(-1)!)} MiB/s, ` +
+          `without checksums ${mib(unchecked.at(-1)!)} MiB/s`,
+      );
     }
-    return { fs, local };
+    return { fs, local, unchecked };
   } finally {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
@@ -123,19 +175,46 @@ async function measureFsWrite(context: SuiteContext, data: string): Promise<Tran
   }
 }
 
-async function measureClientUploadS3(context: SuiteContext, emulator: S3Emulator, data: string): Promise<number> {
+/** A transfer's CPU counted in the client and in the server; with `profile`, the run is profiled. */
+async function withServerCpu(
+  server: Awaited<ReturnType<typeof startChildServer>>,
+  run: () => Promise<Transfer>,
+  profile?: SuiteContext,
+): Promise<Transfer> {
+  const serverCpuBefore = await server.cpuMicros();
+  const upload = profile ? await profile.profiled('upload', 'client-upload-local', server, run) : await run();
+  const serverCpuMs = ((await server.cpuMicros()) - serverCpuBefore) / 1000;
+  return { ms: upload.ms, cpuMs: upload.cpuMs + serverCpuMs };
+}
+
+async function measureClientUploadS3(
+  context: SuiteContext,
+  emulator: S3Emulator,
+  data: string,
+): Promise<{ checked: Transfer[]; unchecked: Transfer[] }> {
   const server = await startChildServer('api-server', {
     env: { BENCH_SERVER_CONFIG: JSON.stringify({ store: { kind: 's3', ...s3Options(emulator) } }) },
   });
+  const checked: Transfer[] = [];
+  const unchecked: Transfer[] = [];
   try {
-    return (await uploadThroughService(server.url, data, context.settings)).ms;
+    for (let round = 0; round < S3_ROUNDS; round++) {
+      checked.push(await withServerCpu(server, () => uploadThroughService(server.url, data, context.settings)));
+      unchecked.push(await withServerCpu(server, () => uploadThroughService(server.url, data, context.settings, { checksum: false })));
+    }
+    return { checked, unchecked };
   } finally {
     await server.stop();
   }
 }
 
-/** Times `client.upload` of the data file through the service, then removes the object again. */
-async function uploadThroughService(url: string, data: string, settings: SuiteContext['settings']): Promise<Transfer> {
+/** Times `client.upload` of the data file through the service (checksummed parts unless told), then removes the object again. */
+async function uploadThroughService(
+  url: string,
+  data: string,
+  settings: SuiteContext['settings'],
+  options: { checksum?: boolean } = {},
+): Promise<Transfer> {
   const client = createS3ServiceClient({ url });
   const { result, ms, cpuMs } = await timed(() =>
     client.upload(data, {
@@ -143,6 +222,7 @@ async function uploadThroughService(url: string, data: string, settings: SuiteCo
       concurrency: CONCURRENCY,
       partSize: settings.partSize,
       fileType: 'application/octet-stream',
+      ...options,
     }),
   );
   if (result.size !== settings.transferBytes) throw new Error(`client.upload stored ${result.size} bytes, not ${settings.transferBytes}`);

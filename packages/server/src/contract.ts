@@ -8,8 +8,6 @@ import type { AnyTRPCRouter, TRPCBuiltRouter } from '@trpc/server';
 import { appRouter } from './router/index.js';
 
 export type { ErrorCode } from './errors.js';
-/** Named here so that the client's declarations can name it too (it is in upload and object answers). */
-export type { ObjectChecksum } from './storage/checksum.js';
 
 type RootTypes<TRouter extends AnyTRPCRouter> = TRouter['_def']['_config']['$types'];
 

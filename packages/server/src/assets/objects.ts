@@ -38,6 +38,15 @@ export async function deleteAsset(deps: AssetDependencies, workspaceId: string, 
   await deps.catalog.deleteAsset(workspaceId, key);
 }
 
+/**
+ * An asset's checksum as answers carry it, spelled out field by field: its type is then written
+ * into the client's declarations in full, naming no server module.
+ */
+export function describeChecksum(text: string | null) {
+  const checksum = parseChecksum(text);
+  return checksum ? { algorithm: checksum.algorithm, type: checksum.type, value: checksum.value } : null;
+}
+
 /** How procedures answer with an asset: the object's fields as before, plus what the catalogue adds. */
 export function describeAsset(asset: AssetRecord) {
   return {
@@ -48,7 +57,7 @@ export function describeAsset(asset: AssetRecord) {
     contentType: asset.fileType,
     etag: asset.etag,
     /** S3's COMPOSITE SHA-256 for objects uploaded with checksummed parts, else null. */
-    checksum: parseChecksum(asset.checksum) ?? null,
+    checksum: describeChecksum(asset.checksum),
     lastModified: asset.createdAt,
     createdBy: asset.createdBy,
   };

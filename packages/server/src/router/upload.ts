@@ -1,6 +1,7 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { describeChecksum } from '../assets/objects.js';
 import { abortUpload, completeUpload, listStoredParts, prepareSigning, startUpload } from '../assets/uploads.js';
 import type { UploadRecord } from '../catalog/catalog.js';
 import { isAppError } from '../errors.js';
@@ -17,7 +18,6 @@ import {
   partSize,
   uploadId,
 } from '../schemas.js';
-import { parseChecksum } from '../storage/checksum.js';
 import type { ObjectStore } from '../storage/store.js';
 import { workspaceProcedure } from '../trpc.js';
 
@@ -132,7 +132,7 @@ export const uploadRouter = {
       etag: asset.etag,
       size: asset.size,
       fileName: asset.fileName,
-      checksum: parseChecksum(asset.checksum) ?? null,
+      checksum: describeChecksum(asset.checksum),
     };
   }),
 
