@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, parseRetryAfter } from '../src/retry.js';
+import { ChecksummedPartUrls, type PartToSign } from '../src/upload/checksummed-part-urls.js';
 import { fileTypeFromName } from '../src/upload/mime.js';
 import { choosePartSize, MAX_PARTS, partCount } from '../src/upload/part-size.js';
 import { PartUrlSource } from '../src/upload/part-urls.js';
@@ -153,7 +154,7 @@ describe('PartUrlSource', () => {
 
   it('signs 250 parts in three batches, the next one ahead of need', async () => {
     const { signer, batches } = fakeSigner({ lastPart: 250 });
-    for (let n = 1; n <= 250; n++) expect(await signer.url(n)).toMatch(new RegExp(`^u${n}#`));
+    for (let n = 1; n <= 250; n++) expect((await signer.url(n)).url).toMatch(new RegExp(`^u${n}#`));
     expect(batches.map((batch) => [batch[0], batch.at(-1), batch.length])).toEqual([
       [1, 100, 100],
       [101, 200, 100],
@@ -172,11 +173,11 @@ describe('PartUrlSource', () => {
   it('re-signs a URL near its expiry, and one that was invalidated', async () => {
     let now = 0;
     const { signer, batches } = fakeSigner({ lastPart: 3, expiresIn: 3600, now: () => now });
-    expect(await signer.url(1)).toBe('u1#1');
+    expect((await signer.url(1)).url).toBe('u1#1');
     now = 3600_000 - 60_000; // a minute before expiry: too late to start a PUT
-    expect(await signer.url(1)).toBe('u1#2');
+    expect((await signer.url(1)).url).toBe('u1#2');
     signer.invalidate(2);
-    expect(await signer.url(2)).toBe('u2#3');
+    expect((await signer.url(2)).url).toBe('u2#3');
     expect(batches).toEqual([[1, 2, 3], [1], [2]]);
   });
 
@@ -195,6 +196,58 @@ describe('PartUrlSource', () => {
     });
     await expect(signer.url(1)).rejects.toThrow('service down');
     fail = false;
-    await expect(signer.url(1)).resolves.toBe('u1');
+    await expect(signer.url(1)).resolves.toMatchObject({ url: 'u1' });
+  });
+});
+
+describe('ChecksummedPartUrls', () => {
+  const fakeSigner = (options: { expiresIn?: number; now?: () => number; fail?: () => boolean } = {}) => {
+    const batches: PartToSign[][] = [];
+    const signer = new ChecksummedPartUrls({
+      sign: async (parts) => {
+        if (options.fail?.()) throw new Error('service down');
+        batches.push(parts);
+        return {
+          parts: parts.map((part) => ({
+            partNumber: part.partNumber,
+            url: `u${part.partNumber}#${batches.length}`,
+            headers: { sum: part.checksum },
+          })),
+          expiresIn: options.expiresIn ?? 3600,
+        };
+      },
+      signal: new AbortController().signal,
+      now: options.now,
+    });
+    return { signer, batches };
+  };
+
+  it('signs nothing ahead, and parts asked for in one turn share one call, each with its size and checksum', async () => {
+    const { signer, batches } = fakeSigner();
+    const urls = await Promise.all([1, 2, 3].map((n) => signer.url(n, { size: 10 * n, checksum: `c${n}` })));
+    expect(urls).toMatchObject([1, 2, 3].map((n) => ({ url: `u${n}#1`, headers: { sum: `c${n}` } })));
+    expect(batches).toEqual([[1, 2, 3].map((n) => ({ partNumber: n, size: 10 * n, checksum: `c${n}` }))]);
+  });
+
+  it('keeps a URL for a retry of the same bytes, signs again for other bytes, near expiry and after invalidate', async () => {
+    let now = 0;
+    const { signer, batches } = fakeSigner({ now: () => now });
+    expect((await signer.url(1, { size: 5, checksum: 'a' })).url).toBe('u1#1');
+    expect((await signer.url(1, { size: 5, checksum: 'a' })).url).toBe('u1#1');
+    expect((await signer.url(1, { size: 5, checksum: 'b' })).url).toBe('u1#2');
+    now = 3600_000 - 60_000;
+    expect((await signer.url(1, { size: 5, checksum: 'b' })).url).toBe('u1#3');
+    signer.invalidate(1);
+    expect((await signer.url(1, { size: 5, checksum: 'b' })).url).toBe('u1#4');
+    expect(batches).toHaveLength(4);
+  });
+
+  it('forgets a failed call so that the next one asks again, and refuses a part without a checksum', async () => {
+    let fail = true;
+    const { signer } = fakeSigner({ fail: () => fail });
+    await expect(signer.url(1, { size: 5, checksum: 'a' })).rejects.toThrow('service down');
+    fail = false;
+    await expect(signer.url(1, { size: 5, checksum: 'a' })).resolves.toMatchObject({ url: 'u1#1' });
+    await expect(signer.url(2, { size: 5 })).rejects.toThrow('no checksum');
   });
 });
