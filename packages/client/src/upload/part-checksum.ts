@@ -9,17 +9,14 @@ export function canChecksum(): boolean {
   return typeof globalThis.crypto?.subtle?.digest === 'function';
 }
 
-export interface ChecksummedPart {
-  /** The bytes that were hashed: exactly these are sent, so a file changing meanwhile cannot slip through. */
-  bytes: Uint8Array<ArrayBuffer>;
-  /** Base64 SHA-256, as S3's `x-amz-checksum-sha256` spells it. */
-  checksum: string;
-}
-
-export async function checksumPart(payload: PartPayload): Promise<ChecksummedPart> {
-  const bytes = payload instanceof Blob ? new Uint8Array(await payload.arrayBuffer()) : payload;
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
-  return { bytes, checksum: toBase64(digest) };
+/**
+ * Base64 SHA-256 of a part, as S3's `x-amz-checksum-sha256` spells it. A Blob slice is read for it
+ * and its bytes dropped again: the PUT sends the slice, which browsers stream from the file. A
+ * file changed in between no longer matches, and the store refuses it.
+ */
+export async function checksumPart(payload: PartPayload): Promise<string> {
+  const bytes = payload instanceof Blob ? await payload.arrayBuffer() : payload;
+  return toBase64(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes)));
 }
 
 function toBase64(bytes: Uint8Array): string {

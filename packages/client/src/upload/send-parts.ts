@@ -86,12 +86,12 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
         etags.set(part.partNumber, await sendPart(part.partNumber, payload, context));
         continue;
       }
-      const { bytes, checksum } = await raceAbort(checksumPart(payload), signal);
+      const checksum = await raceAbort(checksumPart(payload), signal);
       if (onServer && onServer.size === part.size && onServer.checksum === checksum) {
         keep();
         continue;
       }
-      etags.set(part.partNumber, await sendPart(part.partNumber, bytes, context, checksum));
+      etags.set(part.partNumber, await sendPart(part.partNumber, payload, context, checksum));
     }
   };
 
