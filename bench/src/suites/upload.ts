@@ -62,7 +62,7 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
       unchecked,
       size,
       cpuPerGiB,
-      where: 'the client hashes each part with WebCrypto, the store hashes it again as it arrives',
+      where: 'the client hashes each part (node:crypto) and signs 16 a call, the store hashes it again as it arrives',
     }),
   ];
 

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, parseRetryAfter } from '../src/retry.js';
+import { ChecksumAhead } from '../src/upload/checksum-ahead.js';
 import { ChecksummedPartUrls, type PartToSign } from '../src/upload/checksummed-part-urls.js';
 import { fileTypeFromName } from '../src/upload/mime.js';
 import { choosePartSize, MAX_PARTS, partCount } from '../src/upload/part-size.js';
@@ -249,5 +251,83 @@ describe('ChecksummedPartUrls', () => {
     fail = false;
     await expect(signer.url(1, { size: 5, checksum: 'a' })).resolves.toMatchObject({ url: 'u1#1' });
     await expect(signer.url(2, { size: 5 })).rejects.toThrow('no checksum');
+  });
+});
+
+describe('ChecksumAhead', () => {
+  const partsOf = (count: number, reads: number[]) =>
+    (async function* () {
+      for (let partNumber = 1; partNumber <= count; partNumber++) {
+        yield {
+          partNumber,
+          size: 4,
+          read: async () => {
+            reads.push(partNumber);
+            return new Uint8Array([partNumber, 0, 0, 0]);
+          },
+        };
+      }
+    })();
+  const recordingSigner = () => {
+    const asked: number[][] = [];
+    let turn: number[] | undefined;
+    const signer = {
+      url: async (partNumber: number) => {
+        if (!turn) {
+          turn = [];
+          asked.push(turn);
+          queueMicrotask(() => {
+            turn = undefined;
+          });
+        }
+        turn.push(partNumber);
+        return { url: `u${partNumber}` };
+      },
+      invalidate: () => {},
+    };
+    return { signer, asked };
+  };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+  it('hashes at most `ahead` parts beyond what workers asked for, and asks for URLs a batch at a time', async () => {
+    const reads: number[] = [];
+    const { signer, asked } = recordingSigner();
+    const ahead = new ChecksumAhead({
+      parts: partsOf(20, reads),
+      signer,
+      needsChecksum: () => true,
+      ahead: 6,
+      batch: 3,
+      signal: new AbortController().signal,
+    });
+    await settle();
+    expect(reads).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(asked).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const expected = createHash('sha256')
+      .update(new Uint8Array([2, 0, 0, 0]))
+      .digest('base64');
+    expect(await ahead.checksumOf(2)).toBe(expected);
+    await settle();
+    expect(reads).toHaveLength(8);
+  });
+
+  it('asks at once for the URL of a part a worker waits for, and skips parts kept unread', async () => {
+    const reads: number[] = [];
+    const { signer, asked } = recordingSigner();
+    const ahead = new ChecksumAhead({
+      parts: partsOf(4, reads),
+      signer,
+      needsChecksum: (part) => part.partNumber !== 2,
+      ahead: 10,
+      batch: 100,
+      signal: new AbortController().signal,
+    });
+    await ahead.checksumOf(3);
+    await settle();
+    expect(reads).toEqual([1, 3, 4]);
+    expect(asked.flat().sort()).toEqual([1, 3, 4]);
   });
 });

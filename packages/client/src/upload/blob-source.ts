@@ -13,6 +13,7 @@ export function blobSource(blob: Blob): UploadSource {
     size: blob.size,
     fileType: blob.type || fileTypeFromName(typeof name === 'string' ? name : undefined),
     fileName: baseName(name),
+    rereadable: true,
     async *parts(partSize: number): AsyncGenerator<SourcePart, void, undefined> {
       const count = partCount(blob.size, partSize);
       for (let partNumber = 1; partNumber <= count; partNumber++) {

@@ -7,6 +7,7 @@ export function bytesSource(bytes: Uint8Array<ArrayBuffer>): UploadSource {
     size: bytes.byteLength,
     fileType: undefined,
     fileName: undefined,
+    rereadable: true,
     async *parts(partSize: number): AsyncGenerator<SourcePart, void, undefined> {
       const count = partCount(bytes.byteLength, partSize);
       for (let partNumber = 1; partNumber <= count; partNumber++) {

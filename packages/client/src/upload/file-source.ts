@@ -42,6 +42,7 @@ export async function fileSource(path: string): Promise<UploadSource> {
     size,
     fileType: fileTypeFromName(path),
     fileName: baseName(path),
+    rereadable: true,
     async *parts(partSize: number): AsyncGenerator<SourcePart, void, undefined> {
       const count = partCount(size, partSize);
       for (let partNumber = 1; partNumber <= count; partNumber++) {

@@ -1,13 +1,15 @@
 import { raceAbort } from '../abort.js';
 import type { RetryPolicy } from '../retry.js';
+import { ChecksumAhead } from './checksum-ahead.js';
 import { ChecksummedPartUrls } from './checksummed-part-urls.js';
 import { checksumPart } from './part-checksum.js';
 import { MAX_PARTS, partCount, partLength } from './part-size.js';
 import { PartUrlSource, type PartUrls, SIGN_BATCH_SIZE } from './part-urls.js';
+import { PrepareAhead } from './prepare-ahead.js';
 import type { ProgressTracker } from './progress.js';
 import { sendPart } from './send-part.js';
 import type { PartOnServer, UploadRef, UploadService } from './service.js';
-import type { UploadSource } from './source.js';
+import type { PartPayload, SourcePart, UploadSource } from './source.js';
 
 export interface SendPartsInput {
   service: UploadService;
@@ -26,6 +28,19 @@ export interface SendPartsInput {
   /** Fires on the caller's abort and on the first failure, stopping every worker and PUT. */
   signal: AbortSignal;
 }
+
+/** A part a worker can take at once: the stored one is kept, or these bytes are sent (with their checksum). */
+type ReadyPart = { part: SourcePart; keep: true } | { part: SourcePart; keep: false; payload: PartPayload; checksum?: string };
+
+/**
+ * Checksummed parts of a stream waiting read, hashed and signed beside those being sent: enough
+ * that a worker finishing a PUT finds the next part ready, at two parts' memory.
+ */
+const PREPARED_AHEAD = 2;
+
+/** Parts of a file or Blob hashed ahead of the workers (their bytes dropped), and URLs per signing call. */
+const HASHED_AHEAD = 32;
+const URLS_PER_CALL = 16;
 
 export interface SentParts {
   etags: Map<number, string>;
@@ -63,35 +78,52 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
 
   const etags = new Map<number, string>();
   let size = 0;
-  const parts = source.parts(partSize);
+
+  // A stored part with a checksum is kept only if it holds this part's very bytes.
+  const keptUnread = (part: SourcePart) =>
+    isStoredWhole(part.partNumber, part.size) && !(input.checksums && stored.get(part.partNumber)?.checksum);
+  // Inputs that can be read twice are hashed ahead, their URLs asked for in batches.
+  const ahead =
+    input.checksums && source.rereadable
+      ? new ChecksumAhead({
+          parts: source.parts(partSize),
+          signer,
+          needsChecksum: (part) => !keptUnread(part),
+          ahead: HASHED_AHEAD,
+          batch: URLS_PER_CALL,
+          signal,
+        })
+      : undefined;
+
+  const prepare = async (part: SourcePart): Promise<ReadyPart> => {
+    if (keptUnread(part)) return { part, keep: true };
+    const onServer = stored.get(part.partNumber);
+    const known = ahead ? await ahead.checksumOf(part.partNumber) : undefined;
+    if (known !== undefined && onServer?.size === part.size && onServer.checksum === known) return { part, keep: true };
+    const payload = await raceAbort(part.read(), signal);
+    if (!input.checksums) return { part, keep: false, payload };
+    if (known !== undefined) return { part, keep: false, payload, checksum: known };
+    const checksum = await raceAbort(checksumPart(payload), signal);
+    if (onServer && onServer.size === part.size && onServer.checksum === checksum) return { part, keep: true };
+    // Signed now, while other parts are on the wire: the worker that sends it finds its URL ready.
+    signer.url(part.partNumber, { size: part.size, checksum }).catch(() => {});
+    return { part, keep: false, payload, checksum };
+  };
+  // A stream is read once: its parts are hashed as workers take them, a couple ahead.
+  const ready = new PrepareAhead(source.parts(partSize), prepare, input.checksums && !ahead ? PREPARED_AHEAD : 0);
 
   const worker = async () => {
     for (;;) {
-      const next = await raceAbort(parts.next(), signal);
+      const next = await raceAbort(ready.next(), signal);
       if (next.done) return;
-      const part = next.value;
+      const { part } = next.value;
       size += part.size;
-      const onServer = stored.get(part.partNumber);
-      const keep = () => {
-        etags.set(part.partNumber, onServer!.etag);
+      if (next.value.keep) {
+        etags.set(part.partNumber, stored.get(part.partNumber)!.etag);
         input.progress.sent(part.partNumber, part.size);
-      };
-      // A stored part with a checksum is kept only if it holds this part's very bytes.
-      if (isStoredWhole(part.partNumber, part.size) && !(input.checksums && onServer?.checksum)) {
-        keep();
         continue;
       }
-      const payload = await raceAbort(part.read(), signal);
-      if (!input.checksums) {
-        etags.set(part.partNumber, await sendPart(part.partNumber, payload, context));
-        continue;
-      }
-      const checksum = await raceAbort(checksumPart(payload), signal);
-      if (onServer && onServer.size === part.size && onServer.checksum === checksum) {
-        keep();
-        continue;
-      }
-      etags.set(part.partNumber, await sendPart(part.partNumber, payload, context, checksum));
+      etags.set(part.partNumber, await sendPart(part.partNumber, next.value.payload, context, next.value.checksum));
     }
   };
 

@@ -21,6 +21,8 @@ export interface UploadSource {
   readonly fileType: string | undefined;
   /** The input's own name (a File's name, a path's last segment), saved as the asset's name. */
   readonly fileName: string | undefined;
+  /** True when `parts` may be walked again, reading the same bytes (files, Blobs, bytes; not streams). */
+  readonly rereadable: boolean;
   /**
    * Parts in order, from part 1. Async generators queue concurrent `next()` calls, so several
    * workers may pull from one iterator safely.

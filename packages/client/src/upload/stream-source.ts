@@ -44,6 +44,7 @@ export function streamSource(input: ByteStream, options: StreamSourceOptions = {
     size: options.size,
     fileType: fileTypeFromName(typeof path === 'string' ? path : undefined),
     fileName: baseName(path),
+    rereadable: false,
     parts: (partSize) => streamParts(chunks(), partSize, options.size),
     close: async () => {
       if (isReadableStream(input)) await reader?.cancel().catch(() => {});
