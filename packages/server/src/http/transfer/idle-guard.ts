@@ -39,8 +39,12 @@ export function withIdleTimeout(body: Readable, idleMs: number, reader?: Guarded
       callback();
     },
   });
+  // Re-armed for every chunk: refresh() moves the one timer instead of making a new one each time.
   const arm = () => {
-    clearTimeout(timer);
+    if (timer) {
+      timer.refresh();
+      return;
+    }
     timer = setTimeout(() => void check(), idleMs);
     timer.unref();
   };
