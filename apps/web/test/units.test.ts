@@ -57,6 +57,15 @@ describe('errors in words', () => {
     expect(describeError(unreachable).code).toBe('NETWORK_ERROR');
   });
 
+  it("puts this release's refusals in words: a changed part, a file that is not what it claims, too much at once", () => {
+    for (const code of ['CHECKSUM_MISMATCH', 'FILE_TYPE_MISMATCH', 'REQUEST_TOO_LARGE', 'NOT_SUPPORTED']) {
+      const view = describeError(Object.assign(new Error('details'), { code, status: 400 }));
+      expect(view.code).toBe(code);
+      expect(view.text).toMatch(/^[A-Z].+\. \(details\)$/);
+      expect(view.text).not.toMatch(/^details/);
+    }
+  });
+
   it('tells a cancel from a failure', () => {
     expect(describeError(new DOMException('aborted', 'AbortError')).code).toBe('CANCELLED');
   });
