@@ -33,10 +33,10 @@ export interface SendPartsInput {
 type ReadyPart = { part: SourcePart; keep: true } | { part: SourcePart; keep: false; payload: PartPayload; checksum?: string };
 
 /**
- * Checksummed parts of a stream waiting read, hashed and signed beside those being sent: enough
- * that a worker finishing a PUT finds the next part ready, at two parts' memory.
+ * Checksummed parts of a stream waiting read, hashed and signed beside those being sent: one, so
+ * that a worker finishing a PUT finds the next part ready, at one part's memory.
  */
-const PREPARED_AHEAD = 2;
+const PREPARED_AHEAD = 1;
 
 /** Parts of a file or Blob hashed ahead of the workers (their bytes dropped), and URLs per signing call. */
 const HASHED_AHEAD = 32;
@@ -109,7 +109,7 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
     signer.url(part.partNumber, { size: part.size, checksum }).catch(() => {});
     return { part, keep: false, payload, checksum };
   };
-  // A stream is read once: its parts are hashed as workers take them, a couple ahead.
+  // A stream is read once: its parts are hashed as workers take them, one ahead.
   const ready = new PrepareAhead(source.parts(partSize), prepare, input.checksums && !ahead ? PREPARED_AHEAD : 0);
 
   const worker = async () => {
