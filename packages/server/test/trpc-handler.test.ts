@@ -35,7 +35,10 @@ interface Answer {
 const COMPARED_HEADERS = ['content-type', 'vary', 'allow', 'set-cookie'];
 
 describe('tRPC handler: answers exactly as @trpc/server’s Express adapter does', () => {
-  const harness = useLocalHarness();
+  // One instant for every URL the store signs: answers compared byte for byte must not differ in
+  // their expiry because the second ticked between the two calls.
+  const signedAt = Date.now();
+  const harness = useLocalHarness({ now: () => signedAt });
   let server: Server;
   let base = '';
   const workspaceId = 'ws-handler';
