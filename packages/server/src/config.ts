@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './auth/token-lifetime.js';
 import type { QuotaRules } from './catalog/catalog.js';
 import { type CatalogConfig, embeddedCatalogDir } from './catalog/config.js';
+import { isTargetRuleEntry, TARGET_RANGE_NAMES } from './events/webhook-target.js';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -91,6 +92,17 @@ export const DEFAULT_HTTP_LIMITS = {
  */
 export const DEFAULT_REQUEST_LIMITS = { maxCallsPerBatch: 50, maxPartsPerRequest: 10_000 };
 
+/** Webhook delivery when nothing is configured: here once, for the env and for embedders. */
+export const DEFAULT_WEBHOOK_SETTINGS = {
+  timeoutMs: 10_000,
+  retryWindowMs: 24 * 3_600_000,
+  backoffBaseMs: 5_000,
+  backoffMaxMs: 3_600_000,
+  concurrency: 32,
+};
+
+export const DEFAULT_EVENT_SETTINGS = { pollIntervalMs: 500, retentionDays: 30 };
+
 const envSchema = z.object({
   NODE_ENV: optional(z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' })),
   HOST: optional(z.string().min(1)).default('127.0.0.1'),
@@ -153,6 +165,23 @@ const envSchema = z.object({
   WORKSPACE_QUOTA_BYTES: optional(count(0, 'bytes', { zero: 'no quota' })),
   UPLOAD_TTL_HOURS: optional(count(1, 'hours')).default(24),
   UPLOAD_CLEANUP_INTERVAL_MINUTES: optional(count(0, 'minutes')).default(0),
+  WEBHOOK_DISPATCHER: optional(booleanFlag).default(true),
+  WEBHOOK_TIMEOUT_MS: optional(wholeNumber(100, 120_000, 'must be a whole number of milliseconds from 100 to 120000')).default(
+    DEFAULT_WEBHOOK_SETTINGS.timeoutMs,
+  ),
+  WEBHOOK_RETRY_WINDOW_SECONDS: optional(count(1, 'seconds', { max: 30 * 86_400 })).default(DEFAULT_WEBHOOK_SETTINGS.retryWindowMs / 1000),
+  WEBHOOK_BACKOFF_BASE_MS: optional(count(1, 'milliseconds', { max: 3_600_000 })).default(DEFAULT_WEBHOOK_SETTINGS.backoffBaseMs),
+  WEBHOOK_BACKOFF_MAX_MS: optional(count(1, 'milliseconds', { max: 86_400_000 })).default(DEFAULT_WEBHOOK_SETTINGS.backoffMaxMs),
+  WEBHOOK_CONCURRENCY: optional(count(1, 'deliveries', { max: 1_000 })).default(DEFAULT_WEBHOOK_SETTINGS.concurrency),
+  WEBHOOK_ALLOWED_PRIVATE_TARGETS: optional(
+    z.string().refine((value) => commaList(value).every(isTargetRuleEntry), {
+      error: `each entry must be an address, a subnet (10.0.0.0/8, ::1/128) or one of ${TARGET_RANGE_NAMES.join(', ')}`,
+    }),
+  ),
+  EVENT_POLL_INTERVAL_MS: optional(wholeNumber(10, 60_000, 'must be a whole number of milliseconds from 10 to 60000')).default(
+    DEFAULT_EVENT_SETTINGS.pollIntervalMs,
+  ),
+  EVENT_RETENTION_DAYS: optional(count(1, 'days', { max: 3_650 })).default(DEFAULT_EVENT_SETTINGS.retentionDays),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -216,6 +245,35 @@ export interface Config {
   /** PostgreSQL (DATABASE_URL), or PGlite in STORAGE_DIR/catalog when it is unset. */
   catalog: CatalogConfig;
   quotas: QuotaRules;
+  webhooks: WebhookConfig;
+  events: EventConfig;
+}
+
+/** How webhooks are delivered (events/webhook-dispatcher.ts). */
+export interface WebhookSettings {
+  /** One attempt's limit, connection to the last byte of the answer. */
+  timeoutMs: number;
+  /** A delivery not accepted this long after its event is marked failed. */
+  retryWindowMs: number;
+  /** The first retry waits about this long, each next one twice as long (with jitter), up to backoffMaxMs. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Deliveries in flight at once in one process. */
+  concurrency: number;
+  /** Subnets and range names (loopback, private, linklocal, uniquelocal) a webhook may target besides public addresses. */
+  allowedPrivateTargets: string[];
+}
+
+export interface WebhookConfig extends WebhookSettings {
+  /** Whether the API process delivers webhooks; false when a separate `dispatch-webhooks` process does. */
+  dispatcher: boolean;
+}
+
+export interface EventConfig {
+  /** How often readers of the outbox look for what other instances wrote, and for retries that fell due. */
+  pollIntervalMs: number;
+  /** Events and finished deliveries are kept this long, then pruned by the cleanup job. */
+  retentionDays: number;
 }
 
 export interface HttpLimits {
@@ -383,6 +441,16 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
       ? { kind: 'postgres', url: vars.DATABASE_URL }
       : { kind: 'pglite', dataDir: embeddedCatalogDir(vars.STORAGE_DIR) },
     quotas: { defaultQuotaBytes: vars.WORKSPACE_QUOTA_BYTES || undefined },
+    webhooks: {
+      dispatcher: vars.WEBHOOK_DISPATCHER,
+      timeoutMs: vars.WEBHOOK_TIMEOUT_MS,
+      retryWindowMs: vars.WEBHOOK_RETRY_WINDOW_SECONDS * 1000,
+      backoffBaseMs: vars.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: vars.WEBHOOK_BACKOFF_MAX_MS,
+      concurrency: vars.WEBHOOK_CONCURRENCY,
+      allowedPrivateTargets: vars.WEBHOOK_ALLOWED_PRIVATE_TARGETS ? commaList(vars.WEBHOOK_ALLOWED_PRIVATE_TARGETS) : [],
+    },
+    events: { pollIntervalMs: vars.EVENT_POLL_INTERVAL_MS, retentionDays: vars.EVENT_RETENTION_DAYS },
   };
 }
 

@@ -1,6 +1,7 @@
 import type { AccessPolicy, CallerInfo } from './auth/policy.js';
 import type { Catalog, QuotaRules } from './catalog/catalog.js';
 import type { UploadRules } from './config.js';
+import type { EventFeed } from './events/event-feed.js';
 import type { Logger } from './logger.js';
 import type { ObjectStore } from './storage/store.js';
 
@@ -13,6 +14,8 @@ export interface ContextDependencies {
   uploads: UploadRules;
   quotas: QuotaRules;
   logger: Logger;
+  /** The live feed of this process, for the event subscription; absent without one (router tests). */
+  events?: EventFeed;
 }
 
 /**
@@ -57,6 +60,7 @@ export function createContextInner(deps: ContextDependencies, options: CallOptio
     policy: deps.policy,
     uploads: deps.uploads,
     quotas: deps.quotas,
+    events: deps.events,
     caller: options.caller ?? { headers: {} },
     hooks: options.hooks ?? {},
     get logger() {

@@ -4,14 +4,35 @@ export { type MintTokenOptions, mintToken } from './auth/mint-token.js';
 export { type AccessPolicy, allowAllPolicy, type CallerInfo } from './auth/policy.js';
 export type { AssetRecord, Catalog, MigrationReport, QuotaRules, UploadRecord, WorkspaceUsage } from './catalog/catalog.js';
 export type { CatalogConfig } from './catalog/config.js';
+export type { EventPosition, StoredEvent } from './catalog/event-log.js';
 export { CatalogInUseError } from './catalog/folder-lock.js';
 export { openCatalog } from './catalog/index.js';
 export { openPgliteCatalog } from './catalog/pglite.js';
 export { openPostgresCatalog } from './catalog/postgres.js';
 export { type CatalogSyncOptions, type CatalogSyncReport, syncCatalog } from './catalog/sync.js';
-export { type Config, ConfigError, DEFAULT_ALLOWED_FILE_TYPES, loadConfig, showSetting, type UploadRules } from './config.js';
+export {
+  type Config,
+  ConfigError,
+  DEFAULT_ALLOWED_FILE_TYPES,
+  DEFAULT_WEBHOOK_SETTINGS,
+  type EventConfig,
+  loadConfig,
+  showSetting,
+  type UploadRules,
+  type WebhookConfig,
+  type WebhookSettings,
+} from './config.js';
 export { AppError, type ErrorCode, errorCodes } from './errors.js';
+export {
+  type AssetEvent,
+  type AssetEventOf,
+  type AssetEventType,
+  assetEvent,
+} from './events/asset-event.js';
+export { type EventServices, type EventServicesOptions, startEventServices } from './events/event-services.js';
+export type { AssetEventHook } from './events/hook-consumer.js';
 export { type CreateAppOptions, createApp } from './http/app.js';
+export { closeApp } from './http/app-resources.js';
 export { createDrainState, type DrainState } from './http/drain.js';
 export type { RateLimitOptions } from './http/rate-limit.js';
 export { connectRedisLimitStores, type RedisLimitStores } from './http/rate-limit-redis.js';

@@ -33,9 +33,9 @@ export async function findAsset(deps: AssetDependencies, workspaceId: string, ke
  * The object goes first, then its row: a crash in between leaves a row whose object is gone, which
  * reconciliation (catalog:sync) removes. The other order could leave an object no listing reaches.
  */
-export async function deleteAsset(deps: AssetDependencies, workspaceId: string, key: string): Promise<void> {
+export async function deleteAsset(deps: AssetDependencies, workspaceId: string, key: string, actor: string | null = null): Promise<void> {
   await deps.store.deleteObject(key);
-  await deps.catalog.deleteAsset(workspaceId, key);
+  await deps.catalog.deleteAsset(workspaceId, key, actor);
 }
 
 /**

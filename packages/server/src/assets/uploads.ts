@@ -218,17 +218,17 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
  * complete that loses one: some stores (MinIO) answer success to an abort of an upload a complete
  * has just finished, so the key is looked at (an asset's key is its upload's alone).
  */
-export async function abortUpload(deps: AssetDependencies, ref: UploadRef): Promise<void> {
+export async function abortUpload(deps: AssetDependencies, ref: UploadRef, actor: string | null = null): Promise<void> {
   const known = await usableUpload(deps, ref);
   const key = assetKey(ref.workspaceId, ref.assetId);
   try {
     await deps.store.abortMultipartUpload(key, ref.uploadId);
   } catch (error) {
-    if (known) await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted');
+    if (known) await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted', actor);
     throw error;
   }
   if (await deps.store.headObject(key)) throw unknownUpload(ref);
-  if (known) await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted');
+  if (known) await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted', actor);
 }
 
 /** A complete retried after it succeeded: the same answer, if it lists the same parts. */

@@ -1,4 +1,8 @@
+import type { EventConsumers } from './event-consumers.js';
+import type { EventLog } from './event-log.js';
 import type { assets, uploadStates, uploads } from './schema.js';
+import type { WebhookDeliveries } from './webhook-deliveries.js';
+import type { WebhookEndpoints } from './webhook-endpoints.js';
 
 export type UploadState = (typeof uploadStates)[number];
 
@@ -83,8 +87,9 @@ export interface Catalog {
    */
   reserve(workspaceId: string, uploadId: string, bytes: number, rules: QuotaRules): Promise<boolean>;
   /**
-   * Marks the upload completed and records its asset, in one transaction: idempotent, so a retry
-   * after a crash between the store's complete and this write records the asset once.
+   * Marks the upload completed and records its asset and its `asset.created` event, in one
+   * statement: idempotent, so a retry after a crash between the store's complete and this write
+   * records the asset, and its event, once.
    */
   recordCompleted(
     upload: UploadRecord,
@@ -96,8 +101,11 @@ export interface Catalog {
    * state, is kept. Returns whether it was added.
    */
   importUpload(upload: NewUpload): Promise<boolean>;
-  /** Ends an open upload (abort or expiry) and frees its reservation; unknown or finished ones are left alone. */
-  finishUpload(workspaceId: string, uploadId: string, state: 'aborted' | 'expired'): Promise<void>;
+  /**
+   * Ends an open upload (abort or expiry), frees its reservation and records `upload.aborted` or
+   * `upload.expired`; unknown or finished ones are left alone. `actor`: who aborted it.
+   */
+  finishUpload(workspaceId: string, uploadId: string, state: 'aborted' | 'expired', actor?: string | null): Promise<void>;
   /** Newest first. */
   listOpenUploads(workspaceId: string, options: { cursor?: string; limit: number }): Promise<UploadPage>;
   /** Open uploads of every workspace started before `startedBefore`, for the cleanup job. */
@@ -107,14 +115,23 @@ export interface Catalog {
   listAssets(workspaceId: string, options: ListAssetsOptions): Promise<AssetPage>;
   /** Adds an asset found in the store (import, reconciliation); an existing row is kept. Returns whether it was added. */
   importAsset(asset: AssetRecord): Promise<boolean>;
-  /** Removes the asset's row; true when there was one. */
-  deleteAsset(workspaceId: string, key: string): Promise<boolean>;
+  /** Removes the asset's row and records `asset.deleted` (by `actor`); true when there was one. */
+  deleteAsset(workspaceId: string, key: string, actor?: string | null): Promise<boolean>;
   /** Every asset row, in key order, a page at a time (reconciliation). */
   scanAssets(options: { afterKey?: string; limit: number }): Promise<AssetRecord[]>;
 
   usage(workspaceId: string, rules: QuotaRules): Promise<WorkspaceUsage>;
   /** A workspace's own quota; null returns it to the server default. */
   setQuota(workspaceId: string, quotaBytes: number | null): Promise<void>;
+
+  /** The outbox: events in commit order, written with the changes they describe. */
+  readonly events: EventLog;
+  /** Each workspace's webhook endpoints. */
+  readonly webhooks: WebhookEndpoints;
+  /** Webhook deliveries: claimed by dispatchers, listed for admins. */
+  readonly deliveries: WebhookDeliveries;
+  /** Named readers of the outbox (an embedding app's hook) and where each has got to. */
+  readonly consumers: EventConsumers;
 
   /** A cheap query; CATALOG_UNAVAILABLE when the database does not answer. */
   checkReady(): Promise<void>;

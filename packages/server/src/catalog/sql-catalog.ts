@@ -14,9 +14,12 @@ import type {
   WorkspaceUsage,
 } from './catalog.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { createEventConsumers } from './event-consumers.js';
+import { createEventLog } from './event-log.js';
 import { assets, uploads, workspaces } from './schema.js';
 import {
   completeUploadRecord,
+  type EventRecordingMode,
   endUpload,
   ensureWorkspace,
   growReservation,
@@ -25,6 +28,8 @@ import {
   removeAsset,
 } from './statements.js';
 import { translateUnavailable } from './unavailable.js';
+import { createWebhookDeliveries } from './webhook-deliveries.js';
+import { createWebhookEndpoints } from './webhook-endpoints.js';
 
 export type SqlDatabase = PgDatabase<PgQueryResultHKT>;
 type Transaction = Parameters<Parameters<SqlDatabase['transaction']>[0]>[0];
@@ -45,9 +50,13 @@ export function createSqlCatalog(
     close: () => Promise<void>;
     /** Refresh the planner's statistics of `assets` after this many rows were added or removed (engines without autovacuum). */
     analyzeEvery?: number;
+    /** `off` records no events: only the bench's baseline of what events cost. */
+    events?: EventRecordingMode;
   },
 ): Catalog {
   const run = translateUnavailable;
+  const eventMode = options.events ?? 'record';
+  const events = createEventLog(db);
 
   /** The QUOTA_EXCEEDED a refused call answers, with what the workspace holds now. */
   const overQuota = async (workspaceId: string, bytes: number, rules: QuotaRules): Promise<AppError> => {
@@ -127,7 +136,9 @@ export function createSqlCatalog(
           createdBy: upload.startedBy,
           ...completed,
         };
-        if (await completeUploadRecord(db, upload, asset)) {
+        const recorded = await completeUploadRecord(db, upload, asset, eventMode);
+        events.noteWritten(recorded);
+        if (recorded.changed) {
           noteAssetChange();
           return asset;
         }
@@ -145,7 +156,10 @@ export function createSqlCatalog(
         return added.length > 0;
       }),
 
-    finishUpload: (workspaceId, uploadId, state) => run(() => endUpload(db, workspaceId, uploadId, state, new Date())),
+    finishUpload: (workspaceId, uploadId, state, actor = null) =>
+      run(async () => {
+        events.noteWritten(await endUpload(db, workspaceId, uploadId, state, new Date(), actor, eventMode));
+      }),
 
     listOpenUploads: (workspaceId, { cursor, limit }) =>
       run(async (): Promise<UploadPage> => {
@@ -202,11 +216,12 @@ export function createSqlCatalog(
         return added;
       }),
 
-    deleteAsset: (workspaceId, key) =>
+    deleteAsset: (workspaceId, key, actor = null) =>
       run(async () => {
-        const removed = await removeAsset(db, workspaceId, key);
-        if (removed) noteAssetChange();
-        return removed;
+        const removed = await removeAsset(db, workspaceId, key, actor, new Date(), eventMode);
+        events.noteWritten(removed);
+        if (removed.changed) noteAssetChange();
+        return removed.changed;
       }),
 
     scanAssets: ({ afterKey, limit }) =>
@@ -245,6 +260,11 @@ export function createSqlCatalog(
           .values({ id: workspaceId, quotaBytes })
           .onConflictDoUpdate({ target: workspaces.id, set: { quotaBytes } });
       }),
+
+    events: events.log,
+    webhooks: createWebhookEndpoints(db),
+    deliveries: createWebhookDeliveries(db),
+    consumers: createEventConsumers(db),
 
     refreshStatistics: () =>
       run(async () => {

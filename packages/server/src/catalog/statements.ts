@@ -1,6 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { AssetEventOf } from '../events/asset-event.js';
+import { parseChecksum } from '../storage/checksum.js';
 import type { AssetRecord, NewUpload, UploadRecord } from './catalog.js';
+import { isoTime, noEvent, recordEvent, recordedEvents } from './event-statements.js';
 
 /*
  * The catalogue's writes, one SQL statement each. A statement is atomic on its own, so none needs
@@ -9,9 +12,26 @@ import type { AssetRecord, NewUpload, UploadRecord } from './catalog.js';
  * its newest version (READ COMMITTED's re-check), so two uploads racing for the last bytes, on any
  * number of instances, are judged one after the other. Rows are locked uploads first, then
  * workspaces, in every statement, so no two statements wait for each other in a cycle.
+ *
+ * A statement that changes what a workspace owns also records its event (event-statements.ts) in
+ * the outbox, in the same statement: none is lost, and none is recorded for a change that failed.
  */
 
 type Database = PgDatabase<PgQueryResultHKT>;
+
+/** What a statement changed, and the events and webhook deliveries it recorded for it. */
+export interface Recorded {
+  changed: boolean;
+  events: number;
+  deliveries: number;
+}
+
+/** Whether statements record events; off only for the bench's baseline of a catalogue without them. */
+export type EventRecordingMode = 'record' | 'off';
+
+function recorded(changed: boolean, row: Record<string, unknown> | undefined): Recorded {
+  return { changed, events: Number(row?.events ?? 0), deliveries: Number(row?.deliveries ?? 0) };
+}
 
 async function rows(db: Database, statement: SQL): Promise<Array<Record<string, unknown>>> {
   const result = (await db.execute(statement)) as unknown as { rows: Array<Record<string, unknown>> };
@@ -90,27 +110,44 @@ export async function growReservation(
   return bytes <= Number(row.held) ? 'held' : 'over-quota';
 }
 
-/** Ends an open upload and gives its reservation back; an upload already ended is left alone. */
+/** Ends an open upload and gives its reservation back, recording `upload.aborted` or `upload.expired`; an upload already ended is left alone. */
 export async function endUpload(
   db: Database,
   workspaceId: string,
   uploadId: string,
   state: 'aborted' | 'expired',
   at: Date,
-): Promise<void> {
-  await rows(
+  actor: string | null,
+  mode: EventRecordingMode,
+): Promise<Recorded> {
+  const data = sql`jsonb_build_object('key', ended.key, 'assetId', ended.asset_id, 'uploadId', ended.upload_id,
+        'fileName', ended.file_name, 'contentType', coalesce(nullif(ended.file_type, ''), 'application/octet-stream'),
+        'startedAt', ${isoTime(sql`ended.started_at`)}${state === 'aborted' ? sql`, 'abortedBy', ${actor}::text` : sql``})`;
+  const events =
+    mode === 'off'
+      ? noEvent
+      : recordEvent({
+          type: state === 'aborted' ? 'upload.aborted' : 'upload.expired',
+          from: sql`ended`,
+          workspaceId,
+          subject: sql`ended.key`,
+          data,
+          occurredAt: at,
+        });
+  const [row] = await rows(
     db,
     sql`with ${lockedOpenUpload(workspaceId, uploadId)}, ended as (
       update uploads set state = ${state}, reserved_bytes = 0, finished_at = ${at} from upload
       where uploads.workspace_id = ${workspaceId} and uploads.upload_id = ${uploadId}
-      returning upload.held
+      returning upload.held, uploads.key, uploads.asset_id, uploads.upload_id, uploads.file_name, uploads.file_type, uploads.started_at
     ), freed as (
       update workspaces set reserved_bytes = reserved_bytes - (select held from ended)
       where id = ${workspaceId} and exists (select 1 from ended)
       returning 1
-    )
-    select count(*) as ended from ended`,
+    ), ${events}
+    select (select count(*) from ended) as ended, ${recordedEvents}`,
   );
+  return recorded(Number(row?.ended) > 0, row);
 }
 
 /** The asset's insert (kept if the key has a row) and the workspace's counters, as CTEs for one statement. */
@@ -119,14 +156,47 @@ const assetInsert = (asset: AssetRecord) => sql`added as (
       values (${asset.key}, ${asset.workspaceId}, ${asset.assetId}, ${asset.fileName}, ${asset.fileType}, ${asset.size}::bigint,
         ${asset.etag}, ${asset.checksum}, ${asset.createdAt}, ${asset.createdBy})
       on conflict (key) do nothing
-      returning size
+      returning key, size
     )`;
+
+/** The `data` of the `asset.created` event of a completed upload. */
+function createdData(upload: UploadRecord, asset: AssetRecord): AssetEventOf<'asset.created'>['data'] {
+  const checksum = parseChecksum(asset.checksum);
+  return {
+    key: asset.key,
+    assetId: asset.assetId,
+    uploadId: upload.uploadId,
+    fileName: asset.fileName,
+    contentType: asset.fileType,
+    size: asset.size,
+    etag: asset.etag,
+    checksum: checksum ? { algorithm: checksum.algorithm, type: checksum.type, value: checksum.value } : null,
+    createdBy: asset.createdBy,
+  };
+}
 
 /**
  * Marks the upload completed, adds its asset and moves its reservation into the stored bytes, in
- * one statement; a repeat adds nothing. Returns whether the asset row was added.
+ * one statement, recording `asset.created`; a repeat adds nothing and records nothing.
+ * `changed`: whether the asset row was added.
  */
-export async function completeUploadRecord(db: Database, upload: UploadRecord, asset: AssetRecord): Promise<boolean> {
+export async function completeUploadRecord(
+  db: Database,
+  upload: UploadRecord,
+  asset: AssetRecord,
+  mode: EventRecordingMode,
+): Promise<Recorded> {
+  const events =
+    mode === 'off'
+      ? noEvent
+      : recordEvent({
+          type: 'asset.created',
+          from: sql`added`,
+          workspaceId: asset.workspaceId,
+          subject: sql`added.key`,
+          data: sql`${JSON.stringify(createdData(upload, asset))}::jsonb`,
+          occurredAt: asset.createdAt,
+        });
   const [row] = await rows(
     db,
     sql`with upload as (
@@ -152,10 +222,11 @@ export async function completeUploadRecord(db: Database, upload: UploadRecord, a
         asset_count = workspaces.asset_count + excluded.asset_count,
         reserved_bytes = workspaces.reserved_bytes - coalesce((select held from upload where state = 'open'), 0)
       returning 1
-    )
-    select (select count(*) from added) as added, (select count(*) from done) as done, (select count(*) from counted) as counted`,
+    ), ${events}
+    select (select count(*) from added) as added, (select count(*) from done) as done, (select count(*) from counted) as counted,
+      ${recordedEvents}`,
   );
-  return Number(row?.added) > 0;
+  return recorded(Number(row?.added) > 0, row);
 }
 
 /** Adds an asset found in the store, unless its key has a row; returns whether it was added. */
@@ -175,18 +246,38 @@ export async function insertAsset(db: Database, asset: AssetRecord): Promise<boo
   return Number(row?.added) > 0;
 }
 
-/** Removes the asset's row and its bytes from the workspace's counters; returns whether there was one. */
-export async function removeAsset(db: Database, workspaceId: string, key: string): Promise<boolean> {
+/** Removes the asset's row and its bytes from the workspace's counters, recording `asset.deleted`; `changed`: whether there was one. */
+export async function removeAsset(
+  db: Database,
+  workspaceId: string,
+  key: string,
+  actor: string | null,
+  at: Date,
+  mode: EventRecordingMode,
+): Promise<Recorded> {
+  const events =
+    mode === 'off'
+      ? noEvent
+      : recordEvent({
+          type: 'asset.deleted',
+          from: sql`gone`,
+          workspaceId,
+          subject: sql`gone.key`,
+          data: sql`jsonb_build_object('key', gone.key, 'assetId', gone.asset_id, 'fileName', gone.file_name,
+            'contentType', gone.file_type, 'size', gone.size, 'deletedBy', ${actor}::text)`,
+          occurredAt: at,
+        });
   const [row] = await rows(
     db,
     sql`with gone as (
-      delete from assets where workspace_id = ${workspaceId} and key = ${key} returning size
+      delete from assets where workspace_id = ${workspaceId} and key = ${key}
+      returning key, asset_id, file_name, file_type, size
     ), counted as (
       update workspaces set stored_bytes = stored_bytes - (select size from gone), asset_count = asset_count - 1
       where id = ${workspaceId} and exists (select 1 from gone)
       returning 1
-    )
-    select (select count(*) from gone) as removed, (select count(*) from counted) as counted`,
+    ), ${events}
+    select (select count(*) from gone) as removed, (select count(*) from counted) as counted, ${recordedEvents}`,
   );
-  return Number(row?.removed) > 0;
+  return recorded(Number(row?.removed) > 0, row);
 }

@@ -2,14 +2,23 @@ import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { type AccessPolicy, allowAllPolicy } from '../auth/policy.js';
 import type { Catalog, QuotaRules } from '../catalog/catalog.js';
-import { DEFAULT_ALLOWED_FILE_TYPES, DEFAULT_REQUEST_LIMITS, type RequestLimits, type UploadRules } from '../config.js';
+import {
+  DEFAULT_ALLOWED_FILE_TYPES,
+  DEFAULT_REQUEST_LIMITS,
+  type RequestLimits,
+  type UploadRules,
+  type WebhookSettings,
+} from '../config.js';
 import { toAppError } from '../errors.js';
+import { startEventServices } from '../events/event-services.js';
+import type { AssetEventHook } from '../events/hook-consumer.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { createDocsPage } from '../openapi/docs-page.js';
 import { restRoutes } from '../openapi/index.js';
 import { createRestRouter, REST_BASE_PATH } from '../rest/index.js';
 import { appRouter } from '../router/index.js';
 import type { ObjectStore, SignedUrlEndpoint } from '../storage/store.js';
+import { registerAppStopper } from './app-resources.js';
 import { apiCors } from './cors.js';
 import { closeConnectionsWhileDraining, createDrainState, type DrainState } from './drain.js';
 import { errorResponder, notFound } from './errors.js';
@@ -56,6 +65,16 @@ export interface CreateAppOptions {
   trustProxy?: number | string[];
   /** A built web app (apps/web/dist) to serve at /app, `/` redirecting there; absent: no page. */
   webRoot?: string;
+  /**
+   * Called for every event (asset.created, asset.deleted, upload.aborted, upload.expired) from the
+   * outbox: at least once, in order, also for events of a process that crashed before calling it.
+   * A throw or rejection retries the event (with backoff) before the next one.
+   */
+  onAssetEvent?: AssetEventHook;
+  /** How this process delivers webhooks; false: it delivers none (a separate dispatcher does). Default: on, public targets only. */
+  webhooks?: Partial<WebhookSettings> | false;
+  /** How often the outbox's readers look for what other instances wrote; default 500 ms. */
+  eventPollIntervalMs?: number;
 }
 
 /** tRPC bodies: a signParts of 10,000 part numbers or a complete of 10,000 parts fits. */
@@ -69,6 +88,12 @@ export function createApp(options: CreateAppOptions): Express {
   const logger = options.logger ?? silentLogger;
   const drain = options.drain ?? createDrainState();
   const downloadIdleTimeoutMs = options.downloadIdleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS;
+  const events = startEventServices(options.catalog, {
+    logger,
+    webhooks: options.webhooks,
+    onAssetEvent: options.onAssetEvent,
+    pollIntervalMs: options.eventPollIntervalMs,
+  });
   const deps: AppDependencies = {
     store: options.store,
     catalog: options.catalog,
@@ -79,10 +104,12 @@ export function createApp(options: CreateAppOptions): Express {
     logger,
     workspaceLimiter: options.rateLimits && createWorkspaceLimiter(options.rateLimits, logger),
     signingLimiter: options.rateLimits && createWorkspaceSigningLimiter(options.rateLimits, logger),
+    events: events.feed,
   };
   const requestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits };
   const createContext = (req: Request, res: Response) => createRequestContext(deps, req, res);
   const app = express();
+  registerAppStopper(app, events.stop);
   app.disable('x-powered-by');
   // API answers are not cacheable (see uncacheable below), so a validator would be hashing for
   // nobody: Express's ETag is a SHA-1 of every JSON body. Static files (the web app) and object

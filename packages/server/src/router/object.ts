@@ -53,7 +53,7 @@ export const objectRouter = {
 
   delete: workspaceProcedure.input(objectRef).mutation(async ({ ctx, input }) => {
     const { key } = parseAssetKey(input.workspaceId, input.key);
-    await deleteAsset(ctx, input.workspaceId, key);
+    await deleteAsset(ctx, input.workspaceId, key, ctx.actor);
     return { success: true as const };
   }),
 } satisfies TRPCRouterRecord;

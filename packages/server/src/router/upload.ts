@@ -137,7 +137,7 @@ export const uploadRouter = {
   }),
 
   abort: workspaceProcedure.input(uploadRef).mutation(async ({ ctx, input }) => {
-    await abortUpload(ctx, input);
+    await abortUpload(ctx, input, ctx.actor);
     return { success: true as const };
   }),
 
