@@ -58,6 +58,9 @@ async function main(): Promise<void> {
     downloadIdleTimeoutMs: config.downloadIdleTimeoutMs,
     trustProxy: config.http.trustProxy,
     webRoot: webAppRoot(),
+    // With WEBHOOK_DISPATCHER=false a separate `pnpm dispatch-webhooks` process delivers them.
+    webhooks: config.webhooks.dispatcher ? config.webhooks : false,
+    eventPollIntervalMs: config.events.pollIntervalMs,
   });
   const running = await listenOrExplain(app, {
     host: config.host,

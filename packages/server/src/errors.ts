@@ -58,6 +58,12 @@ export const errorCodes = {
     trpc: 'NOT_IMPLEMENTED',
     meaning: 'the object store does not support this operation (for example a bucket CORS API)',
   },
+  WEBHOOK_TARGET_NOT_ALLOWED: {
+    status: 400,
+    trpc: 'BAD_REQUEST',
+    meaning: 'the webhook URL points at a private, loopback or link-local address (WEBHOOK_ALLOWED_PRIVATE_TARGETS allows them)',
+  },
+  WEBHOOK_NOT_FOUND: { status: 404, trpc: 'NOT_FOUND', meaning: 'no webhook endpoint of that id in this workspace' },
   STORE_TIMEOUT: { status: 504, trpc: 'GATEWAY_TIMEOUT', meaning: 'the object store did not answer in time' },
   INTERNAL_ERROR: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', meaning: 'an unexpected error; details are in the server log' },
 } as const satisfies Record<string, { status: number; trpc: TRPCCode; meaning: string }>;

@@ -57,3 +57,12 @@ export const adminProcedure = t.procedure.use(async ({ ctx, next }) => {
   await ctx.policy.authorizeAdmin(ctx.caller);
   return next();
 });
+
+/**
+ * A workspace's own configuration (its webhooks): the caller must hold the admin role and be
+ * allowed this workspace, so an admin of one tenant cannot read or point another's webhooks.
+ */
+export const workspaceAdminProcedure = workspaceProcedure.use(async ({ ctx, next }) => {
+  await ctx.policy.authorizeAdmin(ctx.caller);
+  return next();
+});

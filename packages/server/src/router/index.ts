@@ -1,8 +1,11 @@
 import { createCallerFactory, mergeRouters, router } from '../trpc.js';
 import { bucketRouter } from './bucket.js';
 import { downloadRouter } from './download.js';
+import { eventsRouter } from './events.js';
 import { objectRouter } from './object.js';
 import { uploadRouter } from './upload.js';
+import { webhookEndpointProcedures } from './webhook.js';
+import { webhookDeliveryProcedures } from './webhook-deliveries.js';
 import { workspaceRouter } from './workspace.js';
 
 /** Everything served at /trpc; its type is the client's contract. */
@@ -11,6 +14,8 @@ export const appRouter = router({
   object: objectRouter,
   bucket: bucketRouter,
   workspace: workspaceRouter,
+  webhook: { ...webhookEndpointProcedures, ...webhookDeliveryProcedures },
+  events: eventsRouter,
 });
 
 export type AppRouter = typeof appRouter;
