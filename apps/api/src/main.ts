@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     trustProxy: config.http.trustProxy,
     webRoot: webAppRoot(),
     // With WEBHOOK_DISPATCHER=false a separate `pnpm dispatch-webhooks` process delivers them.
-    webhooks: config.webhooks.dispatcher ? config.webhooks : false,
+    webhooks: config.webhooks,
+    dispatchWebhooks: config.webhooks.dispatcher,
     eventPollIntervalMs: config.events.pollIntervalMs,
   });
   const running = await listenOrExplain(app, {

@@ -1,6 +1,6 @@
 import type { AccessPolicy, CallerInfo } from './auth/policy.js';
 import type { Catalog, QuotaRules } from './catalog/catalog.js';
-import type { UploadRules } from './config.js';
+import type { UploadRules, WebhookSettings } from './config.js';
 import type { EventFeed } from './events/event-feed.js';
 import type { Logger } from './logger.js';
 import type { ObjectStore } from './storage/store.js';
@@ -16,6 +16,8 @@ export interface ContextDependencies {
   logger: Logger;
   /** The live feed of this process, for the event subscription; absent without one (router tests). */
   events?: EventFeed;
+  /** How webhooks are sent and where they may point; absent: DEFAULT_WEBHOOK_SETTINGS, public targets only. */
+  webhooks?: WebhookSettings;
 }
 
 /**
@@ -61,6 +63,7 @@ export function createContextInner(deps: ContextDependencies, options: CallOptio
     uploads: deps.uploads,
     quotas: deps.quotas,
     events: deps.events,
+    webhooks: deps.webhooks,
     caller: options.caller ?? { headers: {} },
     hooks: options.hooks ?? {},
     get logger() {

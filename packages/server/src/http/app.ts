@@ -71,8 +71,10 @@ export interface CreateAppOptions {
    * A throw or rejection retries the event (with backoff) before the next one.
    */
   onAssetEvent?: AssetEventHook;
-  /** How this process delivers webhooks; false: it delivers none (a separate dispatcher does). Default: on, public targets only. */
-  webhooks?: Partial<WebhookSettings> | false;
+  /** How webhooks are delivered, and which targets they may have; absent fields: DEFAULT_WEBHOOK_SETTINGS, public targets only. */
+  webhooks?: Partial<WebhookSettings>;
+  /** Whether this process delivers webhooks; false when a separate dispatcher does. Default true. */
+  dispatchWebhooks?: boolean;
   /** How often the outbox's readers look for what other instances wrote; default 500 ms. */
   eventPollIntervalMs?: number;
 }
@@ -88,9 +90,10 @@ export function createApp(options: CreateAppOptions): Express {
   const logger = options.logger ?? silentLogger;
   const drain = options.drain ?? createDrainState();
   const downloadIdleTimeoutMs = options.downloadIdleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS;
+  const webhooks: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS, allowedPrivateTargets: [], ...options.webhooks };
   const events = startEventServices(options.catalog, {
     logger,
-    webhooks: options.webhooks,
+    webhooks: options.dispatchWebhooks === false ? false : webhooks,
     onAssetEvent: options.onAssetEvent,
     pollIntervalMs: options.eventPollIntervalMs,
   });
@@ -105,6 +108,7 @@ export function createApp(options: CreateAppOptions): Express {
     workspaceLimiter: options.rateLimits && createWorkspaceLimiter(options.rateLimits, logger),
     signingLimiter: options.rateLimits && createWorkspaceSigningLimiter(options.rateLimits, logger),
     events: events.feed,
+    webhooks,
   };
   const requestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits };
   const createContext = (req: Request, res: Response) => createRequestContext(deps, req, res);
