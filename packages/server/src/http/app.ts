@@ -5,6 +5,7 @@ import type { Catalog, QuotaRules } from '../catalog/catalog.js';
 import {
   DEFAULT_ALLOWED_FILE_TYPES,
   DEFAULT_REQUEST_LIMITS,
+  DEFAULT_WEBHOOK_SETTINGS,
   type RequestLimits,
   type UploadRules,
   type WebhookSettings,
