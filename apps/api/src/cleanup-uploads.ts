@@ -2,11 +2,11 @@ import { parseArgs } from 'node:util';
 import { type Catalog, CatalogInUseError, createLogger, createStore, loadConfig, openCatalog, runCleanup } from '@s3-service/server';
 
 /**
- * Aborts multipart uploads older than UPLOAD_TTL_HOURS and sweeps the store's crash leftovers
- * (local store), once, and exits; for cron or a scheduled job when the API's own interval
- * (UPLOAD_CLEANUP_INTERVAL_MINUTES) is off:
+ * Aborts multipart uploads older than UPLOAD_TTL_HOURS, sweeps the store's crash leftovers
+ * (local store) and removes events older than EVENT_RETENTION_DAYS from the catalogue, once, and
+ * exits; for cron or a scheduled job when the API's own interval (UPLOAD_CLEANUP_INTERVAL_MINUTES) is off:
  *   pnpm cleanup-uploads [-- --dry-run] [--ttl-hours 48]
- * Exits 1 when an upload could not be aborted or the sweep failed, so a scheduler notices.
+ * Exits 1 when an upload could not be aborted, the sweep or the event retention failed, so a scheduler notices.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -25,9 +25,10 @@ async function main(): Promise<void> {
   const store = await createStore(config.storage, { publicUrl: 'http://127.0.0.1', sweepOrphansAtStart: false });
   const catalog = await openCatalogIfFree(config.catalog, logger);
   try {
-    const report = await runCleanup(store, { ttlHours, logger, dryRun: values['dry-run'], catalog });
+    const eventRetentionDays = config.events.retentionDays;
+    const report = await runCleanup(store, { ttlHours, logger, dryRun: values['dry-run'], catalog, eventRetentionDays });
     logger.info({ ...report, ttlHours, dryRun: values['dry-run'] }, 'abandoned upload cleanup finished');
-    process.exitCode = report.failed > 0 || report.orphanSweepFailed ? 1 : 0;
+    process.exitCode = report.failed > 0 || report.orphanSweepFailed || report.eventRetentionFailed ? 1 : 0;
   } finally {
     await catalog?.close();
     await store.close?.();

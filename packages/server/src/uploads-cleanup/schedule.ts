@@ -8,6 +8,8 @@ export interface CleanupJobOptions {
   ttlHours: number;
   logger: Logger;
   catalog?: Catalog;
+  /** EVENT_RETENTION_DAYS; default 30. */
+  eventRetentionDays?: number;
 }
 
 export interface CleanupJob {
@@ -16,9 +18,10 @@ export interface CleanupJob {
 }
 
 /**
- * Runs the cleanup (abandoned uploads, then crash leftovers) every `intervalMinutes`, the first
- * run one interval after start (not at boot, when a fleet restarting together would all list the
- * bucket at once; the local store sweeps its leftovers at start by itself). Runs never overlap, a
+ * Runs the cleanup (abandoned uploads, crash leftovers, events past their retention) every
+ * `intervalMinutes`, the first run one interval after start (not at boot, when a fleet restarting
+ * together would all list the bucket at once; the local store sweeps its leftovers at start by
+ * itself). Runs never overlap, a
  * failed run is logged and retried on the next tick, and the timer never keeps the process alive.
  */
 export function startCleanupJob(store: ObjectStore, options: CleanupJobOptions): CleanupJob {
@@ -31,6 +34,7 @@ export function startCleanupJob(store: ObjectStore, options: CleanupJobOptions):
         logger: options.logger,
         signal: controller.signal,
         catalog: options.catalog,
+        eventRetentionDays: options.eventRetentionDays,
       });
       if (worthLogging(report)) options.logger.info({ ...report }, 'abandoned upload cleanup finished');
     } catch (error) {
@@ -55,5 +59,6 @@ export function startCleanupJob(store: ObjectStore, options: CleanupJobOptions):
 /** A run that found nothing to do is not logged: at short intervals it would drown the log. */
 function worthLogging(report: CleanupReport): boolean {
   const swept = (report.orphans?.removed ?? 0) > 0 || report.orphanSweepFailed === true;
-  return report.stale > 0 || report.failed > 0 || report.expiredRecords > 0 || swept;
+  const pruned = (report.events?.events ?? 0) + (report.events?.deliveries ?? 0) > 0 || report.eventRetentionFailed === true;
+  return report.stale > 0 || report.failed > 0 || report.expiredRecords > 0 || swept || pruned;
 }
