@@ -38,8 +38,12 @@ function servedRoutes(): string[] {
     downloadIdleTimeoutMs: 60_000,
     createContext: () => createContextInner(deps),
   }) as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> };
+  // Express spells a path parameter `:endpointId`, OpenAPI `{endpointId}`.
+  const openApiPath = (path: string) => path.replace(/:([A-Za-z0-9]+)/g, '{$1}');
   return router.stack.flatMap((layer) =>
-    layer.route ? Object.keys(layer.route.methods).map((method) => `${method.toUpperCase()} ${REST_BASE_PATH}${layer.route!.path}`) : [],
+    layer.route
+      ? Object.keys(layer.route.methods).map((method) => `${method.toUpperCase()} ${REST_BASE_PATH}${openApiPath(layer.route!.path)}`)
+      : [],
   );
 }
 

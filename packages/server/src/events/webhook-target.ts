@@ -60,3 +60,8 @@ function allows(entry: string, ip: ipaddr.IPv4 | ipaddr.IPv6, range: string): bo
 export function bareHost(url: URL): string {
   return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
 }
+
+/** ipaddr.js's name of the range an address lies in (`loopback`, `linkLocal`, `carrierGradeNat`, `unicast`, ...), for messages. */
+export function targetRangeOf(address: string): string {
+  return ipaddr.isValid(address) ? ipaddr.process(address).range() : 'invalid';
+}

@@ -16,6 +16,7 @@ function security(access: RestAccess): Array<Record<string, string[]>> {
 const accessNote: Record<RestAccess, string> = {
   workspace: '\n\nAuthorization (when configured): a bearer token whose workspaces claim lists `workspaceId`.',
   admin: '\n\nAuthorization (when configured): a bearer token with the admin role.',
+  workspaceAdmin: '\n\nAuthorization (when configured): a bearer token with the admin role whose workspaces claim lists `workspaceId`.',
   public: '',
 };
 

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createServerCaller } from '../router/index.js';
-import { bodyFields, rawParameter } from './params.js';
+import { bodyFields, expressPath, rawParameter } from './params.js';
 import { type RestBody, type RestExchange, type RestRoute, restFieldNames } from './route.js';
 
 /** Complete-upload with 10,000 parts is about 700 KB of JSON. */
@@ -52,7 +52,7 @@ export function mountRoute(router: Router, route: RestRoute, deps: RestDependenc
     else await route.handle(exchange);
   });
 
-  router[route.method](route.path, ...handlers);
+  router[route.method](expressPath(route.path), ...handlers);
 }
 
 /** The procedure fields a body fills, each read as its route says; undefined ones are left out. */

@@ -76,9 +76,20 @@ export function rangeHeader(schema: z.ZodType, description: string): RestParamet
   };
 }
 
-/** The raw value of a parameter in the request: query values as Express parsed them, headers by name. */
+/** A `{name}` segment of the route's path; always required, as OpenAPI says path parameters are. */
+export function pathParameter<N extends string>(name: N, schema: z.ZodType, description: string): RestParameter<N> {
+  return { in: 'path', name, field: name, schema, required: true, description, read: (raw) => raw };
+}
+
+/** The raw value of a parameter in the request: query values as Express parsed them, path segments decoded, headers by name. */
 export function rawParameter(req: Request, parameter: RestParameter): unknown {
+  if (parameter.in === 'path') return req.params[parameter.name];
   return parameter.in === 'query' ? req.query[parameter.name] : req.headers[parameter.name.toLowerCase()];
+}
+
+/** The Express spelling of a route's path: OpenAPI's `{endpointId}` is Express's `:endpointId`. */
+export function expressPath(path: string): string {
+  return path.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, ':$1');
 }
 
 /**

@@ -22,7 +22,8 @@ export type ProcedureOf<P extends Procedure> = (caller: ServerCaller) => P;
  * the OpenAPI document: the procedure stays the one place that validates.
  */
 export interface RestParameter<F extends string = string> {
-  in: 'query' | 'header';
+  /** `path`: a `{name}` segment of the route's path. */
+  in: 'query' | 'header' | 'path';
   name: string;
   field: F;
   schema: z.ZodType;
@@ -68,15 +69,15 @@ export interface RestExchange<P extends Procedure = Procedure> {
   run(): Promise<Awaited<ReturnType<P>>>;
 }
 
-/** Who may call a route: any caller of a workspace, a bucket administrator, or anyone. */
-export type RestAccess = 'workspace' | 'admin' | 'public';
+/** Who may call a route: any caller of a workspace, a bucket administrator, an administrator of the workspace, or anyone. */
+export type RestAccess = 'workspace' | 'admin' | 'workspaceAdmin' | 'public';
 
 interface RouteBase<P extends Procedure> {
-  method: 'get' | 'post' | 'delete';
-  /** Below the REST base path, e.g. `/start-upload`. */
+  method: 'get' | 'post' | 'patch' | 'delete';
+  /** Below the REST base path, e.g. `/start-upload`; path parameters as OpenAPI writes them, `/webhooks/{endpointId}`. */
   path: string;
   operationId: string;
-  tag: 'upload' | 'object' | 'bucket' | 'meta';
+  tag: 'upload' | 'object' | 'bucket' | 'webhook' | 'meta';
   summary: string;
   description: string;
   access: RestAccess;
