@@ -1,7 +1,8 @@
-import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from './contract.js';
 import { type DownloadInput, downloadObject } from './download.js';
+import { type EventsOptions, eventSourceWithHeaders, subscribeToEvents, type Unsubscribe } from './events.js';
 import { createHttpContext, type HeadersOption } from './http.js';
 import { callService } from './service-call.js';
 import type { UploadData } from './upload/open-source.js';
@@ -39,6 +40,12 @@ export interface S3ServiceClient {
   delete(input: ObjectRef & { signal?: AbortSignal }): Promise<RouterOutputs['object']['delete']>;
   /** Gives up an upload that failed and will not be resumed, freeing its stored parts. */
   abortUpload(input: { workspaceId: string; uploadId: string; assetId: string; signal?: AbortSignal }): Promise<void>;
+  /**
+   * The workspace's events as they happen (asset.created, asset.deleted, upload.aborted,
+   * upload.expired), over one SSE stream that reconnects and resumes by itself; returns the
+   * unsubscribe.
+   */
+  events(options: EventsOptions): Unsubscribe;
 }
 
 /**
@@ -52,12 +59,17 @@ export function createS3ServiceClient(options: S3ServiceClientOptions): S3Servic
   const http = createHttpContext(options);
   const trpc = createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: `${http.baseUrl}/trpc`,
-        transformer: wireTransformer,
-        fetch: http.fetch,
-        headers: http.headers,
-        maxItems: MAX_BATCH_CALLS,
+      // Subscriptions are streams of their own (SSE), every other call is batched.
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({ url: `${http.baseUrl}/trpc`, transformer: wireTransformer, ...eventSourceWithHeaders(http) }),
+        false: httpBatchLink({
+          url: `${http.baseUrl}/trpc`,
+          transformer: wireTransformer,
+          fetch: http.fetch,
+          headers: http.headers,
+          maxItems: MAX_BATCH_CALLS,
+        }),
       }),
     ],
   });
@@ -71,5 +83,6 @@ export function createS3ServiceClient(options: S3ServiceClientOptions): S3Servic
     abortUpload: async ({ signal, ...input }) => {
       await callService(() => trpc.upload.abort.mutate(input, { signal }), signal);
     },
+    events: (eventsOptions) => subscribeToEvents(trpc, eventsOptions),
   };
 }
