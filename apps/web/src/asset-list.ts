@@ -1,4 +1,4 @@
-import type { S3ServiceClient } from '@s3-service/client';
+import type { AssetEvent, S3ServiceClient } from '@s3-service/client';
 import { describeError } from './describe-error.js';
 import { button, el } from './dom.js';
 import { formatBytes, formatDate } from './format.js';
@@ -6,6 +6,8 @@ import type { Settings } from './settings.js';
 
 type ObjectPage = Awaited<ReturnType<S3ServiceClient['trpc']['object']['list']['query']>>;
 type Asset = ObjectPage['objects'][number];
+/** What a row shows: a listed asset, or one an asset.created event just announced. */
+type ShownAsset = Pick<Asset, 'key' | 'assetId' | 'fileName' | 'size' | 'contentType' | 'etag' | 'lastModified'>;
 
 export interface AssetListOptions {
   body: HTMLTableSectionElement;
@@ -94,19 +96,57 @@ export class AssetList {
     }
   }
 
+  /**
+   * Another tab's (or person's) change, from the workspace's live events: a new asset appears
+   * where the list's order puts it, a deleted one goes, without asking the server again. An
+   * event for a row already there (this page's own upload, listed by a reload) changes nothing.
+   */
+  applyEvent(event: AssetEvent): void {
+    if (event.type === 'asset.deleted') {
+      const row = this.rowOf(event.data.key);
+      if (!row) return;
+      row.remove();
+      this.shown -= 1;
+      this.updateCount();
+      return;
+    }
+    if (event.type !== 'asset.created' || this.rowOf(event.data.key)) return;
+    const { key, assetId, fileName, size, contentType, etag } = event.data;
+    const name = (fileName ?? assetId).toLowerCase();
+    const { nameContains } = this.query;
+    if (nameContains !== undefined && !(fileName ?? '').toLowerCase().includes(nameContains.toLowerCase())) return;
+    const row = this.row({ key, assetId, fileName, size, contentType, etag, lastModified: new Date(event.timestamp) });
+    const body = this.options.body;
+    if (this.query.order === 'newest') {
+      body.prepend(row);
+    } else {
+      const after = [...body.rows].find((other) => (other.dataset.name ?? '') > name);
+      if (after) body.insertBefore(row, after);
+      // Past the last row shown, it belongs to a page not loaded yet: Load more will bring it.
+      else if (this.options.more.hidden) body.append(row);
+      else return;
+    }
+    this.shown += 1;
+    this.updateCount();
+  }
+
+  private rowOf(key: string): HTMLTableRowElement | undefined {
+    return [...this.options.body.rows].find((row) => row.dataset.key === key);
+  }
+
   private fieldsQuery(): AssetQuery {
     const nameContains = this.options.filter.value.trim();
     return { order: this.options.order.value === 'name' ? 'name' : 'newest', ...(nameContains ? { nameContains } : {}) };
   }
 
-  private row(asset: Asset): HTMLTableRowElement {
+  private row(asset: ShownAsset): HTMLTableRowElement {
     const { assetId, fileName: name } = asset;
     const error = el('span', { className: 'bad' });
     const download = button('Download', () => void this.download(asset.key, error));
     const remove = button('Delete', () => void this.remove(row, asset.key, remove, error), 'danger');
     const row = el(
       'tr',
-      { attrs: { 'data-key': asset.key } },
+      { attrs: { 'data-key': asset.key, 'data-name': (name ?? assetId).toLowerCase() } },
       // The workspace is in the heading: the asset id is the part of the key worth showing.
       el(
         'td',

@@ -1,7 +1,8 @@
 import './style.css';
 import { connect } from './api.js';
 import { AssetList } from './asset-list.js';
-import { required } from './dom.js';
+import { el, required } from './dom.js';
+import { LiveEvents } from './live-events.js';
 import { loadSettings, type Settings, saveSettings } from './settings.js';
 import { bindSettingsForm } from './settings-form.js';
 import { UnfinishedPanel } from './unfinished-panel.js';
@@ -27,6 +28,10 @@ function main(): void {
     connection,
   });
   const workspaceLabel = required('#assets-workspace');
+  // Another tab's upload appears in the list without a refresh (the workspace's live events).
+  const indicator = el('span', { className: 'live-indicator', attrs: { id: 'assets-live', 'aria-live': 'off' } });
+  workspaceLabel.after(' ', indicator);
+  const live = new LiveEvents({ indicator, onEvent: (event) => assets.applyEvent(event), resync: () => void assets.reload() });
   const unfinished = new UnfinishedPanel({ container: required<HTMLElement>('#unfinished'), busy, connection });
 
   const uploader = new Uploader({
@@ -41,6 +46,7 @@ function main(): void {
   const applySettings = () => {
     client = connect(settings);
     workspaceLabel.textContent = settings.workspaceId;
+    live.follow(client, settings.workspaceId);
     unfinished.refresh();
     void assets.reload();
   };
