@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { EventPosition, StoredEvent } from '../catalog/event-log.js';
 import type { Logger } from '../logger.js';
 import type { AssetEvent } from './asset-event.js';
+import { exponentialDelay } from './backoff.js';
 
 /** An embedding app's handler of events (createApp's `onAssetEvent`); a throw or rejection retries the event. */
 export type AssetEventHook = (event: AssetEvent) => void | Promise<void>;
@@ -103,7 +104,8 @@ export function startHookConsumer(catalog: Catalog, hook: AssetEventHook, option
         await hook(event);
         return true;
       } catch (error) {
-        const retryInMs = Math.min(settings.retryMaxMs, settings.retryFirstMs * 2 ** (attempt - 1));
+        // No jitter: one reader per name retries, so there is no herd to spread.
+        const retryInMs = exponentialDelay(attempt, { baseMs: settings.retryFirstMs, maxMs: settings.retryMaxMs });
         logger.warn(
           { err: error, eventId: event.id, type: event.type, attempt, retryInMs },
           'onAssetEvent failed; the same event is retried, the ones after it wait',
