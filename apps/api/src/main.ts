@@ -74,7 +74,9 @@ async function main(): Promise<void> {
   });
   boundUrl = reachableUrl(running.url);
   const cleanup =
-    config.uploadCleanup.intervalMinutes > 0 ? startCleanupJob(store, { ...config.uploadCleanup, logger, catalog }) : undefined;
+    config.uploadCleanup.intervalMinutes > 0
+      ? startCleanupJob(store, { ...config.uploadCleanup, logger, catalog, eventRetentionDays: config.events.retentionDays })
+      : undefined;
   logger.info(
     { url: running.url, store: store.kind, catalog: catalog.kind },
     `s3-service listening on ${running.url} (store: ${describeStore(config)}; catalogue: ${describeCatalog(config)})`,

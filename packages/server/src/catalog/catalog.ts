@@ -1,5 +1,6 @@
 import type { EventConsumers } from './event-consumers.js';
 import type { EventLog } from './event-log.js';
+import type { EventRetention } from './event-retention.js';
 import type { assets, uploadStates, uploads } from './schema.js';
 import type { WebhookDeliveries } from './webhook-deliveries.js';
 import type { WebhookEndpoints } from './webhook-endpoints.js';
@@ -132,6 +133,8 @@ export interface Catalog {
   readonly deliveries: WebhookDeliveries;
   /** Named readers of the outbox (an embedding app's hook) and where each has got to. */
   readonly consumers: EventConsumers;
+  /** Removes finished deliveries and events older than the retention (the cleanup job, EVENT_RETENTION_DAYS). */
+  readonly retention: EventRetention;
 
   /** A cheap query; CATALOG_UNAVAILABLE when the database does not answer. */
   checkReady(): Promise<void>;

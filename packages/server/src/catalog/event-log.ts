@@ -37,8 +37,6 @@ export interface EventLog {
   positionOf(workspaceId: string, eventId: string): Promise<EventPosition | null>;
   /** The position of the newest event readAfter can return now; null when there is none: a reader starting "from now" continues from here. */
   head(): Promise<EventPosition | null>;
-  /** Removes events that happened before `before` (retention); returns how many. */
-  pruneBefore(before: Date): Promise<number>;
   /** Called after this process recorded events; returns the unsubscribe. */
   onWritten(listener: (written: EventsWritten) => void): () => void;
 }
@@ -105,12 +103,6 @@ export function createEventLog(db: SqlDatabase): EventLogWriter {
           sql`select txid::text as txid, seq from asset_events where txid < ${visibleHorizon} order by txid desc, seq desc limit 1`,
         );
         return row ? { txid: String(row.txid), seq: Number(row.seq) } : null;
-      }),
-
-    pruneBefore: (before) =>
-      run(async () => {
-        const removed = await rows(db, sql`delete from asset_events where occurred_at < ${before} returning 1`);
-        return removed.length;
       }),
 
     onWritten(listener) {

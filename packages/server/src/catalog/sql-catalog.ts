@@ -16,6 +16,7 @@ import type {
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { createEventConsumers } from './event-consumers.js';
 import { createEventLog } from './event-log.js';
+import { createEventRetention } from './event-retention.js';
 import { assets, uploads, workspaces } from './schema.js';
 import {
   completeUploadRecord,
@@ -265,6 +266,7 @@ export function createSqlCatalog(
     webhooks: createWebhookEndpoints(db),
     deliveries: createWebhookDeliveries(db),
     consumers: createEventConsumers(db),
+    retention: createEventRetention(db),
 
     refreshStatistics: () =>
       run(async () => {

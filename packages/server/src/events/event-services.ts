@@ -11,6 +11,8 @@ export interface EventServicesOptions {
   webhooks?: Partial<WebhookSettings> | false;
   /** An embedding app's handler, called once for each event, in order, from the outbox. */
   onAssetEvent?: AssetEventHook;
+  /** The consumer name the hook reads under (hook-consumer.ts); default `app-hooks`. */
+  onAssetEventConsumer?: string;
   /** How often the readers look for what other instances wrote; default 500 ms. */
   pollIntervalMs?: number;
 }
@@ -36,7 +38,9 @@ export function startEventServices(catalog: Catalog, options: EventServicesOptio
           logger,
           pollIntervalMs,
         });
-  const hooks = options.onAssetEvent ? startHookConsumer(catalog, options.onAssetEvent, { logger, pollIntervalMs }) : undefined;
+  const hooks = options.onAssetEvent
+    ? startHookConsumer(catalog, options.onAssetEvent, { logger, pollIntervalMs, name: options.onAssetEventConsumer })
+    : undefined;
   let stopping: Promise<void> | undefined;
   return {
     feed,

@@ -5,6 +5,7 @@ import { errorBody, errorCodeTable } from './error-responses.js';
 import { toJsonSchema } from './json-schema.js';
 import { BEARER_SCHEME, toOperation } from './operation.js';
 import type { OpenApiDocument, OperationObject } from './types.js';
+import { buildWebhooks, WEBHOOK_TAG } from './webhooks.js';
 
 export type { OpenApiDocument } from './types.js';
 
@@ -26,7 +27,9 @@ const tags = [
   { name: 'upload', description: 'Multipart uploads through presigned part URLs.' },
   { name: 'object', description: 'Stored objects of a workspace.' },
   { name: 'bucket', description: 'Bucket-wide configuration (admin).' },
+  { name: 'webhook', description: "A workspace's webhook endpoints (workspace admin)." },
   { name: 'meta', description: 'This document.' },
+  WEBHOOK_TAG,
 ];
 
 export interface DocumentOptions {
@@ -47,6 +50,7 @@ export function buildOpenApiDocument({ routes, basePath }: DocumentOptions): Ope
     info: { title: 's3-service REST API', version: PRODUCT_VERSION, description: `${overview}\n\n${errorCodeTable()}` },
     tags,
     paths,
+    webhooks: buildWebhooks(),
     components: {
       securitySchemes: {
         [BEARER_SCHEME]: {

@@ -52,5 +52,7 @@ export type OpenApiDocument = {
   info: { title: string; version: string; description: string };
   tags: Array<{ name: string; description: string }>;
   paths: Record<string, Record<string, OperationObject>>;
+  /** What the service POSTs to webhook endpoints, one entry per event type (openapi/webhooks.ts). */
+  webhooks: Record<string, { post: OperationObject }>;
   components: { securitySchemes: Record<string, Record<string, string>>; schemas: Record<string, JsonSchema> };
 };
