@@ -24,6 +24,7 @@ export {
   UploadError,
   type UploadErrorContext,
 } from './errors.js';
+export type { AssetEvent, AssetEventType, EventStreamState, EventsOptions, Unsubscribe } from './events.js';
 export type { HeadersOption } from './http.js';
 export type { RetryDelay } from './retry.js';
 export type { UploadData } from './upload/open-source.js';

@@ -5,9 +5,17 @@ import { toAppError } from './errors.js';
 import { workspaceId } from './schemas.js';
 import { wireTransformer } from './wire-transformer.js';
 
+/**
+ * Event streams (SSE) send a comment this often, so proxies that cut quiet connections (60 s is
+ * common) leave them open, and the client reconnects when it heard nothing for the longer span.
+ */
+const SSE_PING_MS = 15_000;
+const SSE_RECONNECT_AFTER_SILENCE_MS = 40_000;
+
 const t = initTRPC.context<AppContext>().create({
   transformer: wireTransformer,
   isDev: false,
+  sse: { ping: { enabled: true, intervalMs: SSE_PING_MS }, client: { reconnectAfterInactivityMs: SSE_RECONNECT_AFTER_SILENCE_MS } },
   errorFormatter({ shape, error, input, ctx }) {
     const appError = toAppError(error, { input });
     if (appError.appCode === 'INTERNAL_ERROR') ctx?.logger.error({ err: error.cause ?? error }, 'procedure failed');

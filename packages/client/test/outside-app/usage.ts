@@ -3,6 +3,7 @@
 // whose types fell back to `any` fails the check.
 import {
   type AppRouter,
+  type AssetEvent,
   createS3ServiceClient,
   type ErrorCode,
   type RouterInputs,
@@ -75,4 +76,17 @@ export function errorHandling(error: unknown): string {
     return `${code} ${serverCode} ${wrong} ${error.status ?? ''}`;
   }
   return 'unknown';
+}
+
+export function liveEvents(signal: AbortSignal): () => void {
+  return client.events({
+    workspaceId: 'ws-1',
+    signal,
+    onEvent: (event: AssetEvent) => {
+      if (event.type === 'asset.created') console.log(event.data.key, event.data.size.toFixed(0), event.data.etag);
+      // @ts-expect-error an asset.deleted event has no etag
+      if (event.type === 'asset.deleted') console.log(event.data.etag);
+    },
+    onError: (error) => console.error(error.message),
+  });
 }

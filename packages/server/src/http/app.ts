@@ -19,7 +19,7 @@ import { restRoutes } from '../openapi/index.js';
 import { createRestRouter, REST_BASE_PATH } from '../rest/index.js';
 import { appRouter } from '../router/index.js';
 import type { ObjectStore, SignedUrlEndpoint } from '../storage/store.js';
-import { registerAppStopper } from './app-resources.js';
+import { registerAppDrain, registerAppStopper } from './app-resources.js';
 import { apiCors } from './cors.js';
 import { closeConnectionsWhileDraining, createDrainState, type DrainState } from './drain.js';
 import { errorResponder, notFound } from './errors.js';
@@ -72,6 +72,12 @@ export interface CreateAppOptions {
    * A throw or rejection retries the event (with backoff) before the next one.
    */
   onAssetEvent?: AssetEventHook;
+  /**
+   * The name under which this app's processes share onAssetEvent's position and lease; default
+   * `app-hooks`. Two different apps embedding the service on one database need two names, or each
+   * gets only part of the events.
+   */
+  onAssetEventConsumer?: string;
   /** How webhooks are delivered, and which targets they may have; absent fields: DEFAULT_WEBHOOK_SETTINGS, public targets only. */
   webhooks?: Partial<WebhookSettings>;
   /** Whether this process delivers webhooks; false when a separate dispatcher does. Default true. */
@@ -96,6 +102,7 @@ export function createApp(options: CreateAppOptions): Express {
     logger,
     webhooks: options.dispatchWebhooks === false ? false : webhooks,
     onAssetEvent: options.onAssetEvent,
+    onAssetEventConsumer: options.onAssetEventConsumer,
     pollIntervalMs: options.eventPollIntervalMs,
   });
   const deps: AppDependencies = {
@@ -115,6 +122,9 @@ export function createApp(options: CreateAppOptions): Express {
   const createContext = (req: Request, res: Response) => createRequestContext(deps, req, res);
   const app = express();
   registerAppStopper(app, events.stop);
+  registerAppDrain(app, drain);
+  // Event streams never end by themselves: they end as shutdown begins, and their clients reconnect elsewhere.
+  drain.onBegin(() => void events.feed.close());
   app.disable('x-powered-by');
   // API answers are not cacheable (see uncacheable below), so a validator would be hashing for
   // nobody: Express's ETag is a SHA-1 of every JSON body. Static files (the web app) and object

@@ -7,16 +7,28 @@ import type { RequestHandler } from 'express';
 export interface DrainState {
   readonly draining: boolean;
   begin(): void;
+  /**
+   * Called once when draining begins: for requests that would never finish by themselves (event
+   * streams), which would otherwise hold the shutdown for its whole grace period.
+   */
+  onBegin(listener: () => void): void;
 }
 
 export function createDrainState(): DrainState {
   let draining = false;
+  const listeners: Array<() => void> = [];
   return {
     get draining() {
       return draining;
     },
     begin() {
+      if (draining) return;
       draining = true;
+      for (const listener of listeners.splice(0)) listener();
+    },
+    onBegin(listener) {
+      if (draining) listener();
+      else listeners.push(listener);
     },
   };
 }

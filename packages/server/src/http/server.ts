@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { DEFAULT_HTTP_LIMITS } from '../config.js';
-import { closeApp } from './app-resources.js';
+import { beginAppDrain, closeApp } from './app-resources.js';
 import type { DrainState } from './drain.js';
 
 export interface RunningServer {
@@ -54,6 +54,7 @@ export async function listen(app: Express, options: ListenOptions): Promise<Runn
     url: `http://${host}:${port}`,
     close: () => {
       options.drain?.begin();
+      beginAppDrain(app);
       // The app's background work (the outbox's readers) stops once no request can need it.
       closing ??= closeGracefully(server, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS).then(() => closeApp(app));
       return closing;
