@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../src/index.js';
-import { API_MAIN, type ApiProcess, killApi, runScript } from './support/api-process.js';
+import { API_MAIN, type ApiProcess, CLEANUP_COMMAND, killApi, runScript } from './support/api-process.js';
 import { randomData } from './support/bytes.js';
 import { useCleanups } from './support/cleanups.js';
 import { isPostgresSkipped, startPostgres } from './support/postgres.js';
@@ -35,6 +36,9 @@ async function receiver(): Promise<WebhookReceiver> {
   defer(() => hook.close());
   return hook;
 }
+
+/** `pnpm dispatch-webhooks`, beside cleanup-uploads. */
+const DISPATCH_COMMAND = join(CLEANUP_COMMAND, '..', 'dispatch-webhooks.ts');
 
 const trpcAt = (api: ApiProcess) =>
   createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${api.url}/trpc`, transformer: superjson })] });
@@ -144,4 +148,36 @@ describe.skipIf(!postgres)('two API processes on one PostgreSQL', () => {
     const { deliveries } = await trpcAt(apis[1]!).webhook.deliveries.query({ workspaceId, state: 'pending' });
     expect(deliveries).toEqual([]);
   });
+});
+
+describe('pnpm dispatch-webhooks', () => {
+  it('refuses the embedded catalogue, which belongs to the API process', { timeout: 60_000 }, async () => {
+    const command = runScript(DISPATCH_COMMAND, { STORAGE_DIR: await tempDir('webhook-dispatch-') });
+    defer(() => killApi(command));
+    expect(await command.exited).toEqual({ code: 1, signal: null });
+    expect(command.stderr()).toMatch(/dispatch-webhooks failed: the embedded catalogue \(PGlite\) belongs to the API process/);
+  });
+
+  it.skipIf(!postgres)(
+    'delivers, beside an API started with WEBHOOK_DISPATCHER=false, and stops on SIGTERM',
+    { timeout: 90_000 },
+    async () => {
+      const databaseUrl = await postgres!.createDatabase();
+      const hook = await receiver();
+      const workspaceId = newWorkspace();
+      const api = await started({ DATABASE_URL: databaseUrl, WEBHOOK_DISPATCHER: 'false' });
+      await trpcAt(api).webhook.add.mutate({ workspaceId, url: hook.url, eventTypes: ['asset.created'] });
+      const key = await uploadOne(api, workspaceId);
+      await sleep(500);
+      expect(hook.requests).toHaveLength(0);
+      const dispatcher = runScript(DISPATCH_COMMAND, { ...WEBHOOK_ENV, DATABASE_URL: databaseUrl });
+      defer(() => killApi(dispatcher));
+      const [request] = await hook.waitFor(1, 30_000);
+      expect(JSON.parse(request!.body.toString()).data.key).toBe(key);
+      dispatcher.child.kill('SIGTERM');
+      expect(await dispatcher.exited).toEqual({ code: 0, signal: null });
+      const [delivered] = (await trpcAt(api).webhook.deliveries.query({ workspaceId })).deliveries;
+      expect(delivered).toMatchObject({ state: 'delivered', attempts: 1 });
+    },
+  );
 });

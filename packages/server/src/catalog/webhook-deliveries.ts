@@ -121,7 +121,8 @@ export function claimStatement(now: Date, limit: number, leaseMs: number): SQL {
       update webhook_deliveries d
       set next_attempt_at = ${new Date(now.getTime() + leaseMs)}::timestamptz, attempts = d.attempts + 1,
         last_attempt_at = ${now}::timestamptz
-      from due where d.id = due.id
+      -- An array of the ids, not a join: the planner then looks each up by its key, whatever it guesses of the CTE.
+      where d.id = any(array(select id from due))
       returning d.id, d.endpoint_id, d.event_seq, d.attempts, d.created_at
     )
     select claimed.id, claimed.attempts, claimed.created_at, claimed.endpoint_id, endpoint.url, endpoint.secret,
@@ -130,6 +131,37 @@ export function claimStatement(now: Date, limit: number, leaseMs: number): SQL {
       join webhook_endpoints endpoint on endpoint.id = claimed.endpoint_id
       left join asset_events event on event.seq = claimed.event_seq
     order by claimed.id`;
+}
+
+/**
+ * The outcomes of many attempts in one statement: at a thousand deliveries a second, a statement
+ * each would be the dispatcher's bottleneck. jsonb_to_recordset reads the same on PGlite and pg.
+ * A row moves on only while it holds the claim the attempt was made under.
+ */
+export function recordOutcomesStatement(outcomes: readonly DeliveryOutcome[]): SQL {
+  const records = outcomes.map((outcome) => ({
+    id: outcome.id,
+    attempts: outcome.attempt,
+    state: outcome.result === 'retry' ? 'pending' : outcome.result,
+    next_attempt_at: outcome.result === 'retry' ? outcome.nextAttemptAt.toISOString() : null,
+    delivered_at: outcome.result === 'delivered' ? outcome.log.at : null,
+    status: outcome.log.status,
+    error: outcome.log.error,
+    entry: outcome.log,
+  }));
+  return sql`with outcome as (
+      select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
+        as o(id bigint, attempts integer, state text, next_attempt_at timestamptz, delivered_at timestamptz, status integer, error text, entry jsonb)
+    )
+    update webhook_deliveries d set
+      state = o.state,
+      next_attempt_at = coalesce(o.next_attempt_at, d.next_attempt_at),
+      delivered_at = o.delivered_at,
+      last_status = o.status,
+      last_error = o.error,
+      attempt_log = d.attempt_log || jsonb_build_array(o.entry)
+    from outcome o
+    where d.id = any(array(select id from outcome)) and d.id = o.id and d.attempts = o.attempts and d.state = 'pending'`;
 }
 
 function toClaimed(row: Row): ClaimedDelivery {
@@ -190,31 +222,7 @@ export function createWebhookDeliveries(db: SqlDatabase): WebhookDeliveries {
     recordOutcomes: (outcomes) =>
       run(async () => {
         if (outcomes.length === 0) return;
-        const records = outcomes.map((outcome) => ({
-          id: outcome.id,
-          attempts: outcome.attempt,
-          state: outcome.result === 'retry' ? 'pending' : outcome.result,
-          next_attempt_at: outcome.result === 'retry' ? outcome.nextAttemptAt.toISOString() : null,
-          delivered_at: outcome.result === 'delivered' ? outcome.log.at : null,
-          status: outcome.log.status,
-          error: outcome.log.error,
-          entry: outcome.log,
-        }));
-        // One statement for the whole batch: at a thousand deliveries a second, a statement each
-        // would be the dispatcher's bottleneck. jsonb_to_recordset reads the same on PGlite and pg.
-        await rows(
-          db,
-          sql`update webhook_deliveries d set
-              state = o.state,
-              next_attempt_at = coalesce(o.next_attempt_at, d.next_attempt_at),
-              delivered_at = o.delivered_at,
-              last_status = o.status,
-              last_error = o.error,
-              attempt_log = d.attempt_log || jsonb_build_array(o.entry)
-            from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
-              as o(id bigint, attempts integer, state text, next_attempt_at timestamptz, delivered_at timestamptz, status integer, error text, entry jsonb)
-            where d.id = o.id and d.attempts = o.attempts and d.state = 'pending'`,
-        );
+        await rows(db, recordOutcomesStatement(outcomes));
       }),
 
     list: (workspaceId, { endpointId, state, cursor, limit }) =>

@@ -25,6 +25,10 @@ export interface WebhookDispatcher {
 const LEASE_MARGIN_MS = 10_000;
 /** After a catalogue error the loop waits at least this long, so a database that is down is not hammered. */
 const MIN_ERROR_PAUSE_MS = 1_000;
+/** How long after this process wrote deliveries the dispatcher claims them. */
+const WAKE_AFTER_WRITE_MS = 5;
+/** How long an outcome waits for others to be written with it. */
+const OUTCOME_GATHER_MS = 5;
 
 /**
  * Delivers the outbox's webhook deliveries from this process: claims as many due ones as it has
@@ -39,6 +43,7 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
   const sender = createWebhookSender({ timeoutMs: options.timeoutMs, allowedPrivateTargets: options.allowedPrivateTargets });
   const backoff: BackoffRules = { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs, jitter: options.jitter ?? 'full' };
   const leaseMs = options.timeoutMs + LEASE_MARGIN_MS;
+  const minimumClaim = Math.max(1, Math.floor(options.concurrency / 4));
 
   let stopping = false;
   let inFlight = 0;
@@ -50,7 +55,11 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
   let wakeAt = Number.POSITIVE_INFINITY;
 
   // An outcome recorded may make the next delivery of the same asset due, and frees room.
-  const outcomes = createOutcomeRecorder(catalog, logger, { recorded: () => wake(), stopping: () => stopping });
+  const outcomes = createOutcomeRecorder(catalog, logger, {
+    maxBatch: Math.max(1, Math.floor(options.concurrency / 2)),
+    recorded: () => wake(),
+    stopping: () => stopping,
+  });
 
   /** Sleeps until `at` at the latest (an earlier wake-up wins). */
   const wakeBy = (at: number) => {
@@ -84,7 +93,9 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
     do {
       again = false;
       const room = options.concurrency - inFlight;
-      if (room <= 0) break;
+      // A claim is a statement whatever its size: under load, one for every attempt that ends
+      // would cost more than the attempts. Attempts in flight end soon (by their timeout).
+      if (room <= 0 || (inFlight > 0 && room < minimumClaim)) break;
       let claimed: ClaimedDelivery[];
       try {
         claimed = await catalog.deliveries.claimDue({ now: new Date(), limit: room, leaseMs });
@@ -137,8 +148,10 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
     outcomes.add(outcome);
   }
 
+  // Shortly after, not at once: the statement that wrote them is still answering its request
+  // (on PGlite a claim would run ahead of it in this thread), and a burst of events is one claim.
   const unsubscribe = catalog.events.onWritten((written) => {
-    if (written.deliveries > 0) wake();
+    if (written.deliveries > 0) wakeBy(Date.now() + WAKE_AFTER_WRITE_MS);
   });
   wake();
 
@@ -162,59 +175,77 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
 }
 
 /**
- * Writes outcomes in batches: while one statement runs, the next batch gathers, so the writes
- * keep up with any rate of attempts at one statement at a time. A batch that cannot be written
- * is tried again; its rows are still leased meanwhile, and were the process to die they would be
- * sent again when the lease runs out (at least once).
+ * Writes outcomes in batches: an outcome waits up to OUTCOME_GATHER_MS for others (or until
+ * `maxBatch` have gathered), so the writes cost a statement per batch rather than per attempt;
+ * on PGlite, which runs in this thread, nothing else would gather while a statement runs. A batch
+ * that cannot be written is tried again; its rows are still leased meanwhile, and were the
+ * process to die they would be sent again when the lease runs out (at least once).
  */
-function createOutcomeRecorder(catalog: Catalog, logger: Logger, hooks: { recorded: () => void; stopping: () => boolean }) {
+function createOutcomeRecorder(
+  catalog: Catalog,
+  logger: Logger,
+  options: { maxBatch: number; recorded: () => void; stopping: () => boolean },
+) {
   let waiting: DeliveryOutcome[] = [];
   let writing: Promise<void> | undefined;
+  let gathering: NodeJS.Timeout | undefined;
   let failures = 0;
 
-  const kick = () => {
+  const writeNow = () => {
+    clearTimeout(gathering);
+    gathering = undefined;
     if (writing || waiting.length === 0) return;
-    writing = writeAll().finally(() => {
+    writing = writeBatch().finally(() => {
       writing = undefined;
-      kick();
+      schedule();
     });
   };
 
-  const writeAll = async (): Promise<void> => {
-    while (waiting.length > 0) {
-      const batch = waiting;
-      waiting = [];
-      try {
-        await catalog.deliveries.recordOutcomes(batch);
+  const schedule = () => {
+    if (writing || waiting.length === 0) return;
+    if (waiting.length >= options.maxBatch || options.stopping()) return writeNow();
+    if (!gathering) {
+      gathering = setTimeout(writeNow, OUTCOME_GATHER_MS);
+      gathering.unref();
+    }
+  };
+
+  const writeBatch = async (): Promise<void> => {
+    const batch = waiting;
+    waiting = [];
+    try {
+      await catalog.deliveries.recordOutcomes(batch);
+      failures = 0;
+      options.recorded();
+    } catch (error) {
+      failures += 1;
+      waiting = [...batch, ...waiting];
+      logger.warn({ err: error, outcomes: batch.length }, 'webhook dispatcher: recording outcomes failed; trying again shortly');
+      if (failures >= 5 || options.stopping()) {
+        // Gives up on these: their leases run out and they are sent again (at least once).
+        logger.error(
+          { outcomes: waiting.length },
+          'webhook dispatcher: outcomes dropped; the deliveries are retried when their leases run out',
+        );
+        waiting = [];
         failures = 0;
-        hooks.recorded();
-      } catch (error) {
-        failures += 1;
-        waiting = [...batch, ...waiting];
-        logger.warn({ err: error, outcomes: batch.length }, 'webhook dispatcher: recording outcomes failed; trying again shortly');
-        if (failures >= 5 || hooks.stopping()) {
-          // Gives up on these: their leases run out and they are sent again (at least once).
-          logger.error(
-            { outcomes: waiting.length },
-            'webhook dispatcher: outcomes dropped; the deliveries are retried when their leases run out',
-          );
-          waiting = [];
-          failures = 0;
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, MIN_ERROR_PAUSE_MS * failures).unref());
+        return;
       }
+      await new Promise((resolve) => setTimeout(resolve, MIN_ERROR_PAUSE_MS * failures).unref());
     }
   };
 
   return {
     add(outcome: DeliveryOutcome): void {
       waiting.push(outcome);
-      kick();
+      schedule();
     },
     /** Resolves once every outcome added so far is written (or given up on). */
     async drain(): Promise<void> {
-      while (writing) await writing;
+      while (writing || waiting.length > 0) {
+        writeNow();
+        await writing;
+      }
     },
   };
 }
