@@ -14,6 +14,7 @@ import { completeSuite } from './suites/complete.js';
 import type { Suite, SuiteContext } from './suites/context.js';
 import { controlPlaneSuite } from './suites/control-plane.js';
 import { downloadSuite } from './suites/download.js';
+import { eventsSuite } from './suites/events.js';
 import { partWritesSuite } from './suites/part-writes.js';
 import { signingSuite } from './suites/signing.js';
 import { uploadSuite } from './suites/upload.js';
@@ -30,6 +31,7 @@ const suites: Record<SuiteName, Suite> = {
   download: downloadSuite,
   complete: completeSuite,
   catalogue: catalogueSuite,
+  events: eventsSuite,
 };
 
 const settings = readSettings();

@@ -44,7 +44,7 @@ export interface BenchSettings {
   profileSuite?: SuiteName;
 }
 
-export const SUITE_NAMES = ['signing', 'control-plane', 'upload', 'part-writes', 'download', 'complete', 'catalogue'] as const;
+export const SUITE_NAMES = ['signing', 'control-plane', 'upload', 'part-writes', 'download', 'complete', 'catalogue', 'events'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 const MiB = 1024 * 1024;

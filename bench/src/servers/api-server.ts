@@ -10,8 +10,11 @@ import {
   listen,
   type ObjectStore,
   openCatalog,
+  openPgliteCatalog,
+  openPostgresCatalog,
   type QuotaRules,
   type S3StoreOptions,
+  type WebhookSettings,
 } from '@s3-service/server';
 import express, { type Express } from 'express';
 import { type RequestTiming, send, serveBenchmarkQueries } from './ipc.js';
@@ -24,6 +27,12 @@ export type ApiServerConfig = {
   quotas?: QuotaRules;
   /** Records each request's server time (arrival to last byte handed to the socket). */
   recordTimings?: boolean;
+  /** `off`: the catalogue records no events (the events suite's baseline). */
+  events?: 'record' | 'off';
+  /** Webhook delivery from this server (targets on loopback need `allowedPrivateTargets: ['loopback']`). */
+  webhooks?: Partial<WebhookSettings>;
+  /** false: this server sends no webhooks (createApp's dispatchWebhooks). */
+  dispatchWebhooks?: boolean;
 };
 
 const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ApiServerConfig;
@@ -34,8 +43,14 @@ const store: ObjectStore =
     : createS3Store(withoutKind(config.store));
 
 const timings: RequestTiming[] = [];
-const catalog = await openCatalog(config.catalog ?? { kind: 'pglite' });
-const app = createApp({ store, catalog, ...(config.quotas ? { quotas: config.quotas } : {}) });
+const catalog = await openBenchCatalog(config);
+const app = createApp({
+  store,
+  catalog,
+  ...(config.quotas ? { quotas: config.quotas } : {}),
+  ...(config.webhooks ? { webhooks: config.webhooks } : {}),
+  ...(config.dispatchWebhooks === false ? { dispatchWebhooks: false } : {}),
+});
 const running = await listen(config.recordTimings ? timed(app, timings) : app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 });
 publicUrl = running.url;
 serveBenchmarkQueries(() => timings);
@@ -59,4 +74,12 @@ function timed(inner: Express, into: RequestTiming[]): Express {
 
 function withoutKind({ kind: _kind, ...options }: { kind: 's3' } & S3StoreOptions): S3StoreOptions {
   return options;
+}
+
+/** As openCatalog, with the events baseline's switch when one is asked for. */
+function openBenchCatalog({ catalog: chosen, events }: ApiServerConfig) {
+  if (!events) return openCatalog(chosen ?? { kind: 'pglite' });
+  return chosen?.kind === 'postgres'
+    ? openPostgresCatalog({ url: chosen.url, events })
+    : openPgliteCatalog({ dataDir: chosen?.dataDir, events });
 }

@@ -31,6 +31,7 @@ export {
 } from './events/asset-event.js';
 export { type EventServices, type EventServicesOptions, startEventServices } from './events/event-services.js';
 export type { AssetEventHook } from './events/hook-consumer.js';
+export { startWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherOptions } from './events/webhook-dispatcher.js';
 export { type CreateAppOptions, createApp } from './http/app.js';
 export { closeApp } from './http/app-resources.js';
 export { createDrainState, type DrainState } from './http/drain.js';

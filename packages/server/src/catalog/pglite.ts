@@ -7,10 +7,13 @@ import type { Catalog, MigrationReport } from './catalog.js';
 import { lockCatalogFolder } from './folder-lock.js';
 import { MIGRATIONS, runMigrations } from './migrations.js';
 import { createSqlCatalog, type SqlDatabase } from './sql-catalog.js';
+import type { EventRecordingMode } from './statements.js';
 
 export interface PgliteCatalogOptions {
   /** Where the database lives; absent: in memory, gone when the process ends (tests). */
   dataDir?: string;
+  /** `off`: no events recorded, only for the bench's baseline of what events cost. */
+  events?: EventRecordingMode;
 }
 
 /**
@@ -61,6 +64,7 @@ export async function openPgliteCatalog(options: PgliteCatalogOptions = {}): Pro
     kind: 'pglite',
     migrations,
     analyzeEvery: 500,
+    events: options.events,
     close: async () => {
       if (!client.closed) await client.close();
       await unlock();

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Catalog, MigrationReport } from './catalog.js';
 import { MIGRATIONS, runMigrations } from './migrations.js';
 import { createSqlCatalog, type SqlDatabase } from './sql-catalog.js';
+import type { EventRecordingMode } from './statements.js';
 
 export interface PostgresCatalogOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -14,6 +15,8 @@ export interface PostgresCatalogOptions {
   maxConnections?: number;
   /** How long a call waits for a connection before it fails CATALOG_UNAVAILABLE; default 5 s. */
   connectTimeoutMs?: number;
+  /** `off`: no events recorded, only for the bench's baseline of what events cost. */
+  events?: EventRecordingMode;
 }
 
 /** Any number of instances may start at once; one applies the migrations while the others wait. */
@@ -40,7 +43,12 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
     await pool.end();
     throw error;
   }
-  return createSqlCatalog(drizzle({ client: pool }) as unknown as SqlDatabase, { kind: 'postgres', migrations, close: () => pool.end() });
+  return createSqlCatalog(drizzle({ client: pool }) as unknown as SqlDatabase, {
+    kind: 'postgres',
+    migrations,
+    close: () => pool.end(),
+    events: options.events,
+  });
 }
 
 async function migrateOnce(pool: pg.Pool): Promise<MigrationReport> {

@@ -75,7 +75,8 @@ export function createSqlCatalog(
   const noteAssetChange = () => {
     if (!options.analyzeEvery || ++changesSinceAnalyze < options.analyzeEvery) return;
     changesSinceAnalyze = 0;
-    void db.execute(sql`analyze assets`).catch(() => {});
+    // Every asset change is an event and its deliveries: the dispatcher's claim needs their statistics as much.
+    void db.execute(sql`analyze assets, asset_events, webhook_deliveries`).catch(() => {});
   };
 
   const findUpload = async (tx: Queryable, workspaceId: string, uploadId: string): Promise<UploadRecord | null> => {
