@@ -52,7 +52,12 @@ function outboxSuite(name: string, open: () => Promise<{ catalog: Catalog; query
       const written: number[] = [];
       const stop = catalog.events.onWritten((what) => written.push(what.events));
       const upload = await catalog.beginUpload(newUpload(ws), {});
-      const done = { size: 10, etag: '"e-1"', checksum: 'SHA256/COMPOSITE/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=-1', createdAt: new Date() };
+      const done = {
+        size: 10,
+        etag: '"e-1"',
+        checksum: 'SHA256/COMPOSITE/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=-1',
+        createdAt: new Date(),
+      };
       await catalog.recordCompleted(upload, done);
       await catalog.recordCompleted(upload, done);
       await catalog.deleteAsset(ws, upload.key, 'bob');
