@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { EventPosition } from './event-log.js';
+import { rows } from './rows.js';
 import type { SqlDatabase } from './sql-catalog.js';
 import { translateUnavailable } from './unavailable.js';
 
@@ -25,12 +26,6 @@ export interface EventConsumers {
   advance(name: string, holder: string, position: EventPosition): Promise<boolean>;
   /** Lets the next holder take over at once (a stopping process); nothing when `holder` no longer has it. */
   release(name: string, holder: string): Promise<void>;
-}
-
-type Row = Record<string, unknown>;
-
-async function rows(db: SqlDatabase, statement: ReturnType<typeof sql>): Promise<Row[]> {
-  return ((await db.execute(statement)) as unknown as { rows: Row[] }).rows;
 }
 
 export function createEventConsumers(db: SqlDatabase): EventConsumers {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { AssetEvent } from '../events/asset-event.js';
+import { type Row, rows } from './rows.js';
 import type { SqlDatabase } from './sql-catalog.js';
 import { translateUnavailable } from './unavailable.js';
 
@@ -49,12 +50,6 @@ export interface EventLogWriter {
 
 /** Events a transaction still running may yet commit sort at or after this transaction id. */
 const visibleHorizon = sql`pg_snapshot_xmin(pg_current_snapshot())`;
-
-type Row = Record<string, unknown>;
-
-async function rows(db: SqlDatabase, statement: ReturnType<typeof sql>): Promise<Row[]> {
-  return ((await db.execute(statement)) as unknown as { rows: Row[] }).rows;
-}
 
 function toStored(row: Row): StoredEvent {
   return {

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { rows } from './rows.js';
 import type { SqlDatabase } from './sql-catalog.js';
 import { translateUnavailable } from './unavailable.js';
 
@@ -29,10 +30,8 @@ export interface EventRetention {
 
 const DEFAULT_BATCH_SIZE = 5_000;
 
-type Row = Record<string, unknown>;
-
 async function removed(db: SqlDatabase, statement: ReturnType<typeof sql>): Promise<number> {
-  return ((await db.execute(statement)) as unknown as { rows: Row[] }).rows.length;
+  return (await rows(db, statement)).length;
 }
 
 export function createEventRetention(db: SqlDatabase): EventRetention {

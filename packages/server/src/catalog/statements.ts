@@ -1,9 +1,10 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { AssetEventOf } from '../events/asset-event.js';
 import { parseChecksum } from '../storage/checksum.js';
 import type { AssetRecord, NewUpload, UploadRecord } from './catalog.js';
 import { isoTime, noEvent, recordEvent, recordedEvents } from './event-statements.js';
+import { rows } from './rows.js';
 
 /*
  * The catalogue's writes, one SQL statement each. A statement is atomic on its own, so none needs
@@ -31,11 +32,6 @@ export type EventRecordingMode = 'record' | 'off';
 
 function recorded(changed: boolean, row: Record<string, unknown> | undefined): Recorded {
   return { changed, events: Number(row?.events ?? 0), deliveries: Number(row?.deliveries ?? 0) };
-}
-
-async function rows(db: Database, statement: SQL): Promise<Array<Record<string, unknown>>> {
-  const result = (await db.execute(statement)) as unknown as { rows: Array<Record<string, unknown>> };
-  return result.rows;
 }
 
 /** `coalesce(quota_bytes, default)`: the quota in force, null for none. */

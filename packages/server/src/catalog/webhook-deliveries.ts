@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { AssetEvent } from '../events/asset-event.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { type Row, rows } from './rows.js';
 import type { deliveryStates, webhookDeliveries } from './schema.js';
 import type { SqlDatabase } from './sql-catalog.js';
 import { translateUnavailable } from './unavailable.js';
@@ -79,16 +80,8 @@ export interface WebhookDeliveries {
    * pending one is left as it is. Null when the workspace has no delivery of that id.
    */
   redeliver(workspaceId: string, deliveryId: number, now: Date): Promise<DeliveryRecord | null>;
-  /** Removes delivered and failed deliveries made before `before` (retention); returns how many. */
-  pruneFinishedBefore(before: Date): Promise<number>;
   /** Where one of a workspace's endpoints is and its secret, for a test send; null when it has none of that id. */
   endpointTarget(workspaceId: string, endpointId: string): Promise<{ url: string; secret: string } | null>;
-}
-
-type Row = Record<string, unknown>;
-
-async function rows(db: SqlDatabase, statement: SQL): Promise<Row[]> {
-  return ((await db.execute(statement)) as unknown as { rows: Row[] }).rows;
 }
 
 /** node-postgres and PGlite both give timestamptz as a Date; text is accepted too, for safety. */
@@ -258,15 +251,6 @@ export function createWebhookDeliveries(db: SqlDatabase): WebhookDeliveries {
             where d.id = ${deliveryId} and d.workspace_id = ${workspaceId}`,
         );
         return row ? toRecord(row) : null;
-      }),
-
-    pruneFinishedBefore: (before) =>
-      run(async () => {
-        const removed = await rows(
-          db,
-          sql`delete from webhook_deliveries where state <> 'pending' and created_at < ${before}::timestamptz returning 1`,
-        );
-        return removed.length;
       }),
 
     endpointTarget: (workspaceId, endpointId) =>
