@@ -6,7 +6,8 @@ import { type AssetRecord, type Catalog, createS3Store, openPgliteCatalog, openP
 import { type Figure, formatNumber } from '../report/figures.js';
 import { type ChildServer, startChildServer } from '../support/child-server.js';
 import type { S3Emulator } from '../support/emulator.js';
-import { exchange, trpcMutation } from '../support/http.js';
+import { exchange } from '../support/http.js';
+import { uploadOnePart } from '../support/one-part-upload.js';
 import { type BenchPostgres, isPostgresSkipped, startPostgres } from '../support/postgres.js';
 import { collectGarbage, median } from '../support/timing.js';
 import type { SuiteContext } from './context.js';
@@ -429,34 +430,10 @@ async function uploadThroughCatalog(catalog: Catalog, workspaceId: string): Prom
 
 const partBody = Buffer.alloc(PART_BYTES, 'catalogue');
 
-/**
- * A one-part upload through the API, as the client makes it; only upload.start and
- * upload.complete are timed (client wall, HTTP on loopback), not the signing or the part's PUT.
- */
+/** start + complete of a one-part upload through the API, as the client makes it. */
 async function uploadThroughApi(url: string, workspaceId: string): Promise<number> {
-  let start = performance.now();
-  const upload = await trpcMutation<{ uploadId: string; assetId: string }>(url, 'upload.start', {
-    workspaceId,
-    fileType: 'application/octet-stream',
-    fileName: 'bench.bin',
-    fileSize: PART_BYTES,
-    partSize: PART_BYTES,
-  });
-  let ms = performance.now() - start;
-  const ref = { workspaceId, assetId: upload.assetId, uploadId: upload.uploadId };
-  const signed = await trpcMutation<{ parts: Array<{ url: string }> }>(url, 'upload.signParts', {
-    ...ref,
-    partNumbers: [1],
-    partSizes: [PART_BYTES],
-  });
-  const put = await fetch(signed.parts[0]!.url, { method: 'PUT', body: partBody });
-  await put.arrayBuffer();
-  const etag = put.headers.get('etag');
-  if (!put.ok || !etag) throw new Error(`the part PUT answered ${put.status}`);
-  start = performance.now();
-  await trpcMutation(url, 'upload.complete', { ...ref, parts: [{ partNumber: 1, etag }] });
-  ms += performance.now() - start;
-  return ms;
+  const times = await uploadOnePart(url, workspaceId, partBody);
+  return times.startMs + times.completeMs;
 }
 
 function uploadFigure(engine: Engine, sample: UploadSample, uploadsPerRound: number, postgres: BenchPostgres | undefined): Figure {

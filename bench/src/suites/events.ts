@@ -18,6 +18,7 @@ import type { ApiServerConfig } from '../servers/api-server.js';
 import type { FromReceiver, ToReceiver } from '../servers/webhook-receiver.js';
 import { type ChildServer, startChildServer } from '../support/child-server.js';
 import { keepAlive, trpcMutation } from '../support/http.js';
+import { uploadOnePart } from '../support/one-part-upload.js';
 import { type BenchPostgres, isPostgresSkipped, startPostgres } from '../support/postgres.js';
 import { collectGarbage, median } from '../support/timing.js';
 import type { SuiteContext } from './context.js';
@@ -147,26 +148,7 @@ const partBody = Buffer.alloc(PART_BYTES, 'events');
 
 /** A one-part upload through the API; only upload.complete is timed (client wall, loopback). */
 async function completeThroughApi(url: string, workspaceId: string): Promise<number> {
-  const upload = await trpcMutation<{ uploadId: string; assetId: string }>(url, 'upload.start', {
-    workspaceId,
-    fileType: 'application/octet-stream',
-    fileName: 'bench.bin',
-    fileSize: PART_BYTES,
-    partSize: PART_BYTES,
-  });
-  const ref = { workspaceId, assetId: upload.assetId, uploadId: upload.uploadId };
-  const signed = await trpcMutation<{ parts: Array<{ url: string }> }>(url, 'upload.signParts', {
-    ...ref,
-    partNumbers: [1],
-    partSizes: [PART_BYTES],
-  });
-  const put = await fetch(signed.parts[0]!.url, { method: 'PUT', body: partBody });
-  await put.arrayBuffer();
-  const etag = put.headers.get('etag');
-  if (!put.ok || !etag) throw new Error(`the part PUT answered ${put.status}`);
-  const start = performance.now();
-  await trpcMutation(url, 'upload.complete', { ...ref, parts: [{ partNumber: 1, etag }] });
-  return performance.now() - start;
+  return (await uploadOnePart(url, workspaceId, partBody)).completeMs;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { AssetEventType } from '../events/asset-event.js';
 
+/** Whether statements record events; off only for the bench's baseline of a catalogue without them. */
+export type EventRecordingMode = 'record' | 'off';
+
 export interface EventRecording {
   type: AssetEventType;
   /** A CTE of the statement: one event is recorded for each of its rows, none when it has none. */
@@ -19,7 +22,8 @@ export interface EventRecording {
  * type: an event exists exactly when its change does, and is delivered to the endpoints that were
  * listening when it happened. The statement selects `recordedEvents` to learn how many it made.
  */
-export function recordEvent(recording: EventRecording): SQL {
+export function recordEvent(mode: EventRecordingMode, recording: EventRecording): SQL {
+  if (mode === 'off') return noEvent;
   const { type, from, workspaceId, subject, data, occurredAt } = recording;
   return sql`event as (
       insert into asset_events (id, type, workspace_id, subject, occurred_at, data)
@@ -39,7 +43,7 @@ export function recordEvent(recording: EventRecording): SQL {
 export const recordedEvents = sql`(select count(*) from event) as events, (select count(*) from fanned) as deliveries`;
 
 /** When the catalogue records no events (a baseline for the bench): CTEs of the same names, empty. */
-export const noEvent = sql`event as (select 1 where false), fanned as (select 1 where false)`;
+const noEvent = sql`event as (select 1 where false), fanned as (select 1 where false)`;
 
 /** An ISO 8601 text (`2026-12-02T06:18:49.123Z`) of a timestamptz column, as JavaScript writes one. */
 export const isoTime = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;

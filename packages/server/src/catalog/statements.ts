@@ -3,7 +3,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { AssetEventOf } from '../events/asset-event.js';
 import { parseChecksum } from '../storage/checksum.js';
 import type { AssetRecord, NewUpload, UploadRecord } from './catalog.js';
-import { isoTime, noEvent, recordEvent, recordedEvents } from './event-statements.js';
+import { type EventRecordingMode, isoTime, recordEvent, recordedEvents } from './event-statements.js';
 import { rows } from './rows.js';
 
 /*
@@ -27,8 +27,7 @@ export interface Recorded {
   deliveries: number;
 }
 
-/** Whether statements record events; off only for the bench's baseline of a catalogue without them. */
-export type EventRecordingMode = 'record' | 'off';
+export type { EventRecordingMode };
 
 function recorded(changed: boolean, row: Record<string, unknown> | undefined): Recorded {
   return { changed, events: Number(row?.events ?? 0), deliveries: Number(row?.deliveries ?? 0) };
@@ -119,17 +118,14 @@ export async function endUpload(
   const data = sql`jsonb_build_object('key', ended.key, 'assetId', ended.asset_id, 'uploadId', ended.upload_id,
         'fileName', ended.file_name, 'contentType', coalesce(nullif(ended.file_type, ''), 'application/octet-stream'),
         'startedAt', ${isoTime(sql`ended.started_at`)}${state === 'aborted' ? sql`, 'abortedBy', ${actor}::text` : sql``})`;
-  const events =
-    mode === 'off'
-      ? noEvent
-      : recordEvent({
-          type: state === 'aborted' ? 'upload.aborted' : 'upload.expired',
-          from: sql`ended`,
-          workspaceId,
-          subject: sql`ended.key`,
-          data,
-          occurredAt: at,
-        });
+  const events = recordEvent(mode, {
+    type: state === 'aborted' ? 'upload.aborted' : 'upload.expired',
+    from: sql`ended`,
+    workspaceId,
+    subject: sql`ended.key`,
+    data,
+    occurredAt: at,
+  });
   const [row] = await rows(
     db,
     sql`with ${lockedOpenUpload(workspaceId, uploadId)}, ended as (
@@ -182,17 +178,14 @@ export async function completeUploadRecord(
   asset: AssetRecord,
   mode: EventRecordingMode,
 ): Promise<Recorded> {
-  const events =
-    mode === 'off'
-      ? noEvent
-      : recordEvent({
-          type: 'asset.created',
-          from: sql`added`,
-          workspaceId: asset.workspaceId,
-          subject: sql`added.key`,
-          data: sql`${JSON.stringify(createdData(upload, asset))}::jsonb`,
-          occurredAt: asset.createdAt,
-        });
+  const events = recordEvent(mode, {
+    type: 'asset.created',
+    from: sql`added`,
+    workspaceId: asset.workspaceId,
+    subject: sql`added.key`,
+    data: sql`${JSON.stringify(createdData(upload, asset))}::jsonb`,
+    occurredAt: asset.createdAt,
+  });
   const [row] = await rows(
     db,
     sql`with upload as (
@@ -251,18 +244,15 @@ export async function removeAsset(
   at: Date,
   mode: EventRecordingMode,
 ): Promise<Recorded> {
-  const events =
-    mode === 'off'
-      ? noEvent
-      : recordEvent({
-          type: 'asset.deleted',
-          from: sql`gone`,
-          workspaceId,
-          subject: sql`gone.key`,
-          data: sql`jsonb_build_object('key', gone.key, 'assetId', gone.asset_id, 'fileName', gone.file_name,
+  const events = recordEvent(mode, {
+    type: 'asset.deleted',
+    from: sql`gone`,
+    workspaceId,
+    subject: sql`gone.key`,
+    data: sql`jsonb_build_object('key', gone.key, 'assetId', gone.asset_id, 'fileName', gone.file_name,
             'contentType', gone.file_type, 'size', gone.size, 'deletedBy', ${actor}::text)`,
-          occurredAt: at,
-        });
+    occurredAt: at,
+  });
   const [row] = await rows(
     db,
     sql`with gone as (
