@@ -320,8 +320,8 @@ describe('the commands: pnpm run catalog:sync and pnpm run migrate', () => {
 
     const migrated = await waitFor(MIGRATE_COMMAND, { STORAGE_DIR: dir });
     expect(migrated.exit, migrated.stderr()).toEqual({ code: 0, signal: null });
-    expect(migrated.logs.at(-1)).toMatchObject({ catalog: 'pglite', applied: ['0000_catalogue'], current: '0000_catalogue' });
-    expect(String(migrated.logs.at(-1)?.msg)).toContain('applied 0000_catalogue');
+    expect(migrated.logs.at(-1)).toMatchObject({ catalog: 'pglite', applied: ['0000_catalogue', '0001_events'], current: '0001_events' });
+    expect(String(migrated.logs.at(-1)?.msg)).toContain('0001_events');
 
     const synced = await waitFor(CATALOG_SYNC_COMMAND, { STORAGE_DIR: dir }, ['--', '--progress-every', '2']);
     expect(synced.exit, synced.stderr()).toEqual({ code: 0, signal: null });
@@ -358,10 +358,10 @@ describe('the commands: pnpm run catalog:sync and pnpm run migrate', () => {
     const dir = await tempDir('migrate-cli-');
     const first = await waitFor(MIGRATE_COMMAND, { DATABASE_URL: url, STORAGE_DIR: dir });
     expect(first.exit, first.stderr()).toEqual({ code: 0, signal: null });
-    expect(first.logs.at(-1)).toMatchObject({ catalog: 'postgres', applied: ['0000_catalogue'] });
+    expect(first.logs.at(-1)).toMatchObject({ catalog: 'postgres', applied: ['0000_catalogue', '0001_events'] });
     const second = await waitFor(MIGRATE_COMMAND, { DATABASE_URL: url, STORAGE_DIR: dir });
     expect(second.exit, second.stderr()).toEqual({ code: 0, signal: null });
-    expect(second.logs.at(-1)).toMatchObject({ catalog: 'postgres', applied: [], current: '0000_catalogue' });
+    expect(second.logs.at(-1)).toMatchObject({ catalog: 'postgres', applied: [], current: '0001_events' });
     expect(String(second.logs.at(-1)?.msg)).toContain('nothing to apply');
   });
 

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
+import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
@@ -207,6 +212,41 @@ describe.skipIf(!postgres)('PostgreSQL', () => {
         await catalog.close();
       },
     };
+  });
+
+  it('upgrades a catalogue of the previous release: its assets stay, and their changes record events from then on', async () => {
+    const database = await postgres!.createDatabase();
+    // The previous release's schema: the migrations folder as it was, with only 0000.
+    const previous = await mkdtemp(join(tmpdir(), 's3-service-migrations-'));
+    await cp(MIGRATIONS.migrationsFolder, previous, { recursive: true });
+    const journalPath = join(previous, 'meta', '_journal.json');
+    const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
+    await writeFile(
+      journalPath,
+      JSON.stringify({ ...journal, entries: journal.entries.filter((entry) => entry.tag === '0000_catalogue') }),
+    );
+    const pool = new pg.Pool({ connectionString: database, max: 1 });
+    try {
+      await migrateNodePostgres(drizzleNodePostgres({ client: pool }), { ...MIGRATIONS, migrationsFolder: previous });
+      await pool.query(
+        `insert into assets (key, workspace_id, asset_id, file_type, size, etag, created_at)
+         values ('ws-old/digital_assets/old', 'ws-old', 'old', 'image/png', 5, '"old"', now())`,
+      );
+    } finally {
+      await pool.end();
+      await rm(previous, { recursive: true, force: true });
+    }
+
+    const catalog = await openPostgresCatalog({ url: database });
+    try {
+      expect(catalog.migrations).toEqual({ applied: ['0001_events'], current: '0001_events' });
+      expect(await catalog.findAsset('ws-old', 'ws-old/digital_assets/old')).toMatchObject({ size: 5 });
+      await catalog.deleteAsset('ws-old', 'ws-old/digital_assets/old', 'admin');
+      const [deleted] = await catalog.events.readAfter(null, { workspaceId: 'ws-old', limit: 10 });
+      expect(deleted?.event).toMatchObject({ type: 'asset.deleted', data: { key: 'ws-old/digital_assets/old', deletedBy: 'admin' } });
+    } finally {
+      await catalog.close();
+    }
   });
 
   it('never lets a reader skip an event whose transaction commits after a later-numbered one', async () => {
