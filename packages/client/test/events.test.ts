@@ -2,19 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { createJwtPolicy } from '../../server/src/auth/jwt-policy.js';
 import { mintToken } from '../../server/src/auth/mint-token.js';
-import type { AuthConfig } from '../../server/src/config.js';
 import { assetEvent } from '../../server/src/events/asset-event.js';
+import { TEST_JWT_SECRET, testJwtConfig } from '../../server/test/support/jwt.js';
 import { type AssetEvent, createS3ServiceClient, type S3ServiceClient, S3ServiceError } from '../src/index.js';
 import { startLocalServer, type TestServer } from './support/client.js';
 
-const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
-const jwtConfig: Extract<AuthConfig, { mode: 'jwt' }> = {
-  mode: 'jwt',
-  secret: SECRET,
-  workspacesClaim: 'workspaces',
-  roleClaim: 'role',
-  adminRole: 'admin',
-};
+const SECRET = TEST_JWT_SECRET;
+const jwtConfig = testJwtConfig;
 
 const workspace = () => `ws-${randomUUID().slice(0, 8)}`;
 const bytes = (text: string) => new TextEncoder().encode(text);

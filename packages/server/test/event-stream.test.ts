@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJwtPolicy } from '../src/auth/jwt-policy.js';
 import { mintToken } from '../src/auth/mint-token.js';
-import type { AuthConfig } from '../src/config.js';
 import { assetCreatedEvent, assetEvent } from '../src/events/asset-event.js';
 import { type ApiProcess, killApi, startApi } from './support/api-process.js';
 import { type EventStream, openEventStream, uploadSmallFile } from './support/event-stream-client.js';
+import { TEST_JWT_SECRET, testJwtConfig } from './support/jwt.js';
 import { isPostgresSkipped, startPostgres, type TestPostgres } from './support/postgres.js';
 import { rest } from './support/rest-client.js';
 import { startLocalServer, type TestServer } from './support/server.js';
@@ -16,14 +16,8 @@ import { startLocalServer, type TestServer } from './support/server.js';
  * and no repeat, and a stream carries its own workspace's events only, to callers allowed it.
  */
 
-const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
-const jwtConfig: Extract<AuthConfig, { mode: 'jwt' }> = {
-  mode: 'jwt',
-  secret: SECRET,
-  workspacesClaim: 'workspaces',
-  roleClaim: 'role',
-  adminRole: 'admin',
-};
+const SECRET = TEST_JWT_SECRET;
+const jwtConfig = testJwtConfig;
 
 const workspace = () => `ws-${randomUUID().slice(0, 8)}`;
 const isEvent = (frame: { event: string }) => frame.event === 'message';

@@ -5,20 +5,15 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJwtPolicy } from '../src/auth/jwt-policy.js';
 import { mintToken } from '../src/auth/mint-token.js';
-import { type AuthConfig, ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { AppError } from '../src/errors.js';
 import { putPart, randomData } from './support/bytes.js';
+import { TEST_JWT_SECRET, testJwtConfig } from './support/jwt.js';
 import { type RestAnswer, type RestInit, rest } from './support/rest-client.js';
 import { startLocalServer, type TestServer } from './support/server.js';
 
-const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
-const jwtConfig: Extract<AuthConfig, { mode: 'jwt' }> = {
-  mode: 'jwt',
-  secret: SECRET,
-  workspacesClaim: 'workspaces',
-  roleClaim: 'role',
-  adminRole: 'admin',
-};
+const SECRET = TEST_JWT_SECRET;
+const jwtConfig = testJwtConfig;
 
 const A = 'tenant-a';
 const B = 'tenant-b';
