@@ -63,6 +63,14 @@ export interface ListDeliveriesOptions {
 }
 
 /** Webhook deliveries: claimed by dispatchers (events/webhook-dispatcher.ts), listed for admins. */
+export interface OutcomesRecorded {
+  /**
+   * Whether a delivery that ended (delivered or failed) has a later one of its asset to the same
+   * endpoint waiting, which its end has just made due (order per asset).
+   */
+  unblocked: boolean;
+}
+
 export interface WebhookDeliveries {
   /**
    * Takes up to `limit` due deliveries for this dispatcher alone: pending, next_attempt_at
@@ -72,7 +80,7 @@ export interface WebhookDeliveries {
    */
   claimDue(options: { now: Date; limit: number; leaseMs: number }): Promise<ClaimedDelivery[]>;
   /** Records many attempts' outcomes in one statement; an outcome whose claim was overtaken (its lease ran out and another took it) is dropped. */
-  recordOutcomes(outcomes: readonly DeliveryOutcome[]): Promise<void>;
+  recordOutcomes(outcomes: readonly DeliveryOutcome[]): Promise<OutcomesRecorded>;
   /** A workspace's deliveries, newest first. */
   list(workspaceId: string, options: ListDeliveriesOptions): Promise<DeliveryPage>;
   /**
@@ -154,7 +162,11 @@ export function recordOutcomesStatement(outcomes: readonly DeliveryOutcome[]): S
       last_error = o.error,
       attempt_log = d.attempt_log || jsonb_build_array(o.entry)
     from outcome o
-    where d.id = any(array(select id from outcome)) and d.id = o.id and d.attempts = o.attempts and d.state = 'pending'`;
+    where d.id = any(array(select id from outcome)) and d.id = o.id and d.attempts = o.attempts and d.state = 'pending'
+    returning o.state <> 'pending' and exists (
+      select 1 from webhook_deliveries later
+      where later.state = 'pending' and later.endpoint_id = d.endpoint_id and later.subject = d.subject and later.id > d.id
+    ) as unblocked`;
 }
 
 function toClaimed(row: Row): ClaimedDelivery {
@@ -214,8 +226,9 @@ export function createWebhookDeliveries(db: SqlDatabase): WebhookDeliveries {
 
     recordOutcomes: (outcomes) =>
       run(async () => {
-        if (outcomes.length === 0) return;
-        await rows(db, recordOutcomesStatement(outcomes));
+        if (outcomes.length === 0) return { unblocked: false };
+        const updated = await rows(db, recordOutcomesStatement(outcomes));
+        return { unblocked: updated.some((row) => row.unblocked === true) };
       }),
 
     list: (workspaceId, { endpointId, state, cursor, limit }) =>

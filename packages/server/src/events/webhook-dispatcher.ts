@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog/catalog.js';
-import type { ClaimedDelivery, DeliveryOutcome } from '../catalog/webhook-deliveries.js';
+import type { ClaimedDelivery, DeliveryOutcome, OutcomesRecorded } from '../catalog/webhook-deliveries.js';
 import type { WebhookSettings } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type BackoffRules, backoffDelay } from './backoff.js';
@@ -53,11 +53,17 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
   let again = false;
   let wakeTimer: NodeJS.Timeout | undefined;
   let wakeAt = Number.POSITIVE_INFINITY;
+  /** The last claim stopped for want of room, so more may be due than it took. */
+  let roomLimited = false;
 
   // An outcome recorded may make the next delivery of the same asset due, and frees room.
   const outcomes = createOutcomeRecorder(catalog, logger, {
     maxBatch: Math.max(1, Math.floor(options.concurrency / 2)),
-    recorded: () => wake(),
+    // A claim after every outcome would double the statements per delivery (on PGlite, in this
+    // thread); only room freed under load, or the next delivery of an asset made due, calls for one.
+    recorded: (outcome) => {
+      if (outcome.unblocked || roomLimited) wake();
+    },
     stopping: () => stopping,
   });
 
@@ -95,7 +101,8 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
       const room = options.concurrency - inFlight;
       // A claim is a statement whatever its size: under load, one for every attempt that ends
       // would cost more than the attempts. Attempts in flight end soon (by their timeout).
-      if (room <= 0 || (inFlight > 0 && room < minimumClaim)) break;
+      roomLimited = room <= 0 || (inFlight > 0 && room < minimumClaim);
+      if (roomLimited) break;
       let claimed: ClaimedDelivery[];
       try {
         claimed = await catalog.deliveries.claimDue({ now: new Date(), limit: room, leaseMs });
@@ -107,7 +114,8 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
         return;
       }
       for (const delivery of claimed) track(attempt(delivery));
-      if (claimed.length === room) again = true;
+      roomLimited = claimed.length === room;
+      if (roomLimited) again = true;
     } while (again && !stopping);
     wakeBy(Date.now() + options.pollIntervalMs);
   }
@@ -184,7 +192,7 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
 function createOutcomeRecorder(
   catalog: Catalog,
   logger: Logger,
-  options: { maxBatch: number; recorded: () => void; stopping: () => boolean },
+  options: { maxBatch: number; recorded: (outcome: OutcomesRecorded) => void; stopping: () => boolean },
 ) {
   let waiting: DeliveryOutcome[] = [];
   let writing: Promise<void> | undefined;
@@ -214,9 +222,9 @@ function createOutcomeRecorder(
     const batch = waiting;
     waiting = [];
     try {
-      await catalog.deliveries.recordOutcomes(batch);
+      const recorded = await catalog.deliveries.recordOutcomes(batch);
       failures = 0;
-      options.recorded();
+      options.recorded(recorded);
     } catch (error) {
       failures += 1;
       waiting = [...batch, ...waiting];
