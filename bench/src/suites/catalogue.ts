@@ -9,6 +9,7 @@ import type { S3Emulator } from '../support/emulator.js';
 import { exchange } from '../support/http.js';
 import { uploadOnePart } from '../support/one-part-upload.js';
 import { type BenchPostgres, isPostgresSkipped, startPostgres } from '../support/postgres.js';
+import { scratchFolders } from '../support/scratch-folders.js';
 import { collectGarbage, median } from '../support/timing.js';
 import type { SuiteContext } from './context.js';
 import { s3Options } from './upload.js';
@@ -316,12 +317,8 @@ interface UploadSample {
 async function measureUploads(context: SuiteContext, engines: Engine[], postgres: BenchPostgres | undefined): Promise<Figure[]> {
   const { settings } = context;
   const runId = randomBytes(3).toString('hex');
-  const dirs: string[] = [];
-  const folder = async (name: string) => {
-    const dir = await mkdtemp(join(context.scratch, `catalogue-${name}-`));
-    dirs.push(dir);
-    return dir;
-  };
+  const folders = scratchFolders(context.scratch, 'catalogue');
+  const folder = folders.make;
   const catalogs: Partial<Record<Engine, Catalog>> = {};
   const servers: Partial<Record<Engine, ChildServer>> = {};
   try {
@@ -378,7 +375,7 @@ async function measureUploads(context: SuiteContext, engines: Engine[], postgres
   } finally {
     for (const server of Object.values(servers)) await server.stop();
     for (const catalog of Object.values(catalogs)) await catalog.close();
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    await folders.removeAll();
   }
 }
 

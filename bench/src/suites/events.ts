@@ -20,6 +20,7 @@ import { type ChildServer, startChildServer } from '../support/child-server.js';
 import { keepAlive, trpcMutation } from '../support/http.js';
 import { uploadOnePart } from '../support/one-part-upload.js';
 import { type BenchPostgres, isPostgresSkipped, startPostgres } from '../support/postgres.js';
+import { scratchFolders } from '../support/scratch-folders.js';
 import { collectGarbage, median } from '../support/timing.js';
 import type { SuiteContext } from './context.js';
 
@@ -74,12 +75,8 @@ async function measureComplete(
 ): Promise<Figure> {
   const { settings } = context;
   const runId = randomBytes(3).toString('hex');
-  const dirs: string[] = [];
-  const folder = async (name: string) => {
-    const dir = await mkdtemp(join(context.scratch, `events-${name}-`));
-    dirs.push(dir);
-    return dir;
-  };
+  const folders = scratchFolders(context.scratch, 'events');
+  const folder = folders.make;
   const servers: Partial<Record<'record' | 'off', ChildServer>> = {};
   try {
     for (const mode of ['record', 'off'] as const) {
@@ -140,7 +137,7 @@ async function measureComplete(
     };
   } finally {
     for (const server of Object.values(servers)) await server.stop();
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    await folders.removeAll();
   }
 }
 

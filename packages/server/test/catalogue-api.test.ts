@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresCatalog } from '../src/catalog/postgres.js';
@@ -12,6 +12,7 @@ import { rest } from './support/rest-client.js';
 import { useS3Emulator } from './support/s3-emulator-fixture.js';
 import { s3StoreOptions } from './support/s3-harness.js';
 import { startLocalServer, startServer, type TestServer } from './support/server.js';
+import { codeOf } from './support/trpc-error.js';
 
 type Trpc = ReturnType<typeof createTRPCClient<AppRouter>>;
 
@@ -19,16 +20,6 @@ const trpcOf = (server: TestServer): Trpc =>
   createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/trpc`, transformer: superjson })] });
 
 const newWorkspace = () => `ws-${randomUUID().slice(0, 8)}`;
-
-async function codeOf(call: Promise<unknown>): Promise<{ code?: string; status?: number }> {
-  try {
-    await call;
-    return {};
-  } catch (error) {
-    if (!(error instanceof TRPCClientError)) throw error;
-    return { code: error.data?.code, status: error.data?.httpStatus };
-  }
-}
 
 /** start, one signed PUT per part and complete, through tRPC; returns the key. */
 async function uploadFile(trpc: Trpc, workspaceId: string, data: Buffer, start: { fileName?: string; fileSize?: number } = {}) {

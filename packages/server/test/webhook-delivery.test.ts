@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -18,6 +18,7 @@ import type { AppRouter } from '../src/index.js';
 import { putPart, randomData } from './support/bytes.js';
 import { isPostgresSkipped, startPostgres } from './support/postgres.js';
 import { startLocalServer, type TestServer } from './support/server.js';
+import { codeOf } from './support/trpc-error.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
@@ -78,16 +79,6 @@ async function deliveryOf(trpc: Trpc, workspaceId: string, state?: 'pending' | '
     15_000,
     `a ${state ?? ''} delivery`,
   );
-}
-
-async function codeOf(call: Promise<unknown>): Promise<{ code?: string; status?: number }> {
-  try {
-    await call;
-    return {};
-  } catch (error) {
-    if (!(error instanceof TRPCClientError)) throw error;
-    return { code: error.data?.code, status: error.data?.httpStatus };
-  }
 }
 
 const bodyOf = (request: { body: Buffer }) => JSON.parse(request.body.toString('utf8'));
