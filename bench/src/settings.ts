@@ -31,6 +31,9 @@ export interface BenchSettings {
   catalogueRounds: number;
   /** Upload starts and completes per engine and round in the catalogue suite. */
   catalogueUploads: number;
+  /** Alternating rounds of the events suite's complete figure, and completes per server and round. */
+  eventsRounds: number;
+  eventsUploads: number;
   /** Where scratch files go (the data file, the stores): the disk under test. */
   workDir: string;
   /** BENCHMARKS.md at the repository root. */
@@ -79,6 +82,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     catalogueAssets: integers(env, 'BENCH_CATALOGUE_ASSETS', [100, 1_000, 10_000]),
     catalogueRounds: integer(env, 'BENCH_CATALOGUE_ROUNDS', 5),
     catalogueUploads: integer(env, 'BENCH_CATALOGUE_UPLOADS', 40),
+    eventsRounds: integer(env, 'BENCH_EVENTS_ROUNDS', 9),
+    eventsUploads: integer(env, 'BENCH_EVENTS_UPLOADS', 60),
     workDir: env.BENCH_WORK_DIR ?? tmpdir(),
     reportFile: env.BENCH_REPORT_FILE ?? join(repositoryRoot, 'BENCHMARKS.md'),
     writeReport: env.BENCH_REPORT_FILE !== undefined || suites.length === SUITE_NAMES.length,

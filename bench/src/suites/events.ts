@@ -103,11 +103,11 @@ async function measureComplete(
     }
     collectGarbage();
     const p50s: Record<'record' | 'off', number[]> = { record: [], off: [] };
-    for (let round = 0; round < settings.catalogueRounds; round++) {
+    for (let round = 0; round < settings.eventsRounds; round++) {
       // Alternating which goes first, so neither always runs while the other's deliveries drain.
       const order = round % 2 === 0 ? (['record', 'off'] as const) : (['off', 'record'] as const);
       for (const mode of order) {
-        const times = await repeat(settings.catalogueUploads, () => completeThroughApi(servers[mode]!.url, workspaceId(mode)));
+        const times = await repeat(settings.eventsUploads, () => completeThroughApi(servers[mode]!.url, workspaceId(mode)));
         p50s[mode].push(median(times));
       }
       console.log(
@@ -130,7 +130,7 @@ async function measureComplete(
       },
       bars: [...COMPLETE_BARS],
       detail:
-        `median of ${added.length} rounds' differences of p50s, ${settings.catalogueUploads} one-part uploads (local store) per server and round, ` +
+        `median of ${added.length} rounds' differences of p50s, ${settings.eventsUploads} one-part uploads (local store) per server and round, ` +
         `alternating which server goes first; with events p50 ${formatNumber(median(p50s.record))} ms (spread ${range(p50s.record)}), ` +
         `without ${formatNumber(median(p50s.off))} ms (spread ${range(p50s.off)}); differences by round: ${added.map(formatNumber).join(', ')} ms; ` +
         `client wall of upload.complete alone, each server its own process`,

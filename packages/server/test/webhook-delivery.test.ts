@@ -200,8 +200,10 @@ describe('webhook deliveries to receivers on loopback (local store, PGlite)', ()
     const requests = await hook.waitFor(4);
     expect(new Set(requests.map((request) => request.headers['webhook-id'])).size).toBe(1);
     expect(bodyOf(requests[3]!).data.key).toBe(made.key);
-    // Each retry waited: exponential from 50 ms with full jitter, so never before the previous attempt ended.
-    for (let index = 1; index < 4; index++) expect(requests[index]!.at).toBeGreaterThanOrEqual(requests[index - 1]!.at);
+    // Each retry waited at least half its exponential wait (from 50 ms, equal jitter): 25, 50, 100 ms.
+    for (let index = 1; index < 4; index++) {
+      expect(requests[index]!.at - requests[index - 1]!.at).toBeGreaterThanOrEqual(25 * 2 ** (index - 1) - 2);
+    }
 
     const delivery = await deliveryOf(trpc, workspaceId, 'delivered');
     expect(delivery.attempts).toBe(4);

@@ -9,7 +9,7 @@ export interface WebhookDispatcherOptions extends WebhookSettings {
   logger: Logger;
   /** How often it looks for deliveries other instances recorded, or retries that fell due. */
   pollIntervalMs: number;
-  /** Jitter of the retries; `full` unless a test wants them predictable. */
+  /** Jitter of the retries; `equal` (at least half the exponential wait, so a receiver that failed is never retried at once). */
   jitter?: BackoffRules['jitter'];
 }
 
@@ -41,7 +41,7 @@ const OUTCOME_GATHER_MS = 5;
 export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatcherOptions): WebhookDispatcher {
   const { logger } = options;
   const sender = createWebhookSender({ timeoutMs: options.timeoutMs, allowedPrivateTargets: options.allowedPrivateTargets });
-  const backoff: BackoffRules = { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs, jitter: options.jitter ?? 'full' };
+  const backoff: BackoffRules = { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs, jitter: options.jitter ?? 'equal' };
   const leaseMs = options.timeoutMs + LEASE_MARGIN_MS;
   const minimumClaim = Math.max(1, Math.floor(options.concurrency / 4));
 
