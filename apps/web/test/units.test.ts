@@ -46,7 +46,8 @@ describe('errors in words', () => {
     expect(describeError(error)).toEqual({
       code: 'FILE_TYPE_NOT_ALLOWED',
       status: 400,
-      text: 'The server does not accept files of this type. (fileType: text/html may not be stored here)',
+      text: 'The server does not accept files of this type. Choose a file of another type, or ask for this type to be allowed. (fileType: text/html may not be stored here)',
+      retryable: false,
     });
   });
 
