@@ -94,3 +94,27 @@ export function graceSignal(outer: AbortSignal, finishing: () => boolean, graceM
     },
   };
 }
+
+/**
+ * A signal that fires when `first` or `second` does (with that one's reason); `dispose` unhooks
+ * it. AbortSignal.any would do, but it arrived late in some browsers this package supports.
+ */
+export function eitherSignal(first: AbortSignal, second: AbortSignal | undefined): { signal: AbortSignal; dispose(): void } {
+  if (!second) return { signal: first, dispose: () => {} };
+  const controller = new AbortController();
+  const fromFirst = () => controller.abort(first.reason);
+  const fromSecond = () => controller.abort(second.reason);
+  if (first.aborted) fromFirst();
+  else if (second.aborted) fromSecond();
+  else {
+    first.addEventListener('abort', fromFirst, { once: true });
+    second.addEventListener('abort', fromSecond, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      first.removeEventListener('abort', fromFirst);
+      second.removeEventListener('abort', fromSecond);
+    },
+  };
+}

@@ -6,7 +6,8 @@ import { type EventsOptions, eventSourceWithHeaders, subscribeToEvents, type Uns
 import { createHttpContext, type HeadersOption } from './http.js';
 import { callService } from './service-call.js';
 import type { UploadData } from './upload/open-source.js';
-import { type UploadOptions, type UploadResult, uploadData } from './upload.js';
+import { canPutWithXhr } from './upload/xhr-put.js';
+import { type UploadHandle, type UploadOptions, uploadData } from './upload.js';
 import { wireTransformer } from './wire-transformer.js';
 
 export interface S3ServiceClientOptions {
@@ -14,7 +15,11 @@ export interface S3ServiceClientOptions {
   url: string;
   /** Headers for every request to the service (e.g. Authorization); called per request. */
   headers?: HeadersOption;
-  /** The fetch to use; default the platform's. Also used for the part PUTs to signed URLs. */
+  /**
+   * The fetch to use; default the platform's. Also used for the part PUTs to signed URLs, which in
+   * browsers otherwise go with XMLHttpRequest for their upload progress: with a fetch of your own,
+   * browser progress moves per finished part.
+   */
   fetch?: typeof globalThis.fetch;
 }
 
@@ -28,16 +33,30 @@ export type RouterInputs = inferRouterInputs<AppRouter>;
 /** What each procedure answers, straight from the router's types: `RouterOutputs['object']['head']`. */
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
+/** A procedure's input, with the signal that cancels the call. */
+type WithSignal<Input> = Input & { signal?: AbortSignal };
+
 export interface S3ServiceClient {
   /** The full typed tRPC client, for everything the helpers below do not cover. */
   readonly trpc: TRPCClient<AppRouter>;
-  /** Uploads `data` as one object with the resumable, parallel multipart flow. */
-  upload(data: UploadData, options: UploadOptions): Promise<UploadResult>;
+  /**
+   * Uploads `data` as one object with the resumable, parallel multipart flow. Await the handle
+   * for the result; `pause()` / `resume()` hold the upload and continue it.
+   */
+  upload(data: UploadData, options: UploadOptions): UploadHandle;
   /** The object's bytes as a streaming Response (GET /s3/download). */
   download(input: DownloadInput): Promise<Response>;
   /** A signed GET URL, for `<a href>` or `<img src>`; NOT_FOUND when there is no object. */
   downloadUrl(input: ObjectRef & { expiresIn?: number; signal?: AbortSignal }): Promise<RouterOutputs['object']['downloadUrl']>;
   delete(input: ObjectRef & { signal?: AbortSignal }): Promise<RouterOutputs['object']['delete']>;
+  /** A page of the workspace's assets (`object.list`): `{ objects, nextCursor }`; pass `nextCursor` back as `cursor` for the next. */
+  list(input: WithSignal<RouterInputs['object']['list']>): Promise<RouterOutputs['object']['list']>;
+  /** One asset's size, type, name and dates (`object.head`); NOT_FOUND when there is none. */
+  head(input: WithSignal<RouterInputs['object']['head']>): Promise<RouterOutputs['object']['head']>;
+  /** A page of the workspace's unfinished uploads with what the store holds of each (`upload.listOpen`), to resume from anywhere. */
+  listOpen(input: WithSignal<RouterInputs['upload']['listOpen']>): Promise<RouterOutputs['upload']['listOpen']>;
+  /** What the workspace holds and may still hold (`workspace.usage`): bytes, assets, open uploads, the quota. */
+  usage(input: WithSignal<RouterInputs['workspace']['usage']>): Promise<RouterOutputs['workspace']['usage']>;
   /** Gives up an upload that failed and will not be resumed, freeing its stored parts. */
   abortUpload(input: { workspaceId: string; uploadId: string; assetId: string; signal?: AbortSignal }): Promise<void>;
   /**
@@ -57,6 +76,9 @@ export const MAX_BATCH_CALLS = 20;
 
 export function createS3ServiceClient(options: S3ServiceClientOptions): S3ServiceClient {
   const http = createHttpContext(options);
+  // A fetch the caller gave carries every request, part PUTs too; the platform's is swapped for
+  // XMLHttpRequest on part PUTs in browsers, whose fetch cannot tell a body's progress.
+  const partsWithXhr = options.fetch === undefined && canPutWithXhr();
   const trpc = createTRPCClient<AppRouter>({
     links: [
       // Subscriptions are streams of their own (SSE), every other call is batched.
@@ -76,10 +98,14 @@ export function createS3ServiceClient(options: S3ServiceClientOptions): S3Servic
 
   return {
     trpc,
-    upload: (data, uploadOptions) => uploadData({ trpc, fetch: http.fetch }, data, uploadOptions),
+    upload: (data, uploadOptions) => uploadData({ trpc, fetch: http.fetch, partsWithXhr }, data, uploadOptions),
     download: (input) => downloadObject(http, input),
     downloadUrl: ({ signal, ...input }) => callService(() => trpc.object.downloadUrl.query(input, { signal }), signal),
     delete: ({ signal, ...input }) => callService(() => trpc.object.delete.mutate(input, { signal }), signal),
+    list: ({ signal, ...input }) => callService(() => trpc.object.list.query(input, { signal }), signal),
+    head: ({ signal, ...input }) => callService(() => trpc.object.head.query(input, { signal }), signal),
+    listOpen: ({ signal, ...input }) => callService(() => trpc.upload.listOpen.query(input, { signal }), signal),
+    usage: ({ signal, ...input }) => callService(() => trpc.workspace.usage.query(input, { signal }), signal),
     abortUpload: async ({ signal, ...input }) => {
       await callService(() => trpc.upload.abort.mutate(input, { signal }), signal);
     },

@@ -28,7 +28,8 @@ export type { AssetEvent, AssetEventType, EventStreamState, EventsOptions, Unsub
 export type { HeadersOption } from './http.js';
 export type { RetryDelay } from './retry.js';
 export type { UploadData } from './upload/open-source.js';
+export type { PartRetry, PartRetryReason, RetryListener } from './upload/part-retry.js';
 export { DEFAULT_PART_SIZE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from './upload/part-size.js';
 export type { ProgressListener, UploadProgress } from './upload/progress.js';
 export type { ByteStream } from './upload/stream-source.js';
-export { DEFAULT_CONCURRENCY, type UploadOptions, type UploadResult, type UploadStart } from './upload.js';
+export { DEFAULT_CONCURRENCY, type UploadHandle, type UploadOptions, type UploadResult, type UploadStart } from './upload.js';

@@ -7,7 +7,9 @@ import { isNode } from './runtime.js';
 import { DEFAULT_FILE_TYPE } from './upload/mime.js';
 import { openSource, type UploadData } from './upload/open-source.js';
 import { canChecksum } from './upload/part-checksum.js';
+import type { RetryListener } from './upload/part-retry.js';
 import { choosePartSize } from './upload/part-size.js';
+import { PauseGate } from './upload/pause.js';
 import { type ProgressListener, ProgressTracker } from './upload/progress.js';
 import { sendParts } from './upload/send-parts.js';
 import { type UploadOnServer, type UploadRef, type UploadService, uploadService } from './upload/service.js';
@@ -29,8 +31,16 @@ export interface UploadOptions {
   retryDelay?: RetryDelay;
   /** Aborting stops every PUT, aborts the multipart upload on the server, and rejects with an AbortError. */
   signal?: AbortSignal;
-  /** Called as bytes go out; `loaded` never decreases and ends at `total`. */
+  /**
+   * Called as bytes go out: in Node as fetch pulls each 64 KiB of a part, in browsers on each of
+   * XMLHttpRequest's upload events (about every 100 ms). `loaded` never decreases and ends at `total`.
+   */
   onProgress?: ProgressListener;
+  /**
+   * Called when a part is sent again: after a transient failure (with the backoff), a refused URL,
+   * or a pause that cut it on the wire. `loaded` does not go back meanwhile; this says why it holds.
+   */
+  onRetry?: RetryListener;
   /**
    * Continues an upload that a crash, a lost connection or an UploadError interrupted: the
    * server lists the parts it has, and only the missing ones (or ones of the wrong size) are
@@ -48,7 +58,8 @@ export interface UploadOptions {
   size?: number;
   /**
    * Sends parts as counting streams, so progress moves while a part is on the wire. Default:
-   * true in Node, false in browsers, where progress moves per finished part (see part-body.ts).
+   * true in Node, false in browsers, which send each part whole with XMLHttpRequest and count its
+   * bytes from its upload events (with a `fetch` of your own: per finished part, see part-body.ts).
    */
   streamParts?: boolean;
   /**
@@ -88,6 +99,23 @@ export interface UploadResult {
 export interface UploadDependencies {
   trpc: TRPCClient<AppRouter>;
   fetch: typeof globalThis.fetch;
+  /** Whole part bodies may go with XMLHttpRequest: it exists, and `fetch` is the platform's, not one the caller gave. */
+  partsWithXhr: boolean;
+}
+
+/**
+ * What `client.upload` returns: the upload's promise (await it as before) with its pause switch.
+ * `pause()` starts no more parts and cuts the PUTs in flight (their bytes go again on resume;
+ * parts already stored are kept), and leaves the upload open on the server; `resume()` sends the
+ * parts still missing, signing afresh the URLs that expired meanwhile. Only the `signal` aborts,
+ * paused or not. Both do nothing once the upload has settled, and pausing once every part is
+ * out lets it complete.
+ */
+export interface UploadHandle extends Promise<UploadResult> {
+  pause(): void;
+  resume(): void;
+  /** True between `pause()` and `resume()`. */
+  readonly paused: boolean;
 }
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -96,18 +124,35 @@ interface Settings {
   concurrency: number;
   retry: RetryPolicy;
   streaming: boolean;
+  xhr: boolean;
 }
 
 /**
  * The multipart flow in one call: start (or resume), send the parts in parallel, complete.
  * A failure leaves the upload open for `resume` (the UploadError says which); an abort removes it.
  */
-export async function uploadData(deps: UploadDependencies, data: UploadData, options: UploadOptions): Promise<UploadResult> {
+export function uploadData(deps: UploadDependencies, data: UploadData, options: UploadOptions): UploadHandle {
+  const pause = new PauseGate();
+  const done = uploadWithPause(deps, data, options, pause);
+  // The promise itself, so `await`, `then`, `catch` and `instanceof Promise` stay what they were.
+  return Object.defineProperties(done, {
+    pause: { value: () => pause.pause() },
+    resume: { value: () => pause.resume() },
+    paused: { get: () => pause.paused },
+  }) as UploadHandle;
+}
+
+async function uploadWithPause(
+  deps: UploadDependencies,
+  data: UploadData,
+  options: UploadOptions,
+  pause: PauseGate,
+): Promise<UploadResult> {
   throwIfAborted(options.signal);
-  const settings = readSettings(options);
+  const settings = readSettings(options, deps);
   const source = await openSource(data, { size: options.size });
   try {
-    return await runUpload(deps, source, options, settings);
+    return await runUpload(deps, source, options, settings, pause);
   } finally {
     await source.close().catch(() => {});
   }
@@ -118,6 +163,7 @@ async function runUpload(
   source: UploadSource,
   options: UploadOptions,
   settings: Settings,
+  pause: PauseGate,
 ): Promise<UploadResult> {
   const service = uploadService(deps.trpc, settings.retry);
   const partSize = choosePartSize(source.size, options.partSize);
@@ -142,7 +188,10 @@ async function runUpload(
         concurrency: settings.concurrency,
         retry: settings.retry,
         streaming: settings.streaming,
+        xhr: settings.xhr,
         progress,
+        pause,
+        onRetry: options.onRetry,
         signal: controller.signal,
       },
       (reason) => controller.abort(reason),
@@ -234,7 +283,7 @@ async function announceStart(service: UploadService, ref: UploadRef, partSize: n
   }
 }
 
-function readSettings(options: UploadOptions): Settings {
+function readSettings(options: UploadOptions, deps: UploadDependencies): Settings {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const retries = options.retries ?? DEFAULT_RETRIES;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -243,9 +292,11 @@ function readSettings(options: UploadOptions): Settings {
   if (!Number.isInteger(retries) || retries < 0) {
     throw new UploadError('INVALID_PARAMETER', `retries must be a whole number of at least 0, got ${retries}`);
   }
+  const streaming = options.streamParts ?? isNode();
   return {
     concurrency,
     retry: { retries, delay: { ...DEFAULT_RETRY_DELAY, ...options.retryDelay } },
-    streaming: options.streamParts ?? isNode(),
+    streaming,
+    xhr: !streaming && deps.partsWithXhr,
   };
 }

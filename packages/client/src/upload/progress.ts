@@ -1,3 +1,5 @@
+import { callListener } from './listener.js';
+
 export interface UploadProgress {
   /** Bytes sent so far (including parts a resumed upload already had). Never goes down. */
   loaded: number;
@@ -42,21 +44,16 @@ export class ProgressTracker {
     this.emit(undefined);
   }
 
-  /**
-   * A listener's exception must not break the upload (it would look like a failed part). Like
-   * an event listener's, it is reported on its own instead of being thrown into the uploader.
-   */
+  /** Bytes of part `partNumber` that `loaded` counts: its best attempt so far. */
+  counted(partNumber: number): number {
+    return this.sentByPart.get(partNumber) ?? 0;
+  }
+
   private emit(partNumber: number | undefined): void {
     if (!this.listener) return;
     const progress: UploadProgress = { loaded: this.loaded };
     if (this.total !== undefined) progress.total = this.total;
     if (partNumber !== undefined) progress.part = partNumber;
-    try {
-      this.listener(progress);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    callListener(this.listener, progress);
   }
 }

@@ -1,9 +1,10 @@
-import { abortError, graceSignal, isAbortError } from '../abort.js';
+import { abortError, eitherSignal, graceSignal, isAbortError } from '../abort.js';
 import { codeForStatus, type S3ServiceErrorCode, UploadError } from '../errors.js';
 import { parseRetryAfter } from '../retry.js';
 import { isNode } from '../runtime.js';
 import { partRequestBody } from './part-body.js';
 import type { PartPayload } from './source.js';
+import { xhrPut } from './xhr-put.js';
 
 export interface PutPartInput {
   fetch: typeof globalThis.fetch;
@@ -13,18 +14,25 @@ export interface PutPartInput {
   partNumber: number;
   payload: PartPayload;
   streaming: boolean;
+  /** Sends a whole (not streamed) body with XMLHttpRequest, whose upload events count its bytes. */
+  xhr: boolean;
+  /** The upload's abort: the PUT is cut and this rejects with an AbortError. */
   signal: AbortSignal;
+  /** The upload's pause: the PUT is cut like by an abort, and answers `paused`. */
+  pause?: AbortSignal;
   /** Bytes of this attempt that went out so far. */
   onSent(bytes: number): void;
 }
 
 /**
  * What one PUT came to. A failure says what would fix it: `retry` the same URL later (network,
- * 408, 429, 5xx), `resign` (403: the URL may have expired), or nothing (`fail`).
+ * 408, 429, 5xx), `resign` (403: the URL may have expired), or nothing (`fail`). `paused`: the
+ * upload's pause cut it, and it is to be sent again on resume.
  */
 export type PutPartResult =
   | { ok: true; etag: string }
-  | { ok: false; action: 'retry' | 'resign' | 'fail'; error: UploadError; retryAfterMs?: number };
+  | { ok: false; action: 'retry' | 'resign' | 'fail'; error: UploadError; retryAfterMs?: number }
+  | { ok: false; action: 'paused' };
 
 const RETRY_STATUSES = new Set([408, 429]);
 
@@ -40,27 +48,42 @@ const ANSWER_GRACE_MS = 10_000;
 export async function putPart(input: PutPartInput): Promise<PutPartResult> {
   const size = payloadSize(input.payload);
   let sent = 0;
-  const { body, init, countsBytes } = partRequestBody(input.payload, input.streaming, (bytes) => {
+  const onSent = (bytes: number) => {
     sent = bytes;
     input.onSent(bytes);
-  });
-  const request = graceSignal(input.signal, () => countsBytes && sent === size, ANSWER_GRACE_MS);
+  };
+  const { body, init, countsBytes } = partRequestBody(input.payload, input.streaming, onSent);
+  const viaXhr = input.xhr && !countsBytes && size > 0;
+  const stop = eitherSignal(input.signal, input.pause);
+  const request = graceSignal(stop.signal, () => (countsBytes || viaXhr) && sent === size, ANSWER_GRACE_MS);
+  const headers = { ...init.headers, ...input.headers };
+  const send: PartSender = viaXhr
+    ? (url, signal) => xhrPut(url, { body: input.payload, headers, signal }, onSent)
+    : (url, signal) => input.fetch(url, { method: 'PUT', body, signal, ...init, headers } as RequestInit);
   try {
-    const headers = { ...init.headers, ...input.headers };
-    const result = await sendAndRead(input, body, { ...init, headers }, request.signal);
+    const result = await sendAndRead(input, send, request.signal).catch((error: unknown) => {
+      if (!input.signal.aborted && input.pause?.aborted) return { ok: false, action: 'paused' } as const;
+      throw error;
+    });
     if (input.signal.aborted) throw abortError(input.signal);
-    if (result.ok && !countsBytes) input.onSent(size);
+    // A part that was stored in the grace an answer gets is kept; any other outcome of a cut PUT is the pause's.
+    if (!result.ok && input.pause?.aborted) return { ok: false, action: 'paused' };
+    if (result.ok && !countsBytes && !viaXhr) input.onSent(size);
     return result;
   } finally {
     request.dispose();
+    stop.dispose();
   }
 }
 
-async function sendAndRead(input: PutPartInput, body: BodyInit, init: object, signal: AbortSignal): Promise<PutPartResult> {
+/** One attempt's request: fetch, or XMLHttpRequest for a whole body in a browser. */
+type PartSender = (url: string, signal: AbortSignal) => Promise<Response>;
+
+async function sendAndRead(input: PutPartInput, send: PartSender, signal: AbortSignal): Promise<PutPartResult> {
   const { partNumber } = input;
   let response: Response;
   try {
-    response = await input.fetch(input.url, { method: 'PUT', body, signal, ...init } as RequestInit);
+    response = await send(input.url, signal);
   } catch (error) {
     if (signal.aborted || isAbortError(error)) throw abortError(input.signal);
     const corsHint = isNode() ? '' : "; in a browser a CORS refusal looks the same: check the bucket's CORS rules";

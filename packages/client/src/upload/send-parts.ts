@@ -3,11 +3,13 @@ import type { RetryPolicy } from '../retry.js';
 import { ChecksumAhead } from './checksum-ahead.js';
 import { ChecksummedPartUrls } from './checksummed-part-urls.js';
 import { checksumPart } from './part-checksum.js';
+import type { RetryListener } from './part-retry.js';
 import { MAX_PARTS, partCount, partLength } from './part-size.js';
 import { PartUrlSource, type PartUrls, SIGN_BATCH_SIZE } from './part-urls.js';
+import type { PauseGate } from './pause.js';
 import { PrepareAhead } from './prepare-ahead.js';
 import type { ProgressTracker } from './progress.js';
-import { sendPart } from './send-part.js';
+import { type SendPartContext, sendPart } from './send-part.js';
 import type { PartOnServer, UploadRef, UploadService } from './service.js';
 import type { PartPayload, SourcePart, UploadSource } from './source.js';
 
@@ -24,7 +26,12 @@ export interface SendPartsInput {
   concurrency: number;
   retry: RetryPolicy;
   streaming: boolean;
+  /** Whole bodies go with XMLHttpRequest (browsers), for progress while they are on the wire. */
+  xhr: boolean;
   progress: ProgressTracker;
+  /** Paused, workers take no part and start no attempt, and the PUTs in flight are cut. */
+  pause: PauseGate;
+  onRetry: RetryListener | undefined;
   /** Fires on the caller's abort and on the first failure, stopping every worker and PUT. */
   signal: AbortSignal;
 }
@@ -74,7 +81,17 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
         lookahead: Math.min(2 * input.concurrency, SIGN_BATCH_SIZE / 2),
         signal,
       });
-  const context = { fetch: input.fetch, signer, retry: input.retry, streaming: input.streaming, progress: input.progress, signal };
+  const context: SendPartContext = {
+    fetch: input.fetch,
+    signer,
+    retry: input.retry,
+    streaming: input.streaming,
+    xhr: input.xhr,
+    progress: input.progress,
+    pause: input.pause,
+    onRetry: input.onRetry,
+    signal,
+  };
 
   const etags = new Map<number, string>();
   let size = 0;
@@ -114,6 +131,8 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
 
   const worker = async () => {
     for (;;) {
+      // Paused, no part is started (nor read, for a stream).
+      await input.pause.whenRunning(signal);
       const next = await raceAbort(ready.next(), signal);
       if (next.done) return;
       const { part } = next.value;
