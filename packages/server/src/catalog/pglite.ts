@@ -6,6 +6,7 @@ import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { Catalog, MigrationReport } from './catalog.js';
 import { lockCatalogFolder } from './folder-lock.js';
 import { MIGRATIONS, runMigrations } from './migrations.js';
+import { withPreparedStatements } from './pglite-prepared.js';
 import { createSqlCatalog, type SqlDatabase } from './sql-catalog.js';
 import type { EventRecordingMode } from './statements.js';
 
@@ -14,6 +15,8 @@ export interface PgliteCatalogOptions {
   dataDir?: string;
   /** `off`: no events recorded, only for the bench's baseline of what events cost. */
   events?: EventRecordingMode;
+  /** Whether repeated statements run PREPAREd (pglite-prepared.ts); default true, false only for the bench's baseline. */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -49,7 +52,7 @@ export async function openPgliteCatalog(options: PgliteCatalogOptions = {}): Pro
       throw error;
     }
   }
-  const db = drizzle({ client });
+  const db = drizzle({ client: options.preparedStatements === false ? client : await withPreparedStatements(client) });
   let migrations: MigrationReport;
   try {
     migrations = await runMigrations(db as unknown as SqlDatabase, () => migrate(db, MIGRATIONS));
