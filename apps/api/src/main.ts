@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     webhooks: config.webhooks,
     dispatchWebhooks: config.webhooks.dispatcher,
     eventPollIntervalMs: config.events.pollIntervalMs,
+    uppy: { ...config.uppy, publicUrl: config.publicUrl },
   });
   const running = await listenOrExplain(app, {
     host: config.host,
@@ -84,6 +85,9 @@ async function main(): Promise<void> {
   logger.info(`web app: ${running.url}/app/`);
   if (config.auth.mode === 'open') {
     logger.warn('AUTHORIZATION IS OFF: anyone who reaches this server can use every workspace. Set AUTH_JWT_SECRET or AUTH_JWKS_URL.');
+  }
+  if (!config.uppy.capabilitySecret && config.env === 'production') {
+    logger.warn('UPPY_CAPABILITY_SECRET is unset: Uppy endpoints minted here work on this instance only and end when it restarts.');
   }
   if (!config.publicUrl && boundUrl !== running.url) {
     logger.warn(`signed URLs point at ${boundUrl}; set PUBLIC_URL to the address clients use`);

@@ -103,6 +103,9 @@ export const DEFAULT_WEBHOOK_SETTINGS = {
 
 export const DEFAULT_EVENT_SETTINGS = { pollIntervalMs: 500, retentionDays: 30 };
 
+/** Uppy's endpoint: capabilities live at most a day; a form upload takes up to Uppy's own 100 MiB multipart threshold. */
+export const DEFAULT_UPPY_SETTINGS = { maxCapabilitySeconds: 86_400, formMaxBytes: 100 * 1024 * 1024 };
+
 const envSchema = z.object({
   NODE_ENV: optional(z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' })),
   HOST: optional(z.string().min(1)).default('127.0.0.1'),
@@ -182,6 +185,9 @@ const envSchema = z.object({
     DEFAULT_EVENT_SETTINGS.pollIntervalMs,
   ),
   EVENT_RETENTION_DAYS: optional(count(1, 'days', { max: 3_650 })).default(DEFAULT_EVENT_SETTINGS.retentionDays),
+  UPPY_CAPABILITY_SECRET: optional(z.string().min(32, { error: 'must be at least 32 characters' })),
+  UPPY_CAPABILITY_MAX_SECONDS: optional(count(1, 'seconds')).default(DEFAULT_UPPY_SETTINGS.maxCapabilitySeconds),
+  UPPY_FORM_MAX_BYTES: optional(count(1, 'bytes')).default(DEFAULT_UPPY_SETTINGS.formMaxBytes),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -247,6 +253,16 @@ export interface Config {
   quotas: QuotaRules;
   webhooks: WebhookConfig;
   events: EventConfig;
+  uppy: UppyConfig;
+}
+
+/** Uppy's Companion S3 endpoint (uppy/). */
+export interface UppyConfig {
+  /** HS256 secret of upload capabilities; absent: one per process (capabilities end at restart, one instance only). */
+  capabilitySecret?: string;
+  maxCapabilitySeconds: number;
+  /** Most bytes of one small-file form upload. */
+  formMaxBytes: number;
 }
 
 /** How webhooks are delivered (events/webhook-dispatcher.ts). */
@@ -375,7 +391,13 @@ export class ConfigError extends Error {
 }
 
 /** Values that must not reach a terminal or a log collector: only their length is shown. */
-const SECRET_VARIABLES = new Set(['LOCAL_SIGNING_SECRET', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AUTH_JWT_SECRET']);
+const SECRET_VARIABLES = new Set([
+  'LOCAL_SIGNING_SECRET',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AUTH_JWT_SECRET',
+  'UPPY_CAPABILITY_SECRET',
+]);
 
 /**
  * `NAME=value` for messages: unset is `(unset)`, secrets and URL passwords are hidden, and a value
@@ -451,6 +473,11 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
       allowedPrivateTargets: vars.WEBHOOK_ALLOWED_PRIVATE_TARGETS ? commaList(vars.WEBHOOK_ALLOWED_PRIVATE_TARGETS) : [],
     },
     events: { pollIntervalMs: vars.EVENT_POLL_INTERVAL_MS, retentionDays: vars.EVENT_RETENTION_DAYS },
+    uppy: {
+      capabilitySecret: vars.UPPY_CAPABILITY_SECRET,
+      maxCapabilitySeconds: vars.UPPY_CAPABILITY_MAX_SECONDS,
+      formMaxBytes: vars.UPPY_FORM_MAX_BYTES,
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import type { UploadRules, WebhookSettings } from './config.js';
 import type { EventFeed } from './events/event-feed.js';
 import type { Logger } from './logger.js';
 import type { ObjectStore } from './storage/store.js';
+import type { CapabilityIssuer } from './uppy/capability.js';
 
 /** What every call may use, whoever makes it: the same for all requests of one app. */
 export interface ContextDependencies {
@@ -18,6 +19,8 @@ export interface ContextDependencies {
   events?: EventFeed;
   /** How webhooks are sent and where they may point; absent: DEFAULT_WEBHOOK_SETTINGS, public targets only. */
   webhooks?: WebhookSettings;
+  /** Mints the capabilities of Uppy's endpoint (uppy.capability); absent without HTTP (router tests). */
+  uppyCapabilities?: CapabilityIssuer;
 }
 
 /**
@@ -39,6 +42,8 @@ export interface AppContext extends ContextDependencies {
   /** Aborted when the HTTP client goes away, so long reads stop with it. */
   signal?: AbortSignal;
   hooks: CallHooks;
+  /** `scheme://host[:port]` the request came to (`trust proxy` honoured), for absolute URLs in answers. */
+  requestOrigin?: string;
 }
 
 export interface CallOptions {
@@ -48,6 +53,8 @@ export interface CallOptions {
   /** Made on first use: only downloads read it, and an AbortSignal is not free. */
   signal?: () => AbortSignal;
   hooks?: CallHooks;
+  /** Made on first use: only uppy.capability reads it. */
+  requestOrigin?: () => string;
 }
 
 /**
@@ -64,6 +71,7 @@ export function createContextInner(deps: ContextDependencies, options: CallOptio
     quotas: deps.quotas,
     events: deps.events,
     webhooks: deps.webhooks,
+    uppyCapabilities: deps.uppyCapabilities,
     caller: options.caller ?? { headers: {} },
     hooks: options.hooks ?? {},
     get logger() {
@@ -71,6 +79,9 @@ export function createContextInner(deps: ContextDependencies, options: CallOptio
     },
     get signal() {
       return signal?.();
+    },
+    get requestOrigin() {
+      return options.requestOrigin?.();
     },
   };
 }

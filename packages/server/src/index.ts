@@ -19,6 +19,7 @@ export {
   loadConfig,
   showSetting,
   type UploadRules,
+  type UppyConfig,
   type WebhookConfig,
   type WebhookSettings,
 } from './config.js';
@@ -32,7 +33,7 @@ export {
 export { type EventServices, type EventServicesOptions, startEventServices } from './events/event-services.js';
 export type { AssetEventHook } from './events/hook-consumer.js';
 export { startWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherOptions } from './events/webhook-dispatcher.js';
-export { type CreateAppOptions, createApp } from './http/app.js';
+export { type CreateAppOptions, createApp, type UppyOptions } from './http/app.js';
 export { closeApp } from './http/app-resources.js';
 export { createDrainState, type DrainState } from './http/drain.js';
 export type { RateLimitOptions } from './http/rate-limit.js';
@@ -62,3 +63,4 @@ export type {
 export { type AbortStaleReport, abortStaleUploads } from './uploads-cleanup/abort-stale.js';
 export { type CleanupReport, runCleanup } from './uploads-cleanup/run-cleanup.js';
 export { type CleanupJob, startCleanupJob } from './uploads-cleanup/schedule.js';
+export { type MintUppyCapabilityOptions, mintUppyCapability } from './uppy/mint.js';

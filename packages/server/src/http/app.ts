@@ -5,6 +5,7 @@ import type { Catalog, QuotaRules } from '../catalog/catalog.js';
 import {
   DEFAULT_ALLOWED_FILE_TYPES,
   DEFAULT_REQUEST_LIMITS,
+  DEFAULT_UPPY_SETTINGS,
   DEFAULT_WEBHOOK_SETTINGS,
   type RequestLimits,
   type UploadRules,
@@ -18,7 +19,10 @@ import { createDocsPage } from '../openapi/docs-page.js';
 import { restRoutes } from '../openapi/index.js';
 import { createRestRouter, REST_BASE_PATH } from '../rest/index.js';
 import { appRouter } from '../router/index.js';
+import { UPPY_BASE_PATH } from '../router/uppy.js';
 import type { ObjectStore, SignedUrlEndpoint } from '../storage/store.js';
+import { createCapabilityIssuer } from '../uppy/capability.js';
+import { createUppyRouter } from '../uppy/routes.js';
 import { registerAppDrain, registerAppStopper } from './app-resources.js';
 import { apiCors } from './cors.js';
 import { closeConnectionsWhileDraining, createDrainState, type DrainState } from './drain.js';
@@ -84,6 +88,19 @@ export interface CreateAppOptions {
   dispatchWebhooks?: boolean;
   /** How often the outbox's readers look for what other instances wrote; default 500 ms. */
   eventPollIntervalMs?: number;
+  /** Uppy's Companion S3 endpoint (`/uppy/<capability>/s3/...`); absent fields: the defaults below. */
+  uppy?: UppyOptions;
+}
+
+export interface UppyOptions {
+  /** HS256 secret of upload capabilities (32+ characters); absent: a random one, for this process only. */
+  capabilitySecret?: string;
+  /** Longest lifetime of a capability; default one day. */
+  maxCapabilitySeconds?: number;
+  /** Most bytes of one small-file form upload; default 100 MiB. MAX_UPLOAD_BYTES applies too. */
+  formMaxBytes?: number;
+  /** Base of the endpoints minted (PUBLIC_URL); absent: the origin each request came to. */
+  publicUrl?: string;
 }
 
 /** tRPC bodies: a signParts of 10,000 part numbers or a complete of 10,000 parts fits. */
@@ -105,6 +122,11 @@ export function createApp(options: CreateAppOptions): Express {
     onAssetEventConsumer: options.onAssetEventConsumer,
     pollIntervalMs: options.eventPollIntervalMs,
   });
+  const uppyCapabilities = createCapabilityIssuer({
+    secret: options.uppy?.capabilitySecret,
+    maxLifetimeSeconds: options.uppy?.maxCapabilitySeconds,
+    publicUrl: options.uppy?.publicUrl,
+  });
   const deps: AppDependencies = {
     store: options.store,
     catalog: options.catalog,
@@ -117,6 +139,7 @@ export function createApp(options: CreateAppOptions): Express {
     signingLimiter: options.rateLimits && createWorkspaceSigningLimiter(options.rateLimits, logger),
     events: events.feed,
     webhooks,
+    uppyCapabilities,
   };
   const requestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits };
   const createContext = (req: Request, res: Response) => createRequestContext(deps, req, res);
@@ -174,6 +197,22 @@ export function createApp(options: CreateAppOptions): Express {
   );
 
   app.use(REST_BASE_PATH, apiHeaders, ...restPerIpLimit, createRestRouter(restRoutes, { logger, downloadIdleTimeoutMs, createContext }));
+
+  // Uppy's Companion S3 protocol: the same procedures, authorized by the capability in the path.
+  app.use(
+    UPPY_BASE_PATH,
+    apiHeaders,
+    ...restPerIpLimit,
+    createUppyRouter({
+      issuer: uppyCapabilities,
+      bucket: options.store.bucket,
+      formMaxBytes: Math.min(
+        options.uppy?.formMaxBytes ?? DEFAULT_UPPY_SETTINGS.formMaxBytes,
+        deps.uploads.maxUploadBytes ?? Number.POSITIVE_INFINITY,
+      ),
+      createContext: (req, res, policy) => createRequestContext({ ...deps, policy }, req, res),
+    }),
+  );
 
   // The API reference page, rendered from the REST router's own OpenAPI document (issue #9).
   app.use('/docs', createDocsPage({ documentUrl: `${REST_BASE_PATH}/openapi.json` }));

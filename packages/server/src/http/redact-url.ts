@@ -2,10 +2,17 @@
 const SECRET_PARAMETERS = new Set(['signature', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token']);
 
 /**
+ * Uppy's endpoints carry an upload capability as their first path segment (`/uppy/<capability>/s3/...`):
+ * it grants uploads into a workspace by itself, like a signature.
+ */
+const CAPABILITY_PATH = /^\/uppy\/[^/?#]+/;
+
+/**
  * The URL with the values of signing parameters replaced, for logs. Signed part and download URLs
  * of the local store come back to this server; a log reader must not be able to replay them.
  */
-export function redactUrl(url: string): string {
+export function redactUrl(original: string): string {
+  const url = original.replace(CAPABILITY_PATH, '/uppy/[capability]');
   const query = url.indexOf('?');
   if (query === -1) return url;
   const redacted = url

@@ -26,6 +26,8 @@ export function createRequestContext(deps: AppDependencies, req: Request, res: R
     logger: () => loggerOf(req, deps.logger),
     signal: closeSignal(res),
     hooks: requestHooks(deps, res),
+    // Express reads X-Forwarded-Proto and -Host only from the proxies `trust proxy` names.
+    requestOrigin: () => `${req.protocol}://${req.host}`,
   });
 }
 

@@ -66,7 +66,8 @@ function describeExchange(req: IncomingMessage, res: ServerResponse, latencyMs: 
   const fields: Record<string, unknown> = {
     method: req.method,
     url: redactUrl((req as Request).originalUrl ?? req.url ?? ''),
-    route: routeOf(req, res),
+    // A route that failed before matching (a refused capability) is logged by its path: redacted too.
+    route: redactUrl(routeOf(req, res)),
     status,
     latencyMs,
     // A response cut before its end (client gone, download stalled) is not a success whatever its status.

@@ -3,7 +3,9 @@ import { bucketRouter } from './bucket.js';
 import { downloadRouter } from './download.js';
 import { eventsRouter } from './events.js';
 import { objectRouter } from './object.js';
+import { partWriteRouter } from './part-write.js';
 import { uploadRouter } from './upload.js';
+import { uppyRouter } from './uppy.js';
 import { webhookEndpointProcedures } from './webhook.js';
 import { webhookDeliveryProcedures } from './webhook-deliveries.js';
 import { workspaceRouter } from './workspace.js';
@@ -16,11 +18,12 @@ export const appRouter = router({
   workspace: workspaceRouter,
   webhook: { ...webhookEndpointProcedures, ...webhookDeliveryProcedures },
   events: eventsRouter,
+  uppy: uppyRouter,
 });
 
 export type AppRouter = typeof appRouter;
 
-/** The procedures plus the stream-returning ones, for the REST adapter's server-side caller. */
-export const serverRouter = mergeRouters(appRouter, router({ download: downloadRouter }));
+/** The procedures plus the stream-returning and byte-taking ones, for the REST and Uppy adapters' server-side caller. */
+export const serverRouter = mergeRouters(appRouter, router({ download: downloadRouter, parts: partWriteRouter }));
 
 export const createServerCaller = createCallerFactory(serverRouter);

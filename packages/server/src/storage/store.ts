@@ -186,6 +186,12 @@ export interface ObjectStore {
   ): Promise<string[]>;
   listParts(key: string, uploadId: string): Promise<StoredPart[]>;
   /**
+   * Stores `body` as a part of an upload already checked with `assertUploadOpen`, from this
+   * server rather than through a signed URL (the form POST of Uppy's small files), and returns
+   * its quoted ETag. INVALID_UPLOAD_ID for an upload that is not open. Not for checksummed uploads.
+   */
+  uploadPart(key: string, uploadId: string, partNumber: number, body: Uint8Array): Promise<{ etag: string; size: number }>;
+  /**
    * The header a checksummed part PUT must carry its base64 SHA-256 in; absent when the store
    * signs the checksum into the URL itself (the local store).
    */

@@ -25,6 +25,7 @@
  * sweepOrphans (at start and in the cleanup job) removes them once they are old enough that no
  * live operation can own them.
  */
+import { Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
 import { MAX_PARTS } from '../../schemas.js';
 import type { ObjectStore, SignedUrlEndpoint } from '../store.js';
@@ -42,7 +43,7 @@ import { OpenUploads } from './open-uploads.js';
 import { DEFAULT_ORPHAN_AGE_MS, sweepOrphans } from './orphan-sweep.js';
 import { listPendingUploads } from './pending-uploads.js';
 import { checkLocalReady } from './readiness.js';
-import { createSignedUrlEndpoint } from './signed-urls.js';
+import { createSignedUrlEndpoint, storePart } from './signed-urls.js';
 import { abortUpload, assertUploadOpen, createUpload, listParts } from './uploads.js';
 import { UrlSigner } from './url-signer.js';
 
@@ -110,6 +111,11 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Loca
       );
     },
     listParts: (key, uploadId) => listParts(context, key, uploadId),
+    uploadPart: (key, uploadId, partNumber, body) => {
+      checkUploadId(uploadId);
+      const grant = { key, uploadId, partNumber: checkPartNumber(partNumber), contentLength: body.byteLength };
+      return storePart(context, grant, Readable.from([body]));
+    },
     completeMultipartUpload: (key, uploadId, parts) => completeUpload(context, key, uploadId, parts),
     abortMultipartUpload: (key, uploadId) => abortUpload(context, key, uploadId),
 

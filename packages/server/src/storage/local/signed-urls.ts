@@ -21,11 +21,12 @@ export function createSignedUrlEndpoint(context: LocalContext, signer: UrlSigner
 }
 
 /**
- * Streams the body to a temporary file, hashing it, then moves it into the upload. The upload is
+ * Streams the body to a temporary file, hashing it, then moves it into the upload (a signed PUT,
+ * or a part the server writes itself: one code path for both). The upload is
  * checked before the first byte is read, so a dead upload costs no disk writes, and again when the
  * part is committed.
  */
-async function storePart(context: LocalContext, grant: PartGrant, body: Readable): Promise<{ etag: string; size: number }> {
+export async function storePart(context: LocalContext, grant: PartGrant, body: Readable): Promise<{ etag: string; size: number }> {
   await readOpenUpload(context, grant.key, grant.uploadId);
   const file = context.layout.tempFile();
   try {

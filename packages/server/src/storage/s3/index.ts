@@ -7,7 +7,14 @@ import type { S3Context } from './context.js';
 import { getCorsRules, putCorsRules } from './cors.js';
 import { putAbortIncompleteUploadsRule } from './lifecycle.js';
 import { listObjects, walkObjects } from './listing.js';
-import { abortMultipartUpload, assertUploadOpen, completeMultipartUpload, createMultipartUpload, listParts } from './multipart.js';
+import {
+  abortMultipartUpload,
+  assertUploadOpen,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listParts,
+  uploadPart,
+} from './multipart.js';
 import { deleteObject, getObject, headObject } from './objects.js';
 import { listPendingUploads } from './pending-uploads.js';
 import { signGetUrl, signPartUrls } from './presign.js';
@@ -40,6 +47,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     assertUploadOpen: (key, uploadId) => assertUploadOpen(s3, key, uploadId),
     signPartUrls: (key, uploadId, partNumbers, expiresIn, options) => signPartUrls(s3, key, uploadId, partNumbers, expiresIn, options),
     listParts: (key, uploadId) => listParts(s3, key, uploadId),
+    uploadPart: (key, uploadId, partNumber, body) => uploadPart(s3, key, uploadId, partNumber, body),
     completeMultipartUpload: (key, uploadId, parts) => completeMultipartUpload(s3, key, uploadId, parts),
     abortMultipartUpload: (key, uploadId) => abortMultipartUpload(s3, key, uploadId),
     signGetUrl: (key, expiresIn, options) => signGetUrl(s3, key, expiresIn, options),

@@ -3,6 +3,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   ListPartsCommand,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { AppError } from '../../errors.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, compositeFromS3, type ObjectChecksum } from '../checksum.js';
@@ -94,6 +95,33 @@ export async function listParts(s3: S3Context, key: string, uploadId: string): P
     throw toStoreError(error, 'ListParts', uploadNotFound);
   }
   return parts;
+}
+
+/** A part sent by this server (not through a signed URL); the body is in memory, so its length is known. */
+export async function uploadPart(
+  s3: S3Context,
+  key: string,
+  uploadId: string,
+  partNumber: number,
+  body: Uint8Array,
+): Promise<{ etag: string; size: number }> {
+  assertPlausibleUploadId(uploadId);
+  try {
+    const output = await s3.client.send(
+      new UploadPartCommand({
+        Bucket: s3.bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+        ContentLength: body.byteLength,
+      }),
+    );
+    if (!output.ETag) throw new AppError('S3_ERROR', 'S3 UploadPart answered without an ETag');
+    return { etag: quoteEtag(output.ETag), size: body.byteLength };
+  } catch (error) {
+    throw toStoreError(error, 'UploadPart', uploadNotFound);
+  }
 }
 
 export async function completeMultipartUpload(
