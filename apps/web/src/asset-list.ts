@@ -150,7 +150,8 @@ export class AssetList {
       // The workspace is in the heading: the asset id is the part of the key worth showing.
       el(
         'td',
-        { className: 'asset-name', attrs: { title: `${asset.key}\nETag ${asset.etag}` } },
+        // The name as the server's catalogue keeps it (what a download is saved as); the whole of it, key and ETag on hover.
+        { className: 'asset-name', attrs: { title: `${name ?? assetId}\n${asset.key}\nETag ${asset.etag}` } },
         el('span', { text: name ?? assetId }),
         name ? el('code', { className: 'asset-key', text: assetId }) : null,
       ),

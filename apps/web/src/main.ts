@@ -6,6 +6,7 @@ import { LiveEvents } from './live-events.js';
 import { loadSettings, type Settings, saveSettings } from './settings.js';
 import { bindSettingsForm } from './settings-form.js';
 import { UnfinishedPanel } from './unfinished-panel.js';
+import { announceUploadStates } from './upload-announcer.js';
 import { Uploader } from './uploader.js';
 
 /**
@@ -34,8 +35,10 @@ function main(): void {
   const live = new LiveEvents({ indicator, onEvent: (event) => assets.applyEvent(event), resync: () => void assets.reload() });
   const unfinished = new UnfinishedPanel({ container: required<HTMLElement>('#unfinished'), busy, connection });
 
+  const uploadList = required<HTMLUListElement>('#upload-list');
+  announceUploadStates(uploadList, required<HTMLElement>('#upload-announcer'));
   const uploader = new Uploader({
-    list: required<HTMLUListElement>('#upload-list'),
+    list: uploadList,
     busy,
     settings: () => settings,
     connect,
