@@ -2,9 +2,11 @@ import { describe, expectTypeOf, it } from 'vitest';
 import type { ErrorCode } from '../src/index.js';
 import {
   createS3ServiceClient,
+  type PartRetry,
   type S3ServiceError,
   type S3ServiceErrorCode,
   type UploadError,
+  type UploadHandle,
   type UploadProgress,
   type UploadResult,
 } from '../src/index.js';
@@ -62,7 +64,7 @@ describe('the helpers', () => {
       etag: string;
       checksum?: string;
     }>();
-    expectTypeOf<UploadProgress>().toEqualTypeOf<{ loaded: number; total?: number; part?: number }>();
+    expectTypeOf<UploadProgress>().toEqualTypeOf<{ loaded: number; total?: number; part?: number; kept?: true }>();
   });
 
   it('upload takes the documented inputs', () => {
@@ -75,6 +77,19 @@ describe('the helpers', () => {
     void client.upload(new Blob([]), {});
     // @ts-expect-error a number is no upload data
     void client.upload(42, { workspaceId: 'ws' });
+  });
+
+  it('upload returns a handle: awaitable as before, with its pause switch, and tells retries', () => {
+    expectTypeOf(client.upload).returns.toEqualTypeOf<UploadHandle>();
+    expectTypeOf<UploadHandle>().toMatchTypeOf<Promise<UploadResult>>();
+    expectTypeOf<UploadHandle['pause']>().toEqualTypeOf<() => void>();
+    expectTypeOf<UploadHandle['resume']>().toEqualTypeOf<() => void>();
+    expectTypeOf<UploadHandle['paused']>().toEqualTypeOf<boolean>();
+    expectTypeOf<PartRetry['reason']>().toEqualTypeOf<'failed' | 'expired' | 'paused'>();
+    void client.upload(new Blob([]), {
+      workspaceId: 'ws',
+      onRetry: ({ partNumber, attempt, error, delayMs }) => [partNumber, attempt, error?.code, delayMs],
+    });
   });
 
   it('downloadUrl and delete resolve to the procedure outputs', () => {

@@ -7,6 +7,11 @@ export interface UploadProgress {
   total?: number;
   /** The part whose bytes moved `loaded`; absent on the final report. */
   part?: number;
+  /**
+   * True on the report of a part the server already had (a resumed upload): its bytes count to
+   * `loaded` without going over the wire, so a speed shown should not count them.
+   */
+  kept?: true;
 }
 
 export type ProgressListener = (progress: UploadProgress) => void;
@@ -27,11 +32,12 @@ export class ProgressTracker {
 
   /** `bytes` of part `partNumber` went out in the current attempt. */
   sent(partNumber: number, bytes: number): void {
-    const before = this.sentByPart.get(partNumber) ?? 0;
-    if (bytes <= before) return;
-    this.sentByPart.set(partNumber, bytes);
-    this.loaded += bytes - before;
-    this.emit(partNumber);
+    if (this.count(partNumber, bytes)) this.emit(partNumber, false);
+  }
+
+  /** Part `partNumber` is stored already (a resume): all its bytes count, none went out. */
+  kept(partNumber: number, size: number): void {
+    if (this.count(partNumber, size)) this.emit(partNumber, true);
   }
 
   /** A stream's length, once it ended. */
@@ -41,7 +47,7 @@ export class ProgressTracker {
 
   /** The last report: everything is stored, `loaded === total`. */
   finish(): void {
-    this.emit(undefined);
+    this.emit(undefined, false);
   }
 
   /** Bytes of part `partNumber` that `loaded` counts: its best attempt so far. */
@@ -49,11 +55,21 @@ export class ProgressTracker {
     return this.sentByPart.get(partNumber) ?? 0;
   }
 
-  private emit(partNumber: number | undefined): void {
+  /** True when `bytes` is the part's best count so far, which `loaded` now holds. */
+  private count(partNumber: number, bytes: number): boolean {
+    const before = this.sentByPart.get(partNumber) ?? 0;
+    if (bytes <= before) return false;
+    this.sentByPart.set(partNumber, bytes);
+    this.loaded += bytes - before;
+    return true;
+  }
+
+  private emit(partNumber: number | undefined, kept: boolean): void {
     if (!this.listener) return;
     const progress: UploadProgress = { loaded: this.loaded };
     if (this.total !== undefined) progress.total = this.total;
     if (partNumber !== undefined) progress.part = partNumber;
+    if (kept) progress.kept = true;
     callListener(this.listener, progress);
   }
 }

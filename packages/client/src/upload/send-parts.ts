@@ -139,7 +139,7 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
       size += part.size;
       if (next.value.keep) {
         etags.set(part.partNumber, stored.get(part.partNumber)!.etag);
-        input.progress.sent(part.partNumber, part.size);
+        input.progress.kept(part.partNumber, part.size);
         continue;
       }
       etags.set(part.partNumber, await sendPart(part.partNumber, next.value.payload, context, next.value.checksum));
