@@ -5,6 +5,7 @@ import { errorBody, errorCodeTable } from './error-responses.js';
 import { toJsonSchema } from './json-schema.js';
 import { BEARER_SCHEME, toOperation } from './operation.js';
 import type { OpenApiDocument, OperationObject } from './types.js';
+import { buildUppyPaths, UPPY_TAG } from './uppy.js';
 import { buildWebhooks, WEBHOOK_TAG } from './webhooks.js';
 
 export type { OpenApiDocument } from './types.js';
@@ -29,6 +30,7 @@ const tags = [
   { name: 'bucket', description: 'Bucket-wide configuration (admin).' },
   { name: 'webhook', description: "A workspace's webhook endpoints (workspace admin)." },
   { name: 'meta', description: 'This document.' },
+  UPPY_TAG,
   WEBHOOK_TAG,
 ];
 
@@ -49,7 +51,7 @@ export function buildOpenApiDocument({ routes, basePath }: DocumentOptions): Ope
     openapi: '3.1.0',
     info: { title: 's3-service REST API', version: PRODUCT_VERSION, description: `${overview}\n\n${errorCodeTable()}` },
     tags,
-    paths,
+    paths: { ...paths, ...buildUppyPaths() },
     webhooks: buildWebhooks(),
     components: {
       securitySchemes: {
