@@ -49,13 +49,30 @@ def main(base):
         "query.workspaceId": "seeded-workspace",
         "header.Range": "ranges",
     }
+    # Uppy's paths answer 401 to any capability but a minted one: offer one, and an open upload of its workspace.
+    minted = api(base, "POST", "uppy-capability", payload={"workspaceId": WORKSPACE})
+    endpoint = minted["endpoint"]
+    if not endpoint.startswith(base + "/uppy/"):
+        sys.exit("seed.py: the minted Uppy endpoint is not on this server")
+    body = json.dumps({"filename": "seed.bin", "type": "application/octet-stream", "metadata": {}}).encode()
+    _, answer = call("POST", f"{endpoint}/s3/multipart", body, {"content-type": "application/json"})
+    upload = json.loads(answer)
     print("\n[dictionaries]")
     print(f"seeded-key.values = {json.dumps([done['key']])}")
     print(f"seeded-workspace.values = {json.dumps([WORKSPACE])}")
     print(f"ranges.values = {json.dumps(ranges)}")
+    print(f"uppy-capability.values = {json.dumps([minted['capability']])}")
+    print(f"uppy-key.values = {json.dumps([upload['key']])}")
+    print(f"uppy-upload.values = {json.dumps([upload['uploadId']])}")
     print("\n[[operations]]")
     print('include-operation-id = "download"')
     inline = ", ".join(f'"{name}" = {{ dictionary = "{dictionary}", probability = 0.5 }}' for name, dictionary in bindings.items())
+    print(f"parameters = {{ {inline} }}")
+
+    print("\n[[operations]]")
+    print('include-tag = "uppy"')
+    uppy = {"path.capability": ("uppy-capability", 0.9), "query.key": ("uppy-key", 0.5), "path.uploadId": ("uppy-upload", 0.5)}
+    inline = ", ".join(f'"{name}" = {{ dictionary = "{dictionary}", probability = {p} }}' for name, (dictionary, p) in uppy.items())
     print(f"parameters = {{ {inline} }}")
 
 

@@ -246,6 +246,41 @@ export function describeObjectStore(
       });
     });
 
+    describe('parts the server writes itself (uploadPart)', () => {
+      it('stores them like PUT parts: quoted MD5 ETags, listed, assembled, the bytes kept; an empty last part too', async () => {
+        const key = newKey();
+        const first = randomBytes(5 * MIB);
+        const second = randomBytes(1234);
+        const { uploadId } = await store().createMultipartUpload(key, CONTENT_TYPE);
+        expect(await store().uploadPart(key, uploadId, 1, first)).toEqual({ etag: quoted(md5Hex(first)), size: first.length });
+        expect(await store().uploadPart(key, uploadId, 2, second)).toEqual({ etag: quoted(md5Hex(second)), size: second.length });
+        expect(await store().listParts(key, uploadId)).toEqual([
+          { partNumber: 1, etag: quoted(md5Hex(first)), size: first.length },
+          { partNumber: 2, etag: quoted(md5Hex(second)), size: second.length },
+        ]);
+        const { etag } = await store().completeMultipartUpload(key, uploadId, [
+          { partNumber: 1, etag: quoted(md5Hex(first)) },
+          { partNumber: 2, etag: quoted(md5Hex(second)) },
+        ]);
+        expect(etag).toBe(multipartEtag([first, second]));
+        expect((await readObject(key)).equals(Buffer.concat([first, second]))).toBe(true);
+
+        const emptyKey = newKey();
+        const empty = await store().createMultipartUpload(emptyKey, CONTENT_TYPE);
+        const stored = await store().uploadPart(emptyKey, empty.uploadId, 1, new Uint8Array(0));
+        await store().completeMultipartUpload(emptyKey, empty.uploadId, [{ partNumber: 1, etag: stored.etag }]);
+        expect(await store().headObject(emptyKey)).toMatchObject({ size: 0 });
+      });
+
+      it('refuses an upload that is not open with INVALID_UPLOAD_ID', async () => {
+        const key = newKey();
+        const { uploadId } = await store().createMultipartUpload(key, CONTENT_TYPE);
+        await store().abortMultipartUpload(key, uploadId);
+        await expectCode(store().uploadPart(key, uploadId, 1, Buffer.from('late')), 'INVALID_UPLOAD_ID');
+        await expectCode(store().uploadPart(newKey(), randomBytes(16).toString('hex'), 1, Buffer.from('x')), 'INVALID_UPLOAD_ID');
+      });
+    });
+
     describe('part URLs pinned to a content length', () => {
       it('accept a body of exactly that length and refuse a longer or shorter one with 403', async () => {
         const key = newKey();

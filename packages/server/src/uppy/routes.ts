@@ -73,6 +73,10 @@ export function createUppyRouter(deps: UppyDependencies): Router {
     json,
     route(async ({ grant, caller }, req) => {
       const body = jsonBody(req);
+      // Not stored, but held to its documented shape: a caller must not think it was.
+      if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) {
+        throw new AppError('INVALID_PARAMETER', 'metadata: must be an object');
+      }
       const input = { workspaceId: grant.workspaceId, fileName: body.filename, fileType: body.type };
       const started = await run(caller.upload.start, input, START_FIELDS);
       return { key: started.key, uploadId: started.uploadId, assetId: started.assetId };
