@@ -222,6 +222,32 @@ describe('upload capabilities', () => {
     expect((await server.catalog.listOpenUploads(workspaceId, { limit: 10 })).uploads).toEqual([]);
   });
 
+  it('are checked on every request: an upload that outlives its capability continues under a fresh one', async () => {
+    const workspaceId = newWorkspace();
+    const shortLived = await forge({ ws: workspaceId }, Math.floor(Date.now() / 1000) + 2);
+    const first = companion(`${server.url}/uppy/${shortLived}`);
+    const { key, uploadId } = (await first.createMultipartUpload('long.bin', 'application/octet-stream')).body;
+    const signed = await first.signPart(key, uploadId, 1);
+    const put = await putToUrl(signed.body.url, Buffer.from('part one'));
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect(await first.listParts(key, uploadId)).toMatchObject({ status: 401, body: { error: 'the upload capability has expired' } });
+    // The app mints a fresh endpoint and hands it to uppy.getPlugin('AwsS3').setOptions({ companionEndpoint }).
+    const fresh = companion((await trpcWith(server, await tokenFor(workspaceId)).uppy.capability.mutate({ workspaceId })).endpoint);
+    expect((await fresh.listParts(key, uploadId)).body).toEqual([{ PartNumber: 1, ETag: `"${put.etag}"`, Size: 8 }]);
+    expect((await fresh.complete(key, uploadId, [{ partNumber: 1, etag: put.etag! }])).status).toBe(200);
+  });
+
+  it('refuse a form whose bytes contradict its type with 415 FILE_TYPE_MISMATCH, keeping nothing', async () => {
+    const workspaceId = newWorkspace();
+    const uppy = companion((await trpcWith(server, await tokenFor(workspaceId)).uppy.capability.mutate({ workspaceId })).endpoint);
+    const { url, fields } = (await uppy.params('cat.png', 'image/png')).body;
+    const html = new Blob(['<!DOCTYPE html><html><script>alert(1)</script></html>'], { type: 'image/png' });
+    expect(await uppy.postForm(url, fields, html)).toMatchObject({ status: 415, body: { code: 'FILE_TYPE_MISMATCH' } });
+    expect(await server.store.headObject(fields.key)).toBeNull();
+    expect(await server.catalog.findAsset(workspaceId, fields.key)).toBeNull();
+    expect((await server.catalog.listOpenUploads(workspaceId, { limit: 10 })).uploads).toEqual([]);
+  });
+
   it('refuse a form without file or fields, and a body that is no form, with 400', async () => {
     const workspaceId = newWorkspace();
     const { endpoint } = await trpcWith(server, await tokenFor(workspaceId)).uppy.capability.mutate({ workspaceId });
