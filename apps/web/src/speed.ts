@@ -1,4 +1,4 @@
-/** Long enough to smooth out bursts of XHR progress events, short enough to follow a change. */
+/** Long enough to smooth out bursts of upload progress events, short enough to follow a change. */
 const WINDOW_MS = 3000;
 
 /** Bytes per second over the last few seconds of bytes that really went over the wire. */

@@ -1,7 +1,13 @@
-import { DEFAULT_PART_SIZE, type S3ServiceClient, UploadError, type UploadResult } from '@s3-service/client';
+import {
+  DEFAULT_PART_SIZE,
+  type S3ServiceClient,
+  UploadError,
+  type UploadHandle,
+  type UploadProgress as UploadReport,
+  type UploadResult,
+} from '@s3-service/client';
 import { describeError } from './describe-error.js';
 import { claimUploadToContinue, fileTypeOf, type OpenUpload, resumePartSize } from './open-uploads.js';
-import { createProgressFetch } from './progress-fetch.js';
 import type { Settings } from './settings.js';
 import { SpeedMeter } from './speed.js';
 import { UploadProgress } from './upload-progress.js';
@@ -10,8 +16,8 @@ export interface UploadTaskContext {
   settings: Settings;
   /** Upload ids running in this page: one upload is never sent twice at once. */
   busy: Set<string>;
-  /** A client for these settings that sends part PUTs through `fetch`. */
-  connect(fetch: typeof globalThis.fetch): S3ServiceClient;
+  /** A client for these settings. */
+  client: S3ServiceClient;
 }
 
 export interface UploadTaskEvents {
@@ -19,31 +25,57 @@ export interface UploadTaskEvents {
   progress(loaded: number, total: number, bytesPerSecond: number | undefined): void;
 }
 
-/** Progress events stop when the bytes do; the speed shown must still fall to 0 then. */
+/** Progress events stop when the bytes do (a stall, a pause); the speed shown must still fall to 0 then. */
 const TICK_MS = 1000;
+
+/**
+ * The Pause and Resume of one row. It outlives the SDK call it drives: a resume of an upload the
+ * server no longer has falls back to a new upload, a second call, which starts paused if the row
+ * was paused meanwhile.
+ */
+export class PauseSwitch {
+  private handle: UploadHandle | undefined;
+  private pausedNow = false;
+
+  get paused(): boolean {
+    return this.pausedNow;
+  }
+
+  pause(): void {
+    this.pausedNow = true;
+    this.handle?.pause();
+  }
+
+  resume(): void {
+    this.pausedNow = false;
+    this.handle?.resume();
+  }
+
+  /** From now on pausing holds `handle`. */
+  drive(handle: UploadHandle): UploadHandle {
+    this.handle = handle;
+    if (this.pausedNow) handle.pause();
+    return handle;
+  }
+}
 
 /**
  * Uploads one file: continues the workspace's unfinished upload of the same file when the server
  * lists one (started in this browser or in any other), else starts a new one, which the server
  * records with the file's name, size and part size. Cancelling removes the upload on the server;
- * a failure keeps it for Retry, or for picking the file again anywhere.
+ * a failure keeps it for Retry, or for picking the file again anywhere. Pausing keeps it too.
  */
 export async function uploadFile(
   file: File,
   context: UploadTaskContext,
   events: UploadTaskEvents,
   signal: AbortSignal,
+  pause: PauseSwitch = new PauseSwitch(),
 ): Promise<UploadResult> {
   const meter = new Meter(file.size, events);
-  const client = context.connect(
-    createProgressFetch({
-      onSent: (url, sent) => meter.sending(url, sent),
-      onSettled: (url) => meter.settled(url),
-    }),
-  );
   const ticker = setInterval(() => meter.tick(), TICK_MS);
   try {
-    return await startOrResume(file, { ...context, client, meter, events, signal });
+    return await startOrResume(file, { ...context, meter, events, signal, pause });
   } finally {
     clearInterval(ticker);
   }
@@ -55,10 +87,10 @@ export function keptForResume(error: unknown): boolean {
 }
 
 interface Run extends UploadTaskContext {
-  client: S3ServiceClient;
   meter: Meter;
   events: UploadTaskEvents;
   signal: AbortSignal;
+  pause: PauseSwitch;
 }
 
 async function startOrResume(file: File, run: Run): Promise<UploadResult> {
@@ -85,20 +117,22 @@ async function startOrResume(file: File, run: Run): Promise<UploadResult> {
 async function send(file: File, earlier: OpenUpload | undefined, run: Run): Promise<UploadResult> {
   let uploadId = earlier?.uploadId;
   try {
-    return await run.client.upload(file, {
-      workspaceId: run.settings.workspaceId,
-      fileType: fileTypeOf(file),
-      fileName: file.name,
-      partSize: earlier ? resumePartSize(earlier) : DEFAULT_PART_SIZE,
-      ...(earlier ? { resume: { uploadId: earlier.uploadId, assetId: earlier.assetId } } : {}),
-      signal: run.signal,
-      onStart: (started) => {
-        if (started.resumed) return;
-        uploadId = started.uploadId;
-        run.busy.add(uploadId);
-      },
-      onProgress: ({ loaded }) => run.meter.stored(loaded),
-    });
+    return await run.pause.drive(
+      run.client.upload(file, {
+        workspaceId: run.settings.workspaceId,
+        fileType: fileTypeOf(file),
+        fileName: file.name,
+        partSize: earlier ? resumePartSize(earlier) : DEFAULT_PART_SIZE,
+        ...(earlier ? { resume: { uploadId: earlier.uploadId, assetId: earlier.assetId } } : {}),
+        signal: run.signal,
+        onStart: (started) => {
+          if (started.resumed) return;
+          uploadId = started.uploadId;
+          run.busy.add(uploadId);
+        },
+        onProgress: (report) => run.meter.update(report),
+      }),
+    );
   } finally {
     if (uploadId) run.busy.delete(uploadId);
   }
@@ -117,18 +151,9 @@ class Meter {
     this.progress = new UploadProgress(total);
   }
 
-  sending(url: string, sent: number): void {
-    this.speed.add(this.progress.sending(url, sent));
-    this.report();
-  }
-
-  settled(url: string): void {
-    this.progress.settled(url);
-  }
-
-  /** The SDK's count: parts stored, including those a resumed upload already had. */
-  stored(loaded: number): void {
-    this.progress.setStored(loaded);
+  /** The SDK's report: bytes on the wire as they go (XMLHttpRequest's upload events), and parts a resumed upload already had. */
+  update(report: UploadReport): void {
+    this.speed.add(this.progress.update(report));
     this.report();
   }
 

@@ -9,25 +9,22 @@ import { describeOpenUpload } from '../src/unfinished-panel.js';
 import { UploadProgress } from '../src/upload-progress.js';
 
 describe('the progress shown for an upload', () => {
-  it('adds bytes on the wire to stored bytes, and never goes back when a part is retried', () => {
+  it("follows the SDK's bytes, and counts for the speed only those that went out, not a resume's stored parts", () => {
     const progress = new UploadProgress(100);
-    expect(progress.sending('part-1', 30)).toBe(30);
-    expect(progress.sending('part-2', 20)).toBe(20);
-    expect(progress.loaded).toBe(50);
-    // Part 1 failed and starts again: its bytes leave the count, the bar holds.
-    progress.settled('part-1');
-    expect(progress.sending('part-1', 5)).toBe(5);
-    expect(progress.loaded).toBe(50);
-    progress.settled('part-2');
-    progress.setStored(20);
-    expect(progress.sending('part-1', 50)).toBe(45);
+    // A resume: parts the server had arrive at once, and are no speed.
+    expect(progress.update({ loaded: 40, kept: true })).toBe(0);
+    expect(progress.loaded).toBe(40);
+    expect(progress.update({ loaded: 55 })).toBe(15);
+    expect(progress.update({ loaded: 70 })).toBe(15);
     expect(progress.loaded).toBe(70);
   });
 
-  it('never shows more than the file', () => {
+  it('never goes back, and never shows more than the file', () => {
     const progress = new UploadProgress(10);
-    progress.setStored(10);
-    progress.sending('late', 10);
+    progress.update({ loaded: 6 });
+    expect(progress.update({ loaded: 4 })).toBe(0);
+    expect(progress.loaded).toBe(6);
+    progress.update({ loaded: 12 });
     expect(progress.loaded).toBe(10);
   });
 
