@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { SignJWT } from 'jose';
 import superjson from 'superjson';
@@ -246,6 +247,32 @@ describe('upload capabilities', () => {
     expect(await server.store.headObject(fields.key)).toBeNull();
     expect(await server.catalog.findAsset(workspaceId, fields.key)).toBeNull();
     expect((await server.catalog.listOpenUploads(workspaceId, { limit: 10 })).uploads).toEqual([]);
+  });
+
+  it('end the upload of a form whose client goes away mid-body', async () => {
+    const workspaceId = newWorkspace();
+    const uppy = companion((await trpcWith(server, await tokenFor(workspaceId)).uppy.capability.mutate({ workspaceId })).endpoint);
+    const { url, fields } = (await uppy.params('cut.bin', 'application/octet-stream')).body;
+    const boundary = 'uppyboundary42';
+    const head = [
+      ...Object.entries(fields as Record<string, string>).map(
+        ([name, value]) => `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+      ),
+      `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="cut.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+    ].join('');
+    const request = httpRequest(url, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + 900 * 1024) },
+    });
+    request.on('error', () => {});
+    request.write(head);
+    request.write(randomData(512 * 1024));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    request.destroy();
+    await expect
+      .poll(async () => (await server.catalog.listOpenUploads(workspaceId, { limit: 10 })).uploads, { timeout: 5_000 })
+      .toEqual([]);
+    expect(await server.store.headObject(fields.key)).toBeNull();
   });
 
   it('refuse a form without file or fields, and a body that is no form, with 400', async () => {
