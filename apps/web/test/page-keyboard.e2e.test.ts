@@ -6,7 +6,7 @@ import { createS3ServiceClient } from '@s3-service/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
-import { contextFor } from './support/page-checks.js';
+import { contextFor, screenshot } from './support/page-checks.js';
 import { type PageServer, servePage } from './support/serve-page.js';
 import { type Stack, startLocalStack } from './support/stacks.js';
 import { UploaderPage } from './support/uploader-page.js';
@@ -83,6 +83,9 @@ describe.skipIf(missingBrowser !== undefined)('the page with a keyboard, and its
 
   it('uploads with the keyboard alone: Tab reaches the drop zone, which shows its focus, and Enter (or Space) opens the chooser', async () => {
     const { uploader, page, api, workspaceId } = await openPage();
+    // A listener turns Playwright's interception of file choosers on; set before any key is
+    // pressed, a chooser that opens quickly is never missed.
+    page.on('filechooser', () => {});
     const bytes = randomBytes(3 * MiB);
     const path = join(files, 'typed-in.bin');
     await writeFile(path, bytes);
@@ -93,6 +96,7 @@ describe.skipIf(missingBrowser !== undefined)('the page with a keyboard, and its
     const ring = await focusRingOf(page);
     expect(ring.focusInside).toBe(true);
     expect(ring.outline !== 'none' || ring.boxShadow !== 'none').toBe(true);
+    await screenshot(page, 'page-desktop-dropzone-focus', { fullPage: false });
 
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
     expect(chooser.isMultiple()).toBe(true);

@@ -24,9 +24,10 @@ export function screenshotFolder(): string {
   return folder;
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** `fullPage: false` for a page whose focus matters: a full-page shot resizes the viewport, which can move the focus. */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   const path = join(screenshotFolder(), `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: options.fullPage ?? true });
   console.info(`[@s3-service/web] screenshot ${path}`);
   return path;
 }
