@@ -69,7 +69,7 @@ export function catalogConformance(name: string, open: () => Promise<Catalog>): 
 
     it('records a completion the catalogue never saw start (an upload from before the catalogue)', async () => {
       const ws = workspace();
-      const upload = { ...newUpload(ws), reservedBytes: 0, finishedAt: null, state: 'open' as const, etag: null };
+      const upload = { ...newUpload(ws), checksumAlgorithm: null, reservedBytes: 0, finishedAt: null, state: 'open' as const, etag: null };
       await catalog.recordCompleted(upload, { size: 7, etag: '"x"', checksum: null, createdAt: tick() });
       expect(await catalog.findAsset(ws, upload.key)).toMatchObject({ size: 7 });
       expect(await catalog.findUpload(ws, upload.uploadId)).toMatchObject({ state: 'completed' });

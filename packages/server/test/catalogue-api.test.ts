@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -282,7 +282,7 @@ describe('the catalogue on S3 (versitygw): listing without a store request per a
   const s3 = useS3Emulator();
   let server: TestServer;
   let trpc: Trpc;
-  const calls = { headObject: 0, listObjects: 0 };
+  const calls = { headObject: 0, listObjects: 0, assertUploadOpen: 0, listParts: 0 };
 
   beforeAll(async () => {
     try {
@@ -300,8 +300,7 @@ describe('the catalogue on S3 (versitygw): listing without a store request per a
     const workspaceId = newWorkspace();
     for (let index = 0; index < 12; index += 1)
       await uploadFile(trpc, workspaceId, randomData(100 + index), { fileName: `scan-${index}.pdf` });
-    calls.headObject = 0;
-    calls.listObjects = 0;
+    for (const name of Object.keys(calls) as (keyof typeof calls)[]) calls[name] = 0;
     const first = await trpc.object.list.query({ workspaceId, limit: 5, order: 'name' });
     const second = await trpc.object.list.query({ workspaceId, limit: 5, order: 'name', cursor: first.nextCursor! });
     expect([...first.objects, ...second.objects].map((object) => object.fileName)).toEqual([
@@ -316,7 +315,56 @@ describe('the catalogue on S3 (versitygw): listing without a store request per a
       'scan-6.pdf',
       'scan-7.pdf',
     ]);
-    expect(calls).toEqual({ headObject: 0, listObjects: 0 });
+    expect(calls).toMatchObject({ headObject: 0, listObjects: 0 });
+  }, 60_000);
+
+  it('signs parts of an upload the catalogue knows with no request to S3, and still refuses finished, foreign and unknown ids', async (context) => {
+    s3.skipUnlessRunning(context);
+    const workspaceId = newWorkspace();
+    const plain = await trpc.upload.start.mutate({ workspaceId, fileType: 'application/octet-stream' });
+    const checksummed = await trpc.upload.start.mutate({ workspaceId, fileType: 'application/octet-stream', checksumAlgorithm: 'SHA256' });
+    for (const name of Object.keys(calls) as (keyof typeof calls)[]) calls[name] = 0;
+    const ref = { workspaceId, uploadId: plain.uploadId, assetId: plain.assetId };
+    await trpc.upload.signPart.query({ ...ref, partNumber: 1 });
+    await trpc.upload.signParts.mutate({ ...ref, partNumbers: [1, 2, 3] });
+    const part = randomData(1024);
+    const signed = await trpc.upload.signPart.query({
+      workspaceId,
+      uploadId: checksummed.uploadId,
+      assetId: checksummed.assetId,
+      partNumber: 1,
+      checksum: createHash('sha256').update(part).digest('base64'),
+    });
+    expect(signed.headers).toBeDefined();
+    // The catalogue knows the checksum mode: a checksum for the plain upload is refused without S3 too.
+    expect(
+      (await codeOf(trpc.upload.signPart.query({ ...ref, partNumber: 1, checksum: createHash('sha256').update(part).digest('base64') })))
+        .code,
+    ).toBe('INVALID_PARAMETER');
+    expect(calls.assertUploadOpen).toBe(0);
+
+    const put = await fetch(signed.url, { method: 'PUT', body: part as Uint8Array<ArrayBuffer>, headers: signed.headers });
+    expect(put.status).toBe(200);
+    const etag = put.headers.get('etag')!;
+    await trpc.upload.complete.mutate({
+      workspaceId,
+      uploadId: checksummed.uploadId,
+      assetId: checksummed.assetId,
+      parts: [{ partNumber: 1, etag }],
+    });
+    const finished = { workspaceId, uploadId: checksummed.uploadId, assetId: checksummed.assetId, partNumber: 2 };
+    expect((await codeOf(trpc.upload.signPart.query(finished))).code).toBe('INVALID_UPLOAD_ID');
+    expect((await codeOf(trpc.upload.signPart.query({ ...ref, workspaceId: newWorkspace(), partNumber: 1 }))).code).toBe(
+      'INVALID_UPLOAD_ID',
+    );
+    expect((await codeOf(trpc.upload.signPart.query({ ...ref, assetId: 'aW1wb3J0ZWR1cGxvYWQxMjM', partNumber: 1 }))).code).toBe(
+      'INVALID_UPLOAD_ID',
+    );
+    expect((await codeOf(trpc.upload.signPart.query({ ...ref, uploadId: `${plain.uploadId}x`, partNumber: 1 }))).code).toBe(
+      'INVALID_UPLOAD_ID',
+    );
+    await trpc.upload.abort.mutate(ref);
+    expect((await codeOf(trpc.upload.signPart.query({ ...ref, partNumber: 1 }))).code).toBe('INVALID_UPLOAD_ID');
   }, 60_000);
 
   it('completes an upload imported from S3 (type unknown there) with the type the object was stored with', async (context) => {
@@ -358,13 +406,16 @@ describe('the catalogue on S3 (versitygw): listing without a store request per a
 });
 
 /** Counts the store calls a listing could make; everything else passes through untouched. */
-function counting(store: ObjectStore, calls: { headObject: number; listObjects: number }): ObjectStore {
+type StoreCalls = Partial<Record<keyof ObjectStore, number>>;
+
+/** The store, counting calls of the methods `calls` names. */
+function counting(store: ObjectStore, calls: StoreCalls): ObjectStore {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
-      if (property === 'headObject' || property === 'listObjects') {
+      if (typeof property === 'string' && property in calls) {
         return (...args: unknown[]) => {
-          calls[property] += 1;
+          calls[property as keyof ObjectStore]! += 1;
           return (value as (...inner: unknown[]) => unknown).apply(target, args);
         };
       }

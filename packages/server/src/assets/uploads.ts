@@ -65,6 +65,7 @@ export async function startUpload(deps: AssetDependencies, input: StartUploadInp
         partSize: input.partSize ?? null,
         startedBy: input.actor,
         startedAt: new Date(),
+        checksumAlgorithm: input.checksumAlgorithm ?? 'none',
       },
       deps.quotas,
     );
@@ -91,15 +92,30 @@ export async function usableUpload(deps: AssetDependencies, ref: UploadRef): Pro
  * algorithm it was started with (a resuming client must sign its parts the same way).
  */
 export async function listStoredParts(deps: AssetDependencies, ref: UploadRef): Promise<{ parts: StoredPart[] } & OpenUploadFacts> {
-  await usableUpload(deps, ref);
+  const known = await usableUpload(deps, ref);
   const key = assetKey(ref.workspaceId, ref.assetId);
-  const [parts, facts] = await Promise.all([deps.store.listParts(key, ref.uploadId), deps.store.assertUploadOpen(key, ref.uploadId)]);
+  const [parts, facts] = await Promise.all([deps.store.listParts(key, ref.uploadId), openUploadFacts(deps, key, ref, known)]);
   return { parts, ...facts };
 }
 
 /**
+ * How an upload's parts are checksummed: from the catalogue's record when it has one that says
+ * (every upload started since it does), so that signing a part costs the store no request (on S3
+ * a ListParts round trip per call, most of a signing's time); otherwise the store checks that the
+ * upload is open and says. An upload the store itself dropped (a lifecycle rule) while the
+ * catalogue still has it open gets URLs whose PUTs the store refuses, and the cleanup job ends it.
+ */
+function openUploadFacts(deps: AssetDependencies, key: string, ref: UploadRef, known: UploadRecord | null): Promise<OpenUploadFacts> {
+  const mode = known?.checksumAlgorithm;
+  if (mode === 'none') return Promise.resolve({});
+  if (mode) return Promise.resolve({ checksumAlgorithm: mode });
+  return deps.store.assertUploadOpen(key, ref.uploadId);
+}
+
+/**
  * Checks an upload before its parts are signed: a finished upload or one of another asset is
- * refused from the catalogue, then the store confirms it is open. Declared part sizes grow the
+ * refused from the catalogue, and one the catalogue does not know (or knows only from before it
+ * recorded checksum modes) must be open in the store. Declared part sizes grow the
  * upload's reservation, so signing cannot run past the quota. An upload started with a checksum
  * algorithm has every part signed with its checksum, and only such an upload takes checksums:
  * S3 refuses a part whose checksum the upload does not expect, and one it expects but lacks.
@@ -112,12 +128,8 @@ export async function prepareSigning(
   checksums?: readonly string[],
 ) {
   const key = assetKey(ref.workspaceId, ref.assetId);
-  // The two checks run side by side; the catalogue's verdict on a finished upload comes first.
-  const [record, open] = await Promise.allSettled([usableUpload(deps, ref), deps.store.assertUploadOpen(key, ref.uploadId)]);
-  if (record.status === 'rejected') throw record.reason;
-  if (open.status === 'rejected') throw open.reason;
-  assertChecksumsFit(open.value, checksums);
-  const known = record.value;
+  const known = await usableUpload(deps, ref);
+  assertChecksumsFit(await openUploadFacts(deps, key, ref, known), checksums);
   if (partSizes && partSizes.length > 0) {
     assertWithinSizeLimit(
       partSizes.reduce((sum, size) => sum + size, 0),
@@ -276,6 +288,7 @@ function adoptedUpload(ref: UploadRef, key: string, storedType: string | undefin
     finishedAt: null,
     state: 'open',
     etag: null,
+    checksumAlgorithm: null,
   };
 }
 

@@ -13,7 +13,9 @@ export type UploadRecord = typeof uploads.$inferSelect;
 /** What a workspace owns: one completed object and what is known of it, a row of `assets`. */
 export type AssetRecord = typeof assets.$inferSelect;
 
-export type NewUpload = Omit<UploadRecord, 'reservedBytes' | 'finishedAt' | 'state' | 'etag'>;
+/** An upload as it is begun; without `checksumAlgorithm` (an imported upload) the store is asked how its parts are checksummed. */
+export type NewUpload = Omit<UploadRecord, 'reservedBytes' | 'finishedAt' | 'state' | 'etag' | 'checksumAlgorithm'> &
+  Partial<Pick<UploadRecord, 'checksumAlgorithm'>>;
 
 /** What opening the catalogue did to its schema (migrations run on every open). */
 export interface MigrationReport {

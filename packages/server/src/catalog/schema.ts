@@ -13,6 +13,10 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { CHECKSUM_ALGORITHMS } from '../storage/checksum.js';
+
+/** An upload's checksum mode as the catalogue records it: `none`, or the algorithm its parts are signed with. */
+export const UPLOAD_CHECKSUM_MODES = ['none', ...CHECKSUM_ALGORITHMS] as const;
 
 /** Sizes reach 5 TiB (S3's largest object), past what a 32-bit integer holds. */
 const bytes = (name: string) => bigint(name, { mode: 'number' });
@@ -59,6 +63,12 @@ export const uploads = pgTable(
     state: text('state', { enum: uploadStates }).notNull(),
     /** The completed object's ETag, so that a retried complete answers from here. */
     etag: text('etag'),
+    /**
+     * How the upload's parts are checksummed (`none` or an algorithm), as it was started: signing
+     * then needs no question to the store. Null for uploads recorded before this column (and
+     * imported ones): the store says.
+     */
+    checksumAlgorithm: text('checksum_algorithm', { enum: UPLOAD_CHECKSUM_MODES }),
   },
   (table) => [
     primaryKey({ columns: [table.workspaceId, table.uploadId] }),

@@ -102,7 +102,14 @@ export function createSqlCatalog(
           inserted = await insertUploadWithinQuota(db, upload, reservedBytes, rules.defaultQuotaBytes);
         }
         if (!inserted) throw await overQuota(upload.workspaceId, reservedBytes, rules);
-        return { ...upload, reservedBytes, finishedAt: null, state: 'open', etag: null };
+        return {
+          ...upload,
+          checksumAlgorithm: upload.checksumAlgorithm ?? null,
+          reservedBytes,
+          finishedAt: null,
+          state: 'open',
+          etag: null,
+        };
       }),
 
     assertRoomFor: (workspaceId, bytes, rules) =>

@@ -58,9 +58,10 @@ export async function insertUploadWithinQuota(
       returning id
     )
     insert into uploads (workspace_id, upload_id, asset_id, key, file_name, file_type, declared_size, part_size,
-      reserved_bytes, started_by, started_at, state)
+      reserved_bytes, started_by, started_at, state, checksum_algorithm)
     select ${upload.workspaceId}, ${upload.uploadId}, ${upload.assetId}, ${upload.key}, ${upload.fileName}, ${upload.fileType},
-      ${upload.declaredSize}::bigint, ${upload.partSize}::bigint, ${reservedBytes}::bigint, ${upload.startedBy}, ${upload.startedAt}, 'open'
+      ${upload.declaredSize}::bigint, ${upload.partSize}::bigint, ${reservedBytes}::bigint, ${upload.startedBy}, ${upload.startedAt}, 'open',
+      ${upload.checksumAlgorithm ?? null}
     from reserved
     returning upload_id`,
   );
