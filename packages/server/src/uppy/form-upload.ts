@@ -87,7 +87,10 @@ export function receiveFormUpload(req: Request, handlers: FormUploadHandlers): P
         fail(error);
       });
     });
-    parser.on('error', fail);
+    // busboy's own refusals (a malformed part header, a form cut short) are the sender's mistake.
+    parser.on('error', (error: unknown) =>
+      fail(new AppError('INVALID_PARAMETER', 'the body is not a well-formed multipart/form-data form', { cause: error })),
+    );
     parser.on('close', () => {
       if (!consuming) return fail(new AppError('MISSING_PARAMETER', 'file: the form has no file field'));
       consuming.then(() => {
