@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import type { RunReport, SdkPage, StartOptions } from './sdk-page/main.js';
 import { type PageServer, servePage } from './serve-page.js';
+import { throttleUploads } from './throttle.js';
 
 export type { RunReport, StartOptions };
 
@@ -46,20 +47,9 @@ export class SdkPageDriver {
     return new SdkPageDriver(page);
   }
 
-  /**
-   * Limits what the browser sends per second (DevTools' network throttling). On loopback a part
-   * goes out in a few milliseconds, between two of the browser's upload events; a real network
-   * takes seconds, which is what a progress bar is for.
-   */
-  async throttleUploads(bytesPerSecond: number): Promise<void> {
-    const cdp = await this.page.context().newCDPSession(this.page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false,
-      latency: 0,
-      downloadThroughput: -1,
-      uploadThroughput: bytesPerSecond,
-    });
+  /** See throttleUploads. */
+  throttleUploads(bytesPerSecond: number): Promise<void> {
+    return throttleUploads(this.page, bytesPerSecond);
   }
 
   async start(path: string, options: StartOptions): Promise<number> {
