@@ -6,11 +6,13 @@ import {
   type AssetEvent,
   createS3ServiceClient,
   type ErrorCode,
+  type PartRetry,
   type RouterInputs,
   type RouterOutputs,
   S3ServiceError,
   type S3ServiceErrorCode,
   UploadError,
+  type UploadHandle,
 } from '@s3-service/client';
 
 const client = createS3ServiceClient({
@@ -43,6 +45,22 @@ export async function correctCalls(file: Blob): Promise<string> {
   return [etag, firstUrl, modified.toISOString(), sizes.join(), url, String(router)].join(' ');
 }
 
+export async function pausedUploadAndHelpers(file: Blob): Promise<string> {
+  const retried: PartRetry[] = [];
+  const upload: UploadHandle = client.upload(file, { workspaceId: 'ws-1', onRetry: (retry) => void retried.push(retry) });
+  upload.pause();
+  const paused: boolean = upload.paused;
+  upload.resume();
+  const { key } = await upload;
+  const listed = await client.list({ workspaceId: 'ws-1', limit: 20 });
+  const next: string | null = listed.nextCursor;
+  const head = await client.head({ workspaceId: 'ws-1', key });
+  const name: string | null = head.fileName;
+  const open = await client.listOpen({ workspaceId: 'ws-1' });
+  const usage = await client.usage({ workspaceId: 'ws-1' });
+  return [paused, next, name, open.uploads.length, usage.storedBytes, retried[0]?.reason].join(' ');
+}
+
 export async function mistakes(): Promise<void> {
   // @ts-expect-error there is no procedure upload.strat
   await client.trpc.upload.strat.mutate({ workspaceId: 'ws-1', fileType: 'image/png' });
@@ -61,6 +79,12 @@ export async function mistakes(): Promise<void> {
   const head = await client.trpc.object.head.query({ workspaceId: 'ws-1', key: started.key });
   // @ts-expect-error lastModified is a Date (superjson keeps it one), not a string
   head.lastModified.startsWith('2026');
+  // @ts-expect-error object.list takes a limit of numbers
+  await client.list({ workspaceId: 'ws-1', limit: '20' });
+  // @ts-expect-error usage answers no objects
+  (await client.usage({ workspaceId: 'ws-1' })).objects;
+  // @ts-expect-error a retry's reason is failed, expired or paused
+  client.upload(new Blob([]), { workspaceId: 'ws-1', onRetry: (retry) => retry.reason === 'timeout' });
   console.log(uploadId, url);
 }
 
