@@ -11,8 +11,9 @@ export const mintUppyCapability = jsonRoute({
   description:
     'A `companionEndpoint` for `@uppy/aws-s3` 6.x (`<origin>/uppy/<capability>`): whoever holds it may upload into the workspace ' +
     'until it expires, through the `/uppy/{capability}/s3/...` paths, with every check of the upload paths. Uppy sends no ' +
-    'headers of its own, so the capability travels in the path; mint a fresh one before it expires and pass it to ' +
-    "`uppy.getPlugin('AwsS3').setOptions({ companionEndpoint })`.",
+    'headers of its own, so the capability travels in the path. Every request checks it: mint it to outlive the uploads ' +
+    'it serves (at most UPPY_CAPABILITY_MAX_SECONDS); to renew it, install the plugin afresh with the new endpoint while no ' +
+    'upload runs (setOptions does not reach the client @uppy/aws-s3 6.3 built at install).',
   access: 'workspace',
   procedure: (caller) => caller.uppy.capability,
   parameters: [],
