@@ -1,4 +1,4 @@
-import { DEFAULT_PART_SIZE, type S3ServiceClient } from '@s3-service/client';
+import { DEFAULT_PART_SIZE, type S3ServiceClient, type UploadHandle, type UploadResult } from '@s3-service/client';
 import { describe, expect, it } from 'vitest';
 import { describeError } from '../src/describe-error.js';
 import { formatBytes, percentOf } from '../src/format.js';
@@ -7,6 +7,7 @@ import { normalizeApiUrl, validateSettings } from '../src/settings.js';
 import { SpeedMeter } from '../src/speed.js';
 import { describeOpenUpload } from '../src/unfinished-panel.js';
 import { UploadProgress } from '../src/upload-progress.js';
+import { PauseSwitch } from '../src/upload-task.js';
 
 describe('the progress shown for an upload', () => {
   it("follows the SDK's bytes, and counts for the speed only those that went out, not a resume's stored parts", () => {
@@ -34,6 +35,37 @@ describe('the progress shown for an upload', () => {
     expect(percentOf(0, 0)).toBe(100);
     expect(formatBytes(23 * 1024 * 1024)).toBe('23.0 MiB');
     expect(formatBytes(512)).toBe('512 B');
+  });
+});
+
+describe("a row's pause switch", () => {
+  /** A stand-in for the SDK's handle that records what the switch did to it. */
+  function handle(): UploadHandle & { calls: string[] } {
+    const calls: string[] = [];
+    return Object.assign(new Promise<UploadResult>(() => {}), {
+      calls,
+      paused: false,
+      pause: () => void calls.push('pause'),
+      resume: () => void calls.push('resume'),
+    });
+  }
+
+  it('drives the upload it holds, and starts the next one paused when the row is paused', () => {
+    const toggle = new PauseSwitch();
+    toggle.pause();
+    expect(toggle.paused).toBe(true);
+    // The resume of an upload the server lost falls back to a new one: it begins paused, like the row.
+    const first = handle();
+    toggle.drive(first);
+    expect(first.calls).toEqual(['pause']);
+    toggle.resume();
+    expect(first.calls).toEqual(['pause', 'resume']);
+    const second = handle();
+    toggle.drive(second);
+    expect(second.calls).toEqual([]);
+    toggle.pause();
+    expect(second.calls).toEqual(['pause']);
+    expect(first.calls).toEqual(['pause', 'resume']);
   });
 });
 
