@@ -5,11 +5,7 @@ type Output<P> = P extends { _def: { $types: { output: infer O } } } ? O : never
 
 export type ObjectHead = Output<AppRouter['object']['head']>;
 export type OpenUpload = Output<AppRouter['upload']['listOpen']>['uploads'][number];
-export interface UppyCapability {
-  endpoint: string;
-  capability: string;
-  expiresAt: unknown;
-}
+export type UppyCapability = Output<AppRouter['uppy']['capability']>;
 
 /**
  * What the test checks on the server side, spoken to the API over HTTP as any app's backend

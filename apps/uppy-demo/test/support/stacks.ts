@@ -21,12 +21,15 @@ export interface Stack {
 
 export type StackResult = Stack | { skipped: string };
 
+/** UPPY_CAPABILITY_SECRET of every test API, so an app's backend can mint with `mintUppyCapability` too. */
+export const UPPY_CAPABILITY_SECRET = 'uppy-demo-tests-capability-secret-0123456789';
+
 /**
  * What a deployment for a page on another origin sets: the API admits that origin (and only
  * it), and the bucket lets it PUT parts and read their ETags.
  */
 function appOptionsFor(pageOrigin: string, extra: TestAppOptions): TestAppOptions {
-  return { corsOrigins: [pageOrigin], ...extra };
+  return { corsOrigins: [pageOrigin], uppy: { capabilitySecret: UPPY_CAPABILITY_SECRET }, ...extra };
 }
 
 function bucketCorsFor(pageOrigin: string): CorsRule[] {

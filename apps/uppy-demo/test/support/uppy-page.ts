@@ -9,10 +9,13 @@ export interface UploadEvent {
   message?: string;
 }
 
+/** A file on disk, picked by its path: the browser reads it itself (a buffer would cross the DevTools pipe in base64). */
 export interface TestFile {
+  /** Its base name, which Uppy uses as the file's name. */
   name: string;
-  mimeType: string;
-  buffer: Buffer;
+  path: string;
+  size: number;
+  sha256: string;
 }
 
 interface UppyWindow {
@@ -54,7 +57,7 @@ export class UppyPage {
 
   /** Picks the file in the Dashboard (its hidden file input) and answers Uppy's id for it. */
   async add(file: TestFile): Promise<string> {
-    await this.page.locator('.uppy-Dashboard-input').first().setInputFiles(file);
+    await this.page.locator('.uppy-Dashboard-input').first().setInputFiles(file.path);
     return this.page.evaluate((name) => {
       const found = (window as unknown as UppyWindow).uppy.getFiles().find((candidate) => candidate.name === name);
       if (!found) throw new Error(`Uppy has no file named ${name}`);
