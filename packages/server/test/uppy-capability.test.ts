@@ -151,6 +151,12 @@ describe('upload capabilities', () => {
       const answer = await companion(`${server.url}/uppy/${bad}`).createMultipartUpload('a.pdf', 'application/pdf');
       expect(answer).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED', error: 'the upload capability is not valid' } });
     }
+    // The capability is judged before the body is even parsed.
+    const unparsed = await rest(server.url, 'POST', '/uppy/not-a-jwt/s3/multipart', {
+      body: '{',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(unparsed).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
   });
 
   it('refuse a key of another workspace (403) and a key outside the layout (400), storing nothing', async () => {

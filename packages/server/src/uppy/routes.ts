@@ -45,9 +45,17 @@ export function createUppyRouter(deps: UppyDependencies): Router {
   const router = Router();
   const json = express.json({ limit: JSON_BODY_LIMIT });
 
-  const exchangeOf = async (req: Request, res: Response): Promise<UppyExchange> => {
+  // The capability is checked before anything else of the request runs, its JSON body parser included.
+  router.param('capability', (_req, res, next, capability: string) => {
+    deps.issuer.verify(capability).then((grant) => {
+      res.locals.uppyGrant = grant;
+      next();
+    }, next);
+  });
+
+  const exchangeOf = (req: Request, res: Response): UppyExchange => {
     const capability = String(req.params.capability);
-    const grant = await deps.issuer.verify(capability);
+    const grant = res.locals.uppyGrant as CapabilityGrant;
     const origin = deps.issuer.publicUrl ?? `${req.protocol}://${req.host}`;
     return {
       grant,
@@ -61,7 +69,7 @@ export function createUppyRouter(deps: UppyDependencies): Router {
     (handle: (exchange: UppyExchange, req: Request, res: Response) => Promise<unknown>) =>
     async (req: Request, res: Response, next: NextFunction) => {
       try {
-        const answer = await handle(await exchangeOf(req, res), req, res);
+        const answer = await handle(exchangeOf(req, res), req, res);
         if (answer !== undefined) res.json(answer);
       } catch (error) {
         next(toAppError(error));
