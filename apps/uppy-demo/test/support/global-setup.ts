@@ -24,6 +24,8 @@ const appRoot = fileURLToPath(new URL('../..', import.meta.url));
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const missing = chromiumMissing();
+  // CI installs Chromium (.ci/run): there a missing browser is a broken setup, not a reason to skip.
+  if (missing && process.env.CI) throw new Error(missing);
   if (missing) {
     console.warn(`\n[@s3-service/uppy-demo] browser tests skipped: ${missing}\n`);
     project.provide('pageRoot', '');
