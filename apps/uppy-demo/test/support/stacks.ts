@@ -51,7 +51,11 @@ export async function startLocalStack(pageOrigin: string, extra: TestAppOptions 
   return ready('local', server, gate, pageOrigin, async () => {});
 }
 
-/** The S3 driver against versitygw, whose endpoint (for the API and the browser alike) is the gate. */
+/**
+ * The S3 driver against versitygw, whose endpoint (for the API and the browser alike) is the gate.
+ * versitygw even when S3_TEST_ENDPOINT names another server: the gate passes its own Host on, which
+ * only a server on this machine accepts, and the test sets the bucket's CORS rules, which MinIO lacks.
+ */
 export async function startS3Stack(pageOrigin: string, extra: TestAppOptions = {}): Promise<StackResult> {
   const emulator = await startS3Emulator({ server: 'versitygw' });
   if (isSkipped(emulator)) return emulator;
