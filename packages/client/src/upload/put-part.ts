@@ -68,7 +68,8 @@ export async function putPart(input: PutPartInput): Promise<PutPartResult> {
     if (input.signal.aborted) throw abortError(input.signal);
     // A part that was stored in the grace an answer gets is kept; any other outcome of a cut PUT is the pause's.
     if (!result.ok && input.pause?.aborted) return { ok: false, action: 'paused' };
-    if (result.ok && !countsBytes && !viaXhr) input.onSent(size);
+    // Whole bodies count once stored (XHR's last upload event may come after its answer, or not at all).
+    if (result.ok && !countsBytes) input.onSent(size);
     return result;
   } finally {
     request.dispose();
