@@ -394,6 +394,28 @@ describe('webhooks the operator does not allow, and the retry window', () => {
       await server.close();
     }
   });
+
+  it('sends a redelivery at once, not at the next poll', async () => {
+    const server = await startLocalServer({ policy, webhooks: { ...FAST, retryWindowMs: 1 }, eventPollIntervalMs: 30_000 });
+    try {
+      const workspaceId = newWorkspace();
+      const trpc = await adminOf(server, workspaceId);
+      const hook = await startWebhookReceiver();
+      receivers.push(hook);
+      hook.answerAlways({ status: 500 });
+      await addEndpoint(trpc, workspaceId, hook.url);
+      await upload(trpc, workspaceId, 'again.pdf');
+      const failed = await deliveryOf(trpc, workspaceId, 'failed');
+      hook.answerAlways({ status: 200 });
+      const asked = Date.now();
+      await trpc.webhook.redeliver.mutate({ workspaceId, deliveryId: failed.deliveryId });
+      const delivered = await deliveryOf(trpc, workspaceId, 'delivered');
+      expect(Date.now() - asked).toBeLessThan(2_000);
+      expect(delivered.attemptLog.at(-1)!.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 /** As an operator's script might: an endpoint row with no URL check at all. */

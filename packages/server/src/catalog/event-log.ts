@@ -19,7 +19,7 @@ export interface StoredEvent {
   event: AssetEvent;
 }
 
-/** What a statement of this process recorded: wakes the feed and the dispatcher before their next poll. */
+/** What a statement of this process recorded (events, or deliveries made due again): wakes the feed and the dispatcher before their next poll. */
 export interface EventsWritten {
   events: number;
   deliveries: number;
@@ -108,7 +108,7 @@ export function createEventLog(db: SqlDatabase): EventLogWriter {
   return {
     log,
     noteWritten(written) {
-      if (written.events === 0) return;
+      if (written.events === 0 && written.deliveries === 0) return;
       for (const listener of listeners) listener(written);
     },
   };

@@ -272,7 +272,7 @@ export function createSqlCatalog(
 
     events: events.log,
     webhooks: createWebhookEndpoints(db),
-    deliveries: createWebhookDeliveries(db),
+    deliveries: createWebhookDeliveries(db, events.noteWritten),
     consumers: createEventConsumers(db),
     retention: createEventRetention(db),
 

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { AssetEvent } from '../events/asset-event.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import type { EventsWritten } from './event-log.js';
 import { type Row, rows } from './rows.js';
 import type { deliveryStates, webhookDeliveries } from './schema.js';
 import type { SqlDatabase } from './sql-catalog.js';
@@ -215,7 +216,8 @@ function toRecord(row: Row): DeliveryRecord {
   };
 }
 
-export function createWebhookDeliveries(db: SqlDatabase): WebhookDeliveries {
+/** `noteWritten`: a redelivery is made due now, so this process's dispatcher is woken for it rather than left to its next poll. */
+export function createWebhookDeliveries(db: SqlDatabase, noteWritten: (written: EventsWritten) => void): WebhookDeliveries {
   const run = translateUnavailable;
   return {
     claimDue: ({ now, limit, leaseMs }) =>
@@ -252,12 +254,14 @@ export function createWebhookDeliveries(db: SqlDatabase): WebhookDeliveries {
 
     redeliver: (workspaceId, deliveryId, now) =>
       run(async () => {
-        await rows(
+        const requeued = await rows(
           db,
           sql`update webhook_deliveries set state = 'pending', next_attempt_at = ${now}::timestamptz, created_at = ${now}::timestamptz,
               delivered_at = null
-            where id = ${deliveryId} and workspace_id = ${workspaceId} and state <> 'pending'`,
+            where id = ${deliveryId} and workspace_id = ${workspaceId} and state <> 'pending'
+            returning id`,
         );
+        noteWritten({ events: 0, deliveries: requeued.length });
         const [row] = await rows(
           db,
           sql`select ${listedColumns} from webhook_deliveries d left join asset_events event on event.seq = d.event_seq

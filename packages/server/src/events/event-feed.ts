@@ -70,7 +70,9 @@ export function createEventFeed(log: EventLog, options: EventFeedOptions): Event
     wokenEarly = true;
     wakeUp?.();
   };
-  const stopListening = log.onWritten(wake);
+  const stopListening = log.onWritten((written) => {
+    if (written.events > 0) wake();
+  });
 
   function sleep(): Promise<void> {
     if (wokenEarly || closed || subscribers.size === 0) return Promise.resolve();

@@ -53,7 +53,9 @@ export function startHookConsumer(catalog: Catalog, hook: AssetEventHook, option
   const logger = options.logger.child({ consumer: name });
   const stopping = new AbortController();
   const wake = createWake(stopping.signal);
-  const unsubscribe = catalog.events.onWritten(() => wake.now());
+  const unsubscribe = catalog.events.onWritten((written) => {
+    if (written.events > 0) wake.now();
+  });
 
   let holding = false;
   /** Once the consumer's row exists, it need not be told where a new one would start. */
