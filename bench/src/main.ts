@@ -16,6 +16,7 @@ import { controlPlaneSuite } from './suites/control-plane.js';
 import { downloadSuite } from './suites/download.js';
 import { eventsSuite } from './suites/events.js';
 import { partWritesSuite } from './suites/part-writes.js';
+import { peerSuite } from './suites/peer.js';
 import { signingSuite } from './suites/signing.js';
 import { uploadSuite } from './suites/upload.js';
 import type { Profiler } from './support/child-server.js';
@@ -26,6 +27,7 @@ import { type CpuProfile, profileInProcess, summarizeProfile } from './support/p
 const suites: Record<SuiteName, Suite> = {
   signing: signingSuite,
   'control-plane': controlPlaneSuite,
+  peer: peerSuite,
   upload: uploadSuite,
   'part-writes': partWritesSuite,
   download: downloadSuite,

@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Every size and duration of the suite, from BENCH_* variables; defaults fit ~5 minutes on 2 cores. */
@@ -34,6 +34,15 @@ export interface BenchSettings {
   /** Alternating rounds of the events suite's complete figure, and completes per server and round. */
   eventsRounds: number;
   eventsUploads: number;
+  /** The peer suite (Uppy Companion beside us): autocannon connection counts of its per-part rows. */
+  peerConnections: number[];
+  /** Its alternating rounds (ours and Companion in turn), and seconds of load per target and round. */
+  peerRounds: number;
+  peerLoadSeconds: number;
+  /** Part URLs for one upload its batch rows sign (one call, the SDK's windows, Companion's batch). */
+  peerSignParts: number[];
+  /** Where the suites' SVG charts go; undefined for a partial run that names no folder (it only prints). */
+  chartsDir?: string;
   /** Where scratch files go (the data file, the stores): the disk under test. */
   workDir: string;
   /** BENCHMARKS.md at the repository root. */
@@ -47,7 +56,17 @@ export interface BenchSettings {
   profileSuite?: SuiteName;
 }
 
-export const SUITE_NAMES = ['signing', 'control-plane', 'upload', 'part-writes', 'download', 'complete', 'catalogue', 'events'] as const;
+export const SUITE_NAMES = [
+  'signing',
+  'control-plane',
+  'peer',
+  'upload',
+  'part-writes',
+  'download',
+  'complete',
+  'catalogue',
+  'events',
+] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 const MiB = 1024 * 1024;
@@ -65,6 +84,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
   }
   const profile = env.BENCH_PROFILE;
   if (profile && !(SUITE_NAMES as readonly string[]).includes(profile)) throw new Error(`BENCH_PROFILE: unknown suite ${profile}`);
+  const reportFile = env.BENCH_REPORT_FILE ?? join(repositoryRoot, 'BENCHMARKS.md');
+  const writeReport = env.BENCH_REPORT_FILE !== undefined || suites.length === SUITE_NAMES.length;
+  // Beside the report, where its links (`bench/charts/…`) find them.
+  const chartsDir = env.BENCH_CHARTS_DIR || (writeReport ? join(dirname(reportFile), 'bench', 'charts') : undefined);
   return {
     suites: suites as SuiteName[],
     signParts: integer(env, 'BENCH_SIGN_PARTS', 10_000),
@@ -84,9 +107,14 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     catalogueUploads: integer(env, 'BENCH_CATALOGUE_UPLOADS', 40),
     eventsRounds: integer(env, 'BENCH_EVENTS_ROUNDS', 9),
     eventsUploads: integer(env, 'BENCH_EVENTS_UPLOADS', 60),
+    peerConnections: integers(env, 'BENCH_PEER_CONNECTIONS', [16, 64]),
+    peerRounds: integer(env, 'BENCH_PEER_ROUNDS', 3),
+    peerLoadSeconds: integer(env, 'BENCH_PEER_LOAD_SECONDS', 5),
+    peerSignParts: integers(env, 'BENCH_PEER_SIGN_PARTS', [1_000, 10_000]),
     workDir: env.BENCH_WORK_DIR ?? tmpdir(),
-    reportFile: env.BENCH_REPORT_FILE ?? join(repositoryRoot, 'BENCHMARKS.md'),
-    writeReport: env.BENCH_REPORT_FILE !== undefined || suites.length === SUITE_NAMES.length,
+    reportFile,
+    writeReport,
+    ...(chartsDir ? { chartsDir } : {}),
     ...(profile ? { profileSuite: profile as SuiteName } : {}),
   };
 }

@@ -22,13 +22,16 @@ export interface ChildServer extends Profiler {
 export interface ChildServerOptions {
   /** Passed to the child as environment variables (its configuration). */
   env?: Record<string, string>;
+  /** `ignore`: the child's stdout goes nowhere (a server that logs every request, as Companion does). */
+  stdout?: 'inherit' | 'ignore';
 }
 
 /** Omit that keeps a union a union, one member at a time. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 const benchDir = fileURLToPath(new URL('../..', import.meta.url));
-const READY_TIMEOUT_MS = 30_000;
+// Generous: on a loaded machine the service's start (PGlite compiling its WebAssembly) took over 30 s.
+const READY_TIMEOUT_MS = 60_000;
 
 /**
  * Runs `servers/<name>.ts` to its end in its own Node process and returns the value it sends
@@ -58,14 +61,14 @@ export function runChildTask<T>(name: 'complete-task', env: Record<string, strin
 
 /** Starts `servers/<name>.ts` in its own Node process (TypeScript through tsx) and waits until it listens. */
 export async function startChildServer(
-  name: 'api-server' | 'bare-server' | 'file-server',
+  name: 'api-server' | 'bare-server' | 'file-server' | 'companion-server',
   options: ChildServerOptions = {},
 ): Promise<ChildServer> {
   const entry = fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
   const child = spawn(process.execPath, ['--conditions=@s3-service/source', '--import', 'tsx', entry], {
     cwd: benchDir,
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
   });
   const url = await waitForReady(child);
   let nextId = 1;
