@@ -103,6 +103,7 @@ function describeSettings(settings: BenchSettings): string {
     `slow reader ${settings.slowReaderBytesPerSecond / 1024} KiB/s for ${settings.slowReaderSeconds} s`,
     `complete of ${settings.completeParts} parts × ${settings.completePartBytes / 1024} KiB`,
     `catalogue: pages of 100 from ${settings.catalogueAssets.join(' / ')} assets, ${settings.catalogueRounds} rounds, ${settings.catalogueUploads} uploads per engine and round`,
+    `peer: ${settings.peerConnections.join(' / ')} connections × ${settings.peerLoadSeconds} s per target and round, ${settings.peerRounds} rounds, ${settings.peerSignParts.join(' / ')} URLs for one upload`,
   ].join('; ');
 }
 

@@ -3,7 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG, type Chart } from '../report/charts.js';
 import type { BenchSettings } from '../settings.js';
 import { BATCH_LABELS, BATCH_WAYS, type BatchResult } from './peer-batch.js';
-import type { PerPartResult } from './peer-per-part.js';
+import { BAR_CONNECTIONS, CPU_UNDER_COMPANION, type PerPartResult, RATE_OVER_COMPANION } from './peer-per-part.js';
 import { PER_PART_TARGETS, TARGET_LABELS } from './peer-targets.js';
 
 /** Files under the charts folder; BENCHMARKS.md links them by these names. */
@@ -35,6 +35,9 @@ export function peerCharts(perPart: PerPartResult[], batches: BatchResult[], set
   const targetOrder = PER_PART_TARGETS.map((target) => TARGET_LABELS[target]);
   const perPartRows = (value: (result: PerPartResult) => PerPartResult['rate']) =>
     perPart.map((result) => ({ group: result.connections, series: TARGET_LABELS[result.target], ...pick(value(result)) }));
+  // Where the issue's bars sit, drawn over the group they are judged in: our S3 bars must reach (or stay under) it.
+  const companionAtBar = perPart.find((result) => result.target === 'companion' && result.connections === BAR_CONNECTIONS);
+  const reference = (value: number): Reference[] => (companionAtBar ? [{ group: BAR_CONNECTIONS, value }] : []);
   return [
     {
       file: PEER_CHART_FILES.signingTime,
@@ -50,9 +53,14 @@ export function peerCharts(perPart: PerPartResult[], batches: BatchResult[], set
       spec: groupedBarsSpec(
         perPartRows((result) => result.rate),
         targetOrder,
+        reference(RATE_OVER_COMPANION * (companionAtBar?.rate.median ?? 0)),
         {
           title: 'Per-part signing, one URL per request: ours and Companion 6.2.2',
-          subtitle: ['autocannon on part 1 of an open upload; S3 rows on one versitygw', ...sampling],
+          subtitle: [
+            'autocannon on part 1 of an open upload; S3 rows on one versitygw',
+            `red line: the bar at ${BAR_CONNECTIONS} connections, ${RATE_OVER_COMPANION}× Companion's median`,
+            ...sampling,
+          ],
           y: 'requests per second',
         },
       ),
@@ -62,9 +70,14 @@ export function peerCharts(perPart: PerPartResult[], batches: BatchResult[], set
       spec: groupedBarsSpec(
         perPartRows((result) => result.cpu),
         targetOrder,
+        reference((companionAtBar?.cpu.median ?? 0) / CPU_UNDER_COMPANION),
         {
           title: 'Per-part signing: server CPU per request',
-          subtitle: ["the server process's user + system time ÷ requests answered", ...sampling],
+          subtitle: [
+            "the server process's user + system time ÷ requests answered",
+            `red line: the bar at ${BAR_CONNECTIONS} connections, 1/${CPU_UNDER_COMPANION} of Companion's median`,
+            ...sampling,
+          ],
           y: 'µs of server CPU per request',
         },
       ),
@@ -119,8 +132,19 @@ function signingTimeSpec(rows: Row[], order: string[], title: string, subtitle: 
   };
 }
 
+/** A red line across one group's bars at a bar's level (the subtitle says which). */
+interface Reference {
+  group: number;
+  value: number;
+}
+
 /** Bars per connection count, one per route, with the median written on top. */
-function groupedBarsSpec(rows: Row[], order: string[], labels: { title: string; subtitle: string[]; y: string }): TopLevelSpec {
+function groupedBarsSpec(
+  rows: Row[],
+  order: string[],
+  references: Reference[],
+  labels: { title: string; subtitle: string[]; y: string },
+): TopLevelSpec {
   const colour = { field: 'series', type: 'nominal', title: null, sort: order, scale: { domain: order, range: TARGET_COLOURS } } as const;
   const x = { field: 'group', type: 'ordinal', title: 'concurrent connections', axis: { labelAngle: 0 } } as const;
   const xOffset = { field: 'series', type: 'nominal', sort: order, scale: { domain: order } } as const;
@@ -131,14 +155,19 @@ function groupedBarsSpec(rows: Row[], order: string[], labels: { title: string; 
     height: 320,
     config: CHART_CONFIG,
     data: { values: rows },
-    encoding: { x, xOffset },
+    encoding: { x },
     layer: [
-      { mark: { type: 'bar' }, encoding: { y: { field: 'median', type: 'quantitative', title: labels.y }, color: colour } },
-      { mark: { type: 'rule', color: '#333' }, encoding: { y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } } },
+      { mark: { type: 'bar' }, encoding: { xOffset, y: { field: 'median', type: 'quantitative', title: labels.y }, color: colour } },
+      { mark: { type: 'rule', color: '#333' }, encoding: { xOffset, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } } },
       {
         mark: { type: 'text', dy: -6, fontSize: 10, baseline: 'bottom' },
-        encoding: { y: { field: 'max', type: 'quantitative' }, text: { field: 'median', type: 'quantitative', format: ',.0f' } },
+        encoding: { xOffset, y: { field: 'max', type: 'quantitative' }, text: { field: 'median', type: 'quantitative', format: ',.0f' } },
       },
+      ...references.map((reference) => ({
+        data: { values: [reference] },
+        mark: { type: 'tick' as const, orient: 'horizontal' as const, color: '#c0392b', thickness: 2, bandSize: 1 },
+        encoding: { y: { field: 'value', type: 'quantitative' as const } },
+      })),
     ],
   };
 }

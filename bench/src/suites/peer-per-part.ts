@@ -8,8 +8,8 @@ import { PER_PART_TARGETS, type PerPartTargetName } from './peer-targets.js';
 const WARM_UP_SECONDS = 1;
 /** The bars, judged at this many connections: ≥3× Companion's req/s, ≤0.5× its CPU per request. */
 export const BAR_CONNECTIONS = 64;
-const RATE_OVER_COMPANION = 3;
-const CPU_UNDER_COMPANION = 2;
+export const RATE_OVER_COMPANION = 3;
+export const CPU_UNDER_COMPANION = 2;
 
 /** One route at one connection count, over the rounds. */
 export interface PerPartResult {

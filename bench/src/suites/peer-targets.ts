@@ -12,7 +12,7 @@ export type PerPartTargetName = (typeof PER_PART_TARGETS)[number];
 export const TARGET_LABELS: Record<PerPartTargetName, string> = {
   'rest-s3': 'ours REST, S3 driver',
   'trpc-s3': 'ours tRPC, S3 driver',
-  companion: 'Companion, S3',
+  companion: 'Companion 6.2.2, S3',
   'rest-local': 'ours REST, local disk',
   'trpc-local': 'ours tRPC, local disk',
 };

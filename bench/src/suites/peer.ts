@@ -27,6 +27,10 @@ export async function peerSuite(context: SuiteContext): Promise<Figure[]> {
   const localDir = await mkdtemp(join(context.scratch, 'peer-local-'));
   const servers = await startPeerServers(emulator, context.scratch, localDir);
   try {
+    context.notes.push(
+      'peer: Companion runs as its standalone server does (NODE_ENV=production, its morgan access log, here into /dev/null, ' +
+        "helmet, express-session's MemoryStore); ours as in every API row, its request log silent.",
+    );
     const targets = perPartTargets(servers);
     await checkPerPartTargets(targets);
     const perPart = await context.profiled('peer', 'per-part', servers.s3, () => measurePerPart(targets, settings));
