@@ -2,6 +2,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { DEFAULT_EVENT_SETTINGS, DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createEventFeed, type EventFeed } from './event-feed.js';
+import type { Foreground } from './foreground.js';
 import { type AssetEventHook, startHookConsumer } from './hook-consumer.js';
 import { startWebhookDispatcher } from './webhook-dispatcher.js';
 
@@ -15,6 +16,8 @@ export interface EventServicesOptions {
   onAssetEventConsumer?: string;
   /** How often the readers look for what other instances wrote; default 500 ms. */
   pollIntervalMs?: number;
+  /** This process's API requests, which webhook deliveries make way for (foreground.ts). */
+  yieldTo?: Foreground;
 }
 
 /** What reads the outbox in one API process: the live feed, the webhook dispatcher and the app's hook. */
@@ -37,6 +40,7 @@ export function startEventServices(catalog: Catalog, options: EventServicesOptio
           ...options.webhooks,
           logger,
           pollIntervalMs,
+          yieldTo: options.yieldTo,
         });
   const hooks = options.onAssetEvent
     ? startHookConsumer(catalog, options.onAssetEvent, { logger, pollIntervalMs, name: options.onAssetEventConsumer })

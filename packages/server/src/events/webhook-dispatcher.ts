@@ -3,6 +3,7 @@ import type { ClaimedDelivery, DeliveryOutcome, OutcomesRecorded } from '../cata
 import type { WebhookSettings } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type BackoffRules, backoffDelay } from './backoff.js';
+import type { Foreground } from './foreground.js';
 import { createWebhookSender } from './webhook-sender.js';
 
 export interface WebhookDispatcherOptions extends WebhookSettings {
@@ -11,6 +12,11 @@ export interface WebhookDispatcherOptions extends WebhookSettings {
   pollIntervalMs: number;
   /** Jitter of the retries; `equal` (at least half the exponential wait, so a receiver that failed is never retried at once). */
   jitter?: BackoffRules['jitter'];
+  /**
+   * The API requests of this process, when it serves any: claims and outcome writes wait for a
+   * lull between them (at most YIELD_MAX_MS), unless deliveries are queuing up.
+   */
+  yieldTo?: Foreground;
 }
 
 export interface WebhookDispatcher {
@@ -29,6 +35,11 @@ const MIN_ERROR_PAUSE_MS = 1_000;
 const WAKE_AFTER_WRITE_MS = 5;
 /** How long an outcome waits for others to be written with it. */
 const OUTCOME_GATHER_MS = 5;
+/**
+ * The longest a claim or an outcome write waits for a lull in the API's requests. Under steady
+ * requests it always waits this long, so several deliveries share each claim and each write.
+ */
+const YIELD_MAX_MS = 25;
 
 /**
  * Delivers the outbox's webhook deliveries from this process: claims as many due ones as it has
@@ -55,6 +66,8 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
   let wakeAt = Number.POSITIVE_INFINITY;
   /** The last claim stopped for want of room, so more may be due than it took. */
   let roomLimited = false;
+  /** The last claim came back full: deliveries are queuing, and neither claims nor writes wait for a lull. */
+  let backlogged = false;
 
   // An outcome recorded may make the next delivery of the same asset due, and frees room.
   const outcomes = createOutcomeRecorder(catalog, logger, {
@@ -65,6 +78,7 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
       if (outcome.unblocked || roomLimited) wake();
     },
     stopping: () => stopping,
+    beforeWrite: () => (options.yieldTo && !backlogged && !stopping ? options.yieldTo.lull(YIELD_MAX_MS) : undefined),
   });
 
   /** Sleeps until `at` at the latest (an earlier wake-up wins). */
@@ -103,6 +117,8 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
       // would cost more than the attempts. Attempts in flight end soon (by their timeout).
       roomLimited = room <= 0 || (inFlight > 0 && room < minimumClaim);
       if (roomLimited) break;
+      // A backlog is not held back: it is claimed as fast as room allows.
+      if (options.yieldTo && !backlogged) await options.yieldTo.lull(YIELD_MAX_MS);
       let claimed: ClaimedDelivery[];
       try {
         claimed = await catalog.deliveries.claimDue({ now: new Date(), limit: room, leaseMs });
@@ -115,6 +131,7 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
       }
       for (const delivery of claimed) track(attempt(delivery));
       roomLimited = claimed.length === room;
+      backlogged = roomLimited;
       if (roomLimited) again = true;
     } while (again && !stopping);
     wakeBy(Date.now() + options.pollIntervalMs);
@@ -192,7 +209,13 @@ export function startWebhookDispatcher(catalog: Catalog, options: WebhookDispatc
 function createOutcomeRecorder(
   catalog: Catalog,
   logger: Logger,
-  options: { maxBatch: number; recorded: (outcome: OutcomesRecorded) => void; stopping: () => boolean },
+  options: {
+    maxBatch: number;
+    recorded: (outcome: OutcomesRecorded) => void;
+    stopping: () => boolean;
+    /** Awaited before each write: the dispatcher's wait for a lull in the API's requests. */
+    beforeWrite: () => Promise<void> | undefined;
+  },
 ) {
   let waiting: DeliveryOutcome[] = [];
   let writing: Promise<void> | undefined;
@@ -219,6 +242,7 @@ function createOutcomeRecorder(
   };
 
   const writeBatch = async (): Promise<void> => {
+    if (waiting.length < options.maxBatch) await options.beforeWrite();
     const batch = waiting;
     waiting = [];
     try {

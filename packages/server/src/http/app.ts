@@ -35,6 +35,7 @@ import {
   type RateLimitOptions,
   refuseWhenRateLimited,
 } from './rate-limit.js';
+import { createRequestActivity } from './request-activity.js';
 import { refuseOversizedRequest } from './request-bounds.js';
 import { type AppDependencies, createRequestContext } from './request-context.js';
 import { noteError } from './request-facts.js';
@@ -115,7 +116,9 @@ export function createApp(options: CreateAppOptions): Express {
   const drain = options.drain ?? createDrainState();
   const downloadIdleTimeoutMs = options.downloadIdleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS;
   const webhooks: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS, allowedPrivateTargets: [], ...options.webhooks };
+  const activity = createRequestActivity();
   const events = startEventServices(options.catalog, {
+    yieldTo: activity,
     logger,
     webhooks: options.dispatchWebhooks === false ? false : webhooks,
     onAssetEvent: options.onAssetEvent,
@@ -155,7 +158,7 @@ export function createApp(options: CreateAppOptions): Express {
   app.set('etag', false);
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
 
-  app.use(requestLogger(logger), closeConnectionsWhileDraining(drain));
+  app.use(activity.track, requestLogger(logger), closeConnectionsWhileDraining(drain));
 
   // Probes come before everything that could refuse them: authorization and rate limits.
   app.use(
