@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createS3ServiceClient } from '@s3-service/client';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
@@ -59,6 +60,10 @@ describe.skipIf(missingBrowser !== undefined)("an upload row's Pause and Resume 
     const putsWhilePaused = uploader.partPuts.length;
     await page.waitForTimeout(1000);
     expect(uploader.partPuts.length).toBe(putsWhilePaused);
+    // Paused is not cancelled: the server keeps the upload open with the parts it has.
+    const api = createS3ServiceClient({ url: stack.apiUrl });
+    const [open] = (await api.listOpen({ workspaceId })).uploads;
+    expect(open).toMatchObject({ fileName: name, fileSize: SIZE, partsDone: 2 });
     expect(await row.locator('.upload-state').textContent()).toBe('Paused');
     expect(await row.getByRole('button', { name: 'Resume' }).isVisible()).toBe(true);
     expect(await row.getByRole('button', { name: 'Cancel' }).isVisible()).toBe(true);
@@ -87,5 +92,6 @@ describe.skipIf(missingBrowser !== undefined)("an upload row's Pause and Resume 
     const hash = createHash('sha256');
     for await (const chunk of body) hash.update(chunk as Buffer);
     expect(hash.digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect((await api.listOpen({ workspaceId })).uploads).toEqual([]);
   });
 });

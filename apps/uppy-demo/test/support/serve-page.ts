@@ -1,32 +1,13 @@
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { type PageServer, serveOnLoopback } from '../../../web/test/support/serve-page.js';
 
-export interface PageServer {
-  /** The page's origin, e.g. http://127.0.0.1:41234; the page is at `${url}/`. */
-  url: string;
-  close(): Promise<void>;
-}
+export type { PageServer };
 
 /**
  * The built page as any static host would serve it, on a port of its own: the API and the
  * store are other origins, so every call Uppy makes is a cross-origin request CORS must allow.
+ * The page is at `${url}/`.
  */
-export async function servePage(pageRoot: string): Promise<PageServer> {
-  const app = express();
-  app.use(express.static(pageRoot));
-  const server = createServer(app);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      server.closeAllConnections();
-      await closed;
-    },
-  };
+export function servePage(pageRoot: string): Promise<PageServer> {
+  return serveOnLoopback(express.static(pageRoot));
 }

@@ -15,9 +15,14 @@ export interface PageServer {
  * API and the store's signed URLs are then other origins, so every call the page makes is a
  * real cross-origin request that CORS must allow.
  */
-export async function servePage(webRoot: string): Promise<PageServer> {
+export function servePage(webRoot: string): Promise<PageServer> {
+  return serveOnLoopback(createWebAppRouter(webRoot));
+}
+
+/** Any page's handler on a loopback port of its own: its origin differs from the API's. */
+export async function serveOnLoopback(handler: express.RequestHandler): Promise<PageServer> {
   const app = express();
-  app.use(createWebAppRouter(webRoot));
+  app.use(handler);
   const server = createServer(app);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
