@@ -1,12 +1,12 @@
 import { DEFAULT_CONCURRENCY } from '@s3-service/client';
 // The SDK's signer, which its package does not export, from the source.
-import { PartUrlSource, SIGN_BATCH_SIZE, type SignedParts } from '../../../packages/client/src/upload/part-urls.js';
+import { PartUrlSource, SIGN_FIRST_BATCH, SIGN_MAX_BATCH, type SignedParts } from '../../../packages/client/src/upload/part-urls.js';
 
 /**
  * Gets a URL for every one of `parts` parts the way an upload of the SDK does when its parts are
- * not checksummed: its own `PartUrlSource`, with the batch size and lookahead `sendParts` gives
- * it (packages/client/src/upload/send-parts.ts: `SIGN_BATCH_SIZE`, `min(2 × concurrency,
- * SIGN_BATCH_SIZE / 2)`; keep the two in step), asked by `DEFAULT_CONCURRENCY` workers that take
+ * not checksummed: its own `PartUrlSource`, with the windows and lookahead `sendParts` gives it
+ * (packages/client/src/upload/send-parts.ts: from `SIGN_FIRST_BATCH` doubling to `SIGN_MAX_BATCH`,
+ * lookahead `min(2 × concurrency, SIGN_FIRST_BATCH / 2)`; keep the two in step), asked by `DEFAULT_CONCURRENCY` workers that take
  * the next part as soon as they have the last one's URL. The PUTs are left out: what remains is
  * the signing an upload waits for when parts cost nothing. Checksummed uploads (the SDK's default
  * where WebCrypto is) sign each part once it is hashed, so their signing hides behind the reading.
@@ -21,8 +21,9 @@ export async function signAsTheSdkDoes(
     sign,
     wanted: () => true,
     lastPart: parts,
-    batchSize: SIGN_BATCH_SIZE,
-    lookahead: Math.min(2 * concurrency, SIGN_BATCH_SIZE / 2),
+    firstBatch: SIGN_FIRST_BATCH,
+    maxBatch: SIGN_MAX_BATCH,
+    lookahead: Math.min(2 * concurrency, SIGN_FIRST_BATCH / 2),
     signal: controller.signal,
   });
   let next = 1;

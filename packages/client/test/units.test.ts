@@ -137,16 +137,29 @@ describe('streamSource', () => {
 });
 
 describe('PartUrlSource', () => {
-  const fakeSigner = (options: { lastPart: number; wanted?: (n: number) => boolean; expiresIn?: number; now?: () => number }) => {
+  const fakeSigner = (options: {
+    lastPart: number;
+    wanted?: (n: number) => boolean;
+    expiresIn?: number;
+    now?: () => number;
+    firstBatch?: number;
+    maxBatch?: number;
+    /** The most part numbers the fake server takes in one call (MAX_PARTS_PER_REQUEST). */
+    serverLimit?: number;
+  }) => {
     const batches: number[][] = [];
     const signer = new PartUrlSource({
       sign: async (numbers) => {
+        if (options.serverLimit !== undefined && numbers.length > options.serverLimit) {
+          throw Object.assign(new Error('too many part numbers'), { code: 'REQUEST_TOO_LARGE' });
+        }
         batches.push(numbers);
         return { parts: numbers.map((n) => ({ partNumber: n, url: `u${n}#${batches.length}` })), expiresIn: options.expiresIn ?? 3600 };
       },
       wanted: options.wanted ?? (() => true),
       lastPart: options.lastPart,
-      batchSize: 100,
+      firstBatch: options.firstBatch ?? 100,
+      maxBatch: options.maxBatch ?? 100,
       lookahead: 8,
       signal: new AbortController().signal,
       now: options.now,
@@ -162,6 +175,34 @@ describe('PartUrlSource', () => {
       [101, 200, 100],
       [201, 250, 50],
     ]);
+  });
+
+  it('grows its windows: 10,000 parts in 9 calls, each twice the one before up to 2,000, none signed twice', async () => {
+    const { signer, batches } = fakeSigner({ lastPart: 10_000, maxBatch: 2_000 });
+    for (let n = 1; n <= 10_000; n++) await signer.url(n);
+    expect(batches.map((batch) => batch.length)).toEqual([100, 200, 400, 800, 1600, 2000, 2000, 2000, 900]);
+    expect(new Set(batches.flat()).size).toBe(10_000);
+  });
+
+  it('re-signs the URLs that went stale during a long wait in one window, not one call per part', async () => {
+    let now = 0;
+    const { signer, batches } = fakeSigner({ lastPart: 300, maxBatch: 400, now: () => now });
+    for (let n = 1; n <= 10; n++) await signer.url(n);
+    expect(batches.map((batch) => batch.length)).toEqual([100]);
+    now = 2 * 3600_000; // every URL signed so far is past its time
+    for (let n = 11; n <= 300; n++) expect((await signer.url(n)).url).not.toMatch(/#1$/);
+    // Parts 11-100 went stale together and are signed again with the next window's parts.
+    expect(batches.slice(1).map((batch) => [batch[0], batch.length])).toEqual([
+      [11, 200],
+      [211, 90],
+    ]);
+  });
+
+  it('shrinks its windows to 100 when the server takes fewer part numbers per request', async () => {
+    const { signer, batches } = fakeSigner({ lastPart: 700, maxBatch: 2_000, serverLimit: 100 });
+    for (let n = 1; n <= 700; n++) expect((await signer.url(n)).url).toMatch(new RegExp(`^u${n}#`));
+    expect(batches.every((batch) => batch.length <= 100)).toBe(true);
+    expect(new Set(batches.flat()).size).toBe(700);
   });
 
   it('skips parts a resumed upload has, but signs one when it is asked for', async () => {
@@ -180,7 +221,8 @@ describe('PartUrlSource', () => {
     expect((await signer.url(1)).url).toBe('u1#2');
     signer.invalidate(2);
     expect((await signer.url(2)).url).toBe('u2#3');
-    expect(batches).toEqual([[1, 2, 3], [1], [2]]);
+    // The other URLs of the batch were as stale: signed again in the same call.
+    expect(batches).toEqual([[1, 2, 3], [1, 2, 3], [2]]);
   });
 
   it('forgets a failed batch so that the next call asks again', async () => {
@@ -192,7 +234,8 @@ describe('PartUrlSource', () => {
       },
       wanted: () => true,
       lastPart: 2,
-      batchSize: 100,
+      firstBatch: 100,
+      maxBatch: 100,
       lookahead: 8,
       signal: new AbortController().signal,
     });

@@ -39,8 +39,9 @@ export interface PartUrlSourceOptions {
   wanted(partNumber: number): boolean;
   /** The highest part number there can be (the count when known, else 10 000). */
   lastPart: number;
-  /** Part numbers per `signParts` call. */
-  batchSize: number;
+  /** Part numbers of the first `signParts` call; each later one asks for twice as many as the one before, up to `maxBatch`. */
+  firstBatch: number;
+  maxBatch: number;
   /** How far ahead of the part being sent the next batch is signed, so workers never wait for it. */
   lookahead: number;
   signal: AbortSignal;
@@ -52,8 +53,17 @@ interface SignedUrl extends SignedPartUrl {
   renewAt: number;
 }
 
-/** The default batch: 10 000 parts need 100 calls, and a batch answer stays around 50 KB. */
-export const SIGN_BATCH_SIZE = 100;
+/**
+ * The first call's part numbers: enough to keep any sensible concurrency busy while the next is
+ * signed, in one answer of about 50 KB. Each call costs a few milliseconds whatever its size, so
+ * later calls double, up to SIGN_MAX_BATCH (an answer of about 1 MB): 10 000 parts take 9 calls,
+ * not 100. URLs signed far ahead that expire before their part goes are signed again, a window at
+ * a time (see `url`).
+ */
+export const SIGN_FIRST_BATCH = 100;
+export const SIGN_MAX_BATCH = 2_000;
+/** The fewest part numbers per request a server may be set to accept (MAX_PARTS_PER_REQUEST): windows shrink to it when one is refused as too large. */
+const SMALLEST_SERVER_LIMIT = 100;
 
 /**
  * Hands out part URLs, signing them in batches ahead of need instead of one request per part.
@@ -62,10 +72,16 @@ export const SIGN_BATCH_SIZE = 100;
  */
 export class PartUrlSource implements PartUrls {
   private readonly entries = new Map<number, Promise<SignedUrl>>();
+  /** When each signed URL is due for renewal, once its batch answered. */
+  private readonly renewAt = new Map<number, number>();
   private readonly now: () => number;
+  private nextBatch: number;
+  private maxBatch: number;
 
   constructor(private readonly options: PartUrlSourceOptions) {
     this.now = options.now ?? Date.now;
+    this.nextBatch = options.firstBatch;
+    this.maxBatch = options.maxBatch;
   }
 
   async url(partNumber: number): Promise<SignedPartUrl> {
@@ -73,12 +89,22 @@ export class PartUrlSource implements PartUrls {
     this.prefetch(partNumber + this.options.lookahead);
     const signed = await raceAbort(entry, this.options.signal);
     if (signed.renewAt > this.now()) return signed;
-    this.entries.delete(partNumber);
-    return raceAbort(this.signBatch([partNumber]), this.options.signal);
+    // Near its expiry (a long pause, a slow link): this URL and every other one past its time are
+    // signed again together, a window from here, rather than one call per part.
+    this.dropDueForRenewal();
+    return raceAbort(this.signBatchFrom(partNumber, true), this.options.signal);
   }
 
   invalidate(partNumber: number): void {
     this.entries.delete(partNumber);
+    this.renewAt.delete(partNumber);
+  }
+
+  private dropDueForRenewal(): void {
+    const now = this.now();
+    for (const [partNumber, at] of this.renewAt) {
+      if (at <= now) this.invalidate(partNumber);
+    }
   }
 
   /** Starts the batch that will cover `partNumber`, unless it is signed or on its way. */
@@ -93,8 +119,10 @@ export class PartUrlSource implements PartUrls {
    * stored part whose size is wrong is sent again.
    */
   private signBatchFrom(from: number, force: boolean): Promise<SignedUrl> {
+    const size = this.nextBatch;
+    this.nextBatch = Math.min(this.maxBatch, size * 2);
     const numbers: number[] = force ? [from] : [];
-    for (let n = force ? from + 1 : from; n <= this.options.lastPart && numbers.length < this.options.batchSize; n++) {
+    for (let n = force ? from + 1 : from; n <= this.options.lastPart && numbers.length < size; n++) {
       if (this.options.wanted(n) && !this.entries.has(n)) numbers.push(n);
     }
     if (numbers.length === 0) return Promise.reject(new Error(`part ${from} is out of range`));
@@ -104,9 +132,10 @@ export class PartUrlSource implements PartUrls {
 
   private signBatch(numbers: number[]): Promise<SignedUrl> {
     const requestedAt = this.now();
-    const batch = this.options.sign(numbers, this.options.signal).then((signed) => {
-      const renewAt = renewalTime(requestedAt, signed.expiresIn);
-      return new Map(signed.parts.map((part) => [part.partNumber, { ...part, renewAt }]));
+    const batch = this.signInWindows(numbers).then((parts) => {
+      const renewAt = renewalTime(requestedAt, Math.min(...parts.map((signed) => signed.expiresIn)));
+      for (const part of parts.flatMap((signed) => signed.parts)) this.renewAt.set(part.partNumber, renewAt);
+      return new Map(parts.flatMap((signed) => signed.parts).map((part) => [part.partNumber, { ...part, renewAt }]));
     });
     for (const n of numbers) {
       const entry = batch.then((urls) => {
@@ -122,6 +151,25 @@ export class PartUrlSource implements PartUrls {
       this.entries.set(n, entry);
     }
     return this.entries.get(numbers[0]!)!;
+  }
+
+  /**
+   * One call; a server set to take fewer part numbers per request (MAX_PARTS_PER_REQUEST, never
+   * below 100) refuses a large window as REQUEST_TOO_LARGE: windows then stay at that smallest
+   * limit, and this one is asked for in pieces of it.
+   */
+  private async signInWindows(numbers: number[]): Promise<SignedParts[]> {
+    try {
+      return [await this.options.sign(numbers, this.options.signal)];
+    } catch (error) {
+      if (numbers.length <= SMALLEST_SERVER_LIMIT || (error as { code?: unknown }).code !== 'REQUEST_TOO_LARGE') throw error;
+      this.maxBatch = SMALLEST_SERVER_LIMIT;
+      this.nextBatch = SMALLEST_SERVER_LIMIT;
+      const pieces: number[][] = [];
+      for (let index = 0; index < numbers.length; index += SMALLEST_SERVER_LIMIT)
+        pieces.push(numbers.slice(index, index + SMALLEST_SERVER_LIMIT));
+      return Promise.all(pieces.map((piece) => this.options.sign(piece, this.options.signal)));
+    }
   }
 
   private nextWanted(from: number): number | undefined {

@@ -5,7 +5,7 @@ import { ChecksummedPartUrls } from './checksummed-part-urls.js';
 import { checksumPart } from './part-checksum.js';
 import type { RetryListener } from './part-retry.js';
 import { MAX_PARTS, partCount, partLength } from './part-size.js';
-import { PartUrlSource, type PartUrls, SIGN_BATCH_SIZE } from './part-urls.js';
+import { PartUrlSource, type PartUrls, SIGN_FIRST_BATCH, SIGN_MAX_BATCH } from './part-urls.js';
 import type { PauseGate } from './pause.js';
 import { PrepareAhead } from './prepare-ahead.js';
 import type { ProgressTracker } from './progress.js';
@@ -77,8 +77,9 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
         sign: (partNumbers, batchSignal) => input.service.signParts(input.ref, partNumbers, batchSignal),
         wanted: (partNumber) => !isStoredWhole(partNumber, expectedSize(partNumber)),
         lastPart: knownCount ?? MAX_PARTS,
-        batchSize: SIGN_BATCH_SIZE,
-        lookahead: Math.min(2 * input.concurrency, SIGN_BATCH_SIZE / 2),
+        firstBatch: SIGN_FIRST_BATCH,
+        maxBatch: SIGN_MAX_BATCH,
+        lookahead: Math.min(2 * input.concurrency, SIGN_FIRST_BATCH / 2),
         signal,
       });
   const context: SendPartContext = {
