@@ -320,8 +320,12 @@ describe('the commands: pnpm run catalog:sync and pnpm run migrate', () => {
 
     const migrated = await waitFor(MIGRATE_COMMAND, { STORAGE_DIR: dir });
     expect(migrated.exit, migrated.stderr()).toEqual({ code: 0, signal: null });
-    expect(migrated.logs.at(-1)).toMatchObject({ catalog: 'pglite', applied: ['0000_catalogue', '0001_events'], current: '0001_events' });
-    expect(String(migrated.logs.at(-1)?.msg)).toContain('0001_events');
+    expect(migrated.logs.at(-1)).toMatchObject({
+      catalog: 'pglite',
+      applied: ['0000_catalogue', '0001_events', '0002_upload_checksum_mode'],
+      current: '0002_upload_checksum_mode',
+    });
+    expect(String(migrated.logs.at(-1)?.msg)).toContain('0002_upload_checksum_mode');
 
     const synced = await waitFor(CATALOG_SYNC_COMMAND, { STORAGE_DIR: dir }, ['--', '--progress-every', '2']);
     expect(synced.exit, synced.stderr()).toEqual({ code: 0, signal: null });
@@ -358,10 +362,13 @@ describe('the commands: pnpm run catalog:sync and pnpm run migrate', () => {
     const dir = await tempDir('migrate-cli-');
     const first = await waitFor(MIGRATE_COMMAND, { DATABASE_URL: url, STORAGE_DIR: dir });
     expect(first.exit, first.stderr()).toEqual({ code: 0, signal: null });
-    expect(first.logs.at(-1)).toMatchObject({ catalog: 'postgres', applied: ['0000_catalogue', '0001_events'] });
+    expect(first.logs.at(-1)).toMatchObject({
+      catalog: 'postgres',
+      applied: ['0000_catalogue', '0001_events', '0002_upload_checksum_mode'],
+    });
     const second = await waitFor(MIGRATE_COMMAND, { DATABASE_URL: url, STORAGE_DIR: dir });
     expect(second.exit, second.stderr()).toEqual({ code: 0, signal: null });
-    expect(second.logs.at(-1)).toMatchObject({ catalog: 'postgres', applied: [], current: '0001_events' });
+    expect(second.logs.at(-1)).toMatchObject({ catalog: 'postgres', applied: [], current: '0002_upload_checksum_mode' });
     expect(String(second.logs.at(-1)?.msg)).toContain('nothing to apply');
   });
 

@@ -386,7 +386,10 @@ describe('the catalogue on S3 (versitygw): listing without a store request per a
       startedBy: null,
       startedAt: new Date(),
     });
+    // The import records no checksum mode: the store is asked whether the upload is open, and how.
+    calls.assertUploadOpen = 0;
     const { parts } = await trpc.upload.signParts.mutate({ workspaceId, assetId, uploadId, partNumbers: [1] });
+    expect(calls.assertUploadOpen).toBe(1);
     const put = await putPart(parts[0]!.url, randomData(50));
     await trpc.upload.complete.mutate({ workspaceId, assetId, uploadId, parts: [{ partNumber: 1, etag: put.etag! }] });
     expect(await trpc.object.head.query({ workspaceId, key })).toMatchObject({ contentType: 'image/png', size: 50 });

@@ -239,7 +239,7 @@ describe.skipIf(!postgres)('PostgreSQL', () => {
 
     const catalog = await openPostgresCatalog({ url: database });
     try {
-      expect(catalog.migrations).toEqual({ applied: ['0001_events'], current: '0001_events' });
+      expect(catalog.migrations).toEqual({ applied: ['0001_events', '0002_upload_checksum_mode'], current: '0002_upload_checksum_mode' });
       expect(await catalog.findAsset('ws-old', 'ws-old/digital_assets/old')).toMatchObject({ size: 5 });
       await catalog.deleteAsset('ws-old', 'ws-old/digital_assets/old', 'admin');
       const [deleted] = await catalog.events.readAfter(null, { workspaceId: 'ws-old', limit: 10 });
