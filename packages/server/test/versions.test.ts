@@ -25,6 +25,7 @@ describe('versions', () => {
       '@s3-service/bench',
       '@s3-service/client',
       '@s3-service/server',
+      '@s3-service/uppy-demo',
       '@s3-service/web',
     ]);
     const product = versions['@s3-service/server'];
