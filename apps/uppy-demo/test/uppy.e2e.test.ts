@@ -152,8 +152,12 @@ describe.skipIf(missingBrowser !== undefined)('Uppy 6 (@uppy/aws-s3 with compani
 
       expect(outcome).toMatchObject({ type: 'upload-success', name: big.name });
       expect(outcome.key).toBe(paused!.key);
-      // Part 2 went twice (once cut at the pause); part 1, stored, went once.
-      expect(page.partPuts).toEqual([1, 2, 2, 3, 4]);
+      // Part 1, stored before the pause, went once. Part 2 went again unless the PUT the pause cut
+      // had already reached the store (the gate's hold and the browser's abort race): either way
+      // each part is stored once.
+      expect(page.partPuts.filter((partNumber) => partNumber === 1)).toEqual([1]);
+      expect([...new Set(page.partPuts)]).toEqual([1, 2, 3, 4]);
+      expect(page.partPuts.filter((partNumber) => partNumber === 2).length).toBeLessThanOrEqual(2);
       expect(gate.storedParts.slice(storedBefore)).toEqual([1, 2, 3, 4]);
       await expectStored(api, workspaceId, outcome.key!, big);
     });
