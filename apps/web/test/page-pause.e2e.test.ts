@@ -63,7 +63,8 @@ describe.skipIf(missingBrowser !== undefined)("an upload row's Pause and Resume 
     // Paused is not cancelled: the server keeps the upload open with the parts it has.
     const api = createS3ServiceClient({ url: stack.apiUrl });
     const [open] = (await api.listOpen({ workspaceId })).uploads;
-    expect(open).toMatchObject({ fileName: name, fileSize: SIZE, partsDone: 2 });
+    expect(open).toMatchObject({ fileName: name, fileSize: SIZE });
+    expect(open!.partsDone).toBeGreaterThanOrEqual(2);
     expect(await row.locator('.upload-state').textContent()).toBe('Paused');
     expect(await row.getByRole('button', { name: 'Resume' }).isVisible()).toBe(true);
     expect(await row.getByRole('button', { name: 'Cancel' }).isVisible()).toBe(true);
@@ -80,8 +81,12 @@ describe.skipIf(missingBrowser !== undefined)("an upload row's Pause and Resume 
 
     await row.getByRole('button', { name: 'Resume' }).click();
     await uploader.waitForState(name, 'done');
-    // Only the part cut by the pause went again.
-    expect(uploader.partPuts.slice(putsWhilePaused)).toEqual([3]);
+    // Only the part cut by the pause may go again, once; whether it must depends on a race the
+    // test cannot fix: the held PUT, released after the pause, may already have had its whole
+    // body in flight and be stored (the page then keeps it), or be cut and sent again on resume.
+    const resent = uploader.partPuts.slice(putsWhilePaused);
+    expect(resent.filter((partNumber) => partNumber !== 3)).toEqual([]);
+    expect(resent.length).toBeLessThanOrEqual(1);
 
     // The row names the file as the server's catalogue does, and carries the key it is stored under.
     const key = await row.getAttribute('data-key');

@@ -229,9 +229,10 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
         const storedBefore = gate.storedParts.length;
         await first.pick(report.path);
         await gate.waitForStoredParts(storedBefore + BIG_PARTS - 1);
-        // The first browser goes away mid-upload (a closed laptop); its held PUT never arrives.
+        // The first browser goes away mid-upload (a closed laptop); its held PUT never arrives, nor
+        // the copy Chromium sends again by itself once the gate cuts it (held until the resume).
         await first.page.context().close();
-        gate.cutHeld();
+        gate.cutHeld({ keepHolding: true });
 
         // A fresh profile: nothing in its localStorage but the settings the test typed in.
         const second = await openBrowser();
@@ -241,6 +242,7 @@ describe.skipIf(missingBrowser !== undefined)('the web uploader in Chromium', ()
         expect(await line.textContent()).toContain('23.0 MiB · 2 of 3 parts (16.0 MiB) sent');
         const key = `${prefix}${await line.getAttribute('data-asset-id')}`;
 
+        gate.cutHeld();
         await second.pick(report.path);
         await second.waitForState(report.name, 'done');
         expect(second.partPuts).toEqual([BIG_PARTS]);

@@ -21,9 +21,12 @@ export interface PartGate {
   /**
    * Cuts the held PUTs, as a dropped connection would, and holds nothing more. For a browser
    * that reloaded or cancelled meanwhile: a held request is never read, so the gate cannot see
-   * that its browser left, and forwarding it would store a part the browser gave up.
+   * that its browser left, and forwarding it would store a part the browser gave up. With
+   * `keepHolding`, later PUTs of the held part numbers are held still: Chromium sends a PUT cut
+   * before any answer again by itself (it is idempotent), even for a page that gave it up, and
+   * that copy must not reach the store while the test looks at what is stored.
    */
-  cutHeld(): void;
+  cutHeld(options?: { keepHolding?: boolean }): void;
   /** Part numbers whose PUT the store answered with 2xx, in order of their answers. */
   readonly storedParts: number[];
   /** Resolves once `count` part PUTs have been stored. */
@@ -80,8 +83,8 @@ export async function startPartGate(target = ''): Promise<PartGate> {
       waiting = [];
       for (const request of ready) request.forward();
     },
-    cutHeld: () => {
-      held.clear();
+    cutHeld: (options) => {
+      if (!options?.keepHolding) held.clear();
       const cut = waiting;
       waiting = [];
       for (const request of cut) request.cut();
