@@ -15,7 +15,7 @@ export const capabilityResponse = z.strictObject({
   expiresAt: z.iso.datetime().describe('When the capability, and every request made with it, stops working.'),
 });
 
-export const capabilityBody = z.strictObject({
+export const capabilityBody = z.object({
   workspaceId,
   expiresInSeconds: z.int().min(1).optional().describe('Default 3600; at most UPPY_CAPABILITY_MAX_SECONDS (86400 unless configured).'),
 });
