@@ -153,12 +153,16 @@ describe.skipIf(missingBrowser !== undefined)('Uppy 6 (@uppy/aws-s3 with compani
       expect(outcome).toMatchObject({ type: 'upload-success', name: big.name });
       expect(outcome.key).toBe(paused!.key);
       // Part 1, stored before the pause, went once. Part 2 went again unless the PUT the pause cut
-      // had already reached the store (the gate's hold and the browser's abort race): either way
-      // each part is stored once.
+      // had already reached the store (the gate's hold, Chromium's own resend of a cut PUT and the
+      // browser's abort race; the gate may not even see the store's answer to that resend, when
+      // the browser hung up first): either way each part is stored at most once, and the bytes
+      // prove part 2 is in the object.
+      const stored = gate.storedParts.slice(storedBefore);
       expect(page.partPuts.filter((partNumber) => partNumber === 1)).toEqual([1]);
       expect([...new Set(page.partPuts)]).toEqual([1, 2, 3, 4]);
       expect(page.partPuts.filter((partNumber) => partNumber === 2).length).toBeLessThanOrEqual(2);
-      expect(gate.storedParts.slice(storedBefore)).toEqual([1, 2, 3, 4]);
+      expect(stored.filter((partNumber) => partNumber !== 2).sort()).toEqual([1, 3, 4]);
+      expect(stored.filter((partNumber) => partNumber === 2).length).toBeLessThanOrEqual(1);
       await expectStored(api, workspaceId, outcome.key!, big);
     });
 

@@ -43,15 +43,15 @@ export async function startPartGate(target = ''): Promise<PartGate> {
   const forward = (req: IncomingMessage, res: ServerResponse, partNumber: number | undefined) => {
     if (req.destroyed || res.destroyed) return;
     const upstream = request(new URL(req.url ?? '/', gate.target), { method: req.method, headers: req.headers }, (answer) => {
+      // Counted when the store answers, not when the answer is relayed: a browser that gave the
+      // PUT up meanwhile closes its side and the relay never ends, yet the store holds the part.
+      const status = answer.statusCode ?? 0;
+      if (partNumber !== undefined && status >= 200 && status < 300) {
+        storedParts.push(partNumber);
+        for (const watcher of watchers) watcher();
+      }
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       pipeline(answer, res, () => {});
-      answer.on('end', () => {
-        const status = answer.statusCode ?? 0;
-        if (partNumber !== undefined && status >= 200 && status < 300) {
-          storedParts.push(partNumber);
-          for (const watcher of watchers) watcher();
-        }
-      });
     });
     upstream.on('error', () => res.destroy());
     res.on('close', () => {
