@@ -6,6 +6,7 @@ import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { Catalog, MigrationReport } from './catalog.js';
 import { lockCatalogFolder } from './folder-lock.js';
 import { MIGRATIONS, runMigrations } from './migrations.js';
+import { withOpenUploadCache } from './open-upload-cache.js';
 import { withPreparedStatements } from './pglite-prepared.js';
 import { createSqlCatalog, type SqlDatabase } from './sql-catalog.js';
 import type { EventRecordingMode } from './statements.js';
@@ -17,6 +18,8 @@ export interface PgliteCatalogOptions {
   events?: EventRecordingMode;
   /** Whether repeated statements run PREPAREd (pglite-prepared.ts); default true, false only for the bench's baseline. */
   preparedStatements?: boolean;
+  /** Whether open uploads read once are remembered (open-upload-cache.ts); default true, false for tests that wrap their own. */
+  openUploadCache?: boolean;
 }
 
 /**
@@ -63,7 +66,9 @@ export async function openPgliteCatalog(options: PgliteCatalogOptions = {}): Pro
   }
   // PGlite runs no autovacuum: without statistics the planner ignores the listing indexes.
   await client.exec('analyze');
-  return createSqlCatalog(db as unknown as SqlDatabase, {
+  // This process alone writes the database (the folder is locked, or it lives in memory), so what
+  // it read of an open upload stays true until one of its own calls changes it.
+  const catalog = createSqlCatalog(db as unknown as SqlDatabase, {
     kind: 'pglite',
     migrations,
     analyzeEvery: 500,
@@ -73,4 +78,5 @@ export async function openPgliteCatalog(options: PgliteCatalogOptions = {}): Pro
       await unlock();
     },
   });
+  return options.openUploadCache === false ? catalog : withOpenUploadCache(catalog);
 }
