@@ -118,7 +118,8 @@ describe('open uploads remembered by the embedded catalogue (signing without a d
     expect((await signPart(url, upload)).status).toBe(200);
 
     const foreign = await signPart(url, { ...upload, workspaceId: newWorkspace() });
-    const otherAsset = await signPart(url, { ...upload, assetId: `${upload.assetId.slice(0, -1)}0` });
+    const otherAssetId = `${upload.assetId.slice(0, -1)}${upload.assetId.endsWith('0') ? '1' : '0'}`;
+    const otherAsset = await signPart(url, { ...upload, assetId: otherAssetId });
 
     expect(foreign).toMatchObject({ status: 404, body: { code: 'INVALID_UPLOAD_ID' } });
     expect(otherAsset.status).toBe(404);
