@@ -235,6 +235,9 @@ describe('webhook endpoints, administered per workspace', () => {
       expect(repeated).toMatchObject({ status: 400, code: 'INVALID_PARAMETER', error: 'eventTypes: must list each event type once' });
       const unknown = refusal(await add({ url: PUBLIC_URL, eventTypes: ['asset.renamed'] }));
       expect(unknown.error).toMatch(/^eventTypes\.0: must be one of asset\.created/);
+      // PostgreSQL text holds no NUL: the fuzzer's description made the database's update fail (500).
+      const withNul = refusal(await add({ url: PUBLIC_URL, description: 'a\u0000b' }));
+      expect(withNul).toMatchObject({ status: 400, code: 'INVALID_PARAMETER', error: 'description: must not contain NUL characters' });
       expect((await admin.webhook.list.query({ workspaceId: A })).endpoints).toEqual([]);
     });
   });

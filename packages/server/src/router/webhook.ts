@@ -21,7 +21,13 @@ export const webhookEventTypes = z
   .min(1, { error: 'must list at least one event type' })
   .refine((types) => new Set(types).size === types.length, { error: 'must list each event type once' });
 
-export const webhookDescription = z.string({ error: 'must be a string' }).max(500, { error: 'must be at most 500 characters' }).nullable();
+/** PostgreSQL text cannot hold NUL: refused here as a 400, not a failed query's 500 (the fuzzer found it). */
+export const webhookDescription = z
+  .string({ error: 'must be a string' })
+  .max(500, { error: 'must be at most 500 characters' })
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the very character refused, and the pattern reaches the OpenAPI document
+  .regex(/^[^\u0000]*$/, { error: 'must not contain NUL characters' })
+  .nullable();
 
 const endpointRef = z.object({ endpointId: webhookEndpointId });
 
