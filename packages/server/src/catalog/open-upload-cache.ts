@@ -13,8 +13,7 @@ const DEFAULT_MAX_ENTRIES = 10_000;
  * every API instance, and one instance's complete would not reach another's memory: it gets none.
  *
  * Only open uploads are kept: an unknown, finished or foreign upload id is read from the database
- * each time (INVALID_UPLOAD_ID), and a flood of made-up ids cannot push the real ones out by more
- * than the LRU's bound.
+ * each time (INVALID_UPLOAD_ID), so made-up ids never take a place in the cache.
  */
 export function withOpenUploadCache(catalog: Catalog, options: { maxEntries?: number } = {}): Catalog {
   const open = new LRUCache<string, UploadRecord>({ max: options.maxEntries ?? DEFAULT_MAX_ENTRIES });
