@@ -147,7 +147,7 @@ function outboxSuite(name: string, open: () => Promise<{ catalog: Catalog; query
         { endpoint_id: `whk_deleted_${suffix}`, event_id: deleted?.id, subject: upload.key, state: 'pending', attempts: 0 },
       ]);
       expect(written).toEqual([
-        { changed: true, events: 1, deliveries: 1 },
+        { changed: true, events: 1, deliveries: 1, refused: false },
         { changed: true, events: 1, deliveries: 2 },
       ]);
     });

@@ -1,4 +1,4 @@
-import type { AssetRecord, UploadRecord } from '../catalog/catalog.js';
+import type { AssetRecord, Catalog, UploadRecord } from '../catalog/catalog.js';
 import { AppError, isAppError } from '../errors.js';
 import { type ChecksumAlgorithm, formatChecksum, type ObjectChecksum, parseChecksum } from '../storage/checksum.js';
 import { assetKey, newAssetId } from '../storage/keys.js';
@@ -189,7 +189,7 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
     const object = await objectAssembledFrom(deps, key, parts);
     if (!object) throw error;
     const upload = known ? withType(known, object.contentType) : adoptedUpload(ref, key, object.contentType);
-    return { asset: await catalog.recordCompleted(await checkStoredType(deps, upload, object.completed.size), object.completed) };
+    return { asset: await recordAssembled(deps, await checkStoredType(deps, upload, object.completed.size), object.completed) };
   }
   const size = listedSize(listing.value, parts);
   assertWithinSizeLimit(size, deps.uploads);
@@ -215,7 +215,7 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
   const storedType = known?.fileType === UNKNOWN_TYPE || !known ? (await store.headObject(key))?.contentType : undefined;
   const upload = known ? withType(known, storedType) : adoptedUpload(ref, key, storedType);
   return {
-    asset: await catalog.recordCompleted(await checkStoredType(deps, upload, size), {
+    asset: await recordAssembled(deps, await checkStoredType(deps, upload, size), {
       size,
       etag,
       checksum: checksum ? formatChecksum(checksum) : null,
@@ -225,10 +225,13 @@ export async function completeUpload(deps: AssetDependencies, ref: UploadRef, pa
 }
 
 /**
- * The store's abort, then the catalogue's row: its reservation is freed even when the store had
- * already dropped it. An abort that lost a race with a complete is INVALID_UPLOAD_ID, like the
- * complete that loses one: some stores (MinIO) answer success to an abort of an upload a complete
- * has just finished, so the key is looked at (an asset's key is its upload's alone).
+ * The store's abort, then the catalogue's row, which says who won a race with a complete: the
+ * complete's record refuses an upload an abort ended, and an abort answers INVALID_UPLOAD_ID for
+ * one a complete recorded, so exactly one of them succeeds. The key is looked at too, as some
+ * stores (MinIO) answer success to an abort of an upload a complete has just assembled, and others
+ * (versitygw) answer NoSuchUpload while they are still writing its object (an asset's key is its
+ * upload's alone). An upload the store had already dropped is ended in the catalogue, freeing its
+ * reservation.
  */
 export async function abortUpload(deps: AssetDependencies, ref: UploadRef, actor: string | null = null): Promise<void> {
   const known = await usableUpload(deps, ref);
@@ -236,11 +239,29 @@ export async function abortUpload(deps: AssetDependencies, ref: UploadRef, actor
   try {
     await deps.store.abortMultipartUpload(key, ref.uploadId);
   } catch (error) {
-    if (known) await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted', actor);
-    throw error;
+    const goneFromStore = isAppError(error) && error.appCode === 'INVALID_UPLOAD_ID';
+    if (!known || !goneFromStore) {
+      if (known) await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted', actor);
+      throw error;
+    }
   }
   if (await deps.store.headObject(key)) throw unknownUpload(ref);
-  if (known) await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted', actor);
+  if (!known || (await deps.catalog.finishUpload(ref.workspaceId, ref.uploadId, 'aborted', actor))) return;
+  if ((await deps.catalog.findUpload(ref.workspaceId, ref.uploadId))?.state === 'completed') throw unknownUpload(ref);
+}
+
+/**
+ * Records the assembled object. When an abort or the cleanup job ended the upload in the catalogue
+ * while the store assembled it, they won: the object left behind is removed, and the complete is
+ * INVALID_UPLOAD_ID as if it had come after them.
+ */
+async function recordAssembled(deps: AssetDependencies, upload: UploadRecord, completed: Parameters<Catalog['recordCompleted']>[1]) {
+  try {
+    return await deps.catalog.recordCompleted(upload, completed);
+  } catch (error) {
+    if (isAppError(error) && error.appCode === 'INVALID_UPLOAD_ID') await deps.store.deleteObject(upload.key);
+    throw error;
+  }
 }
 
 /** A complete retried after it succeeded: the same answer, if it lists the same parts. */

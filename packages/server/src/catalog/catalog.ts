@@ -92,7 +92,8 @@ export interface Catalog {
   /**
    * Marks the upload completed and records its asset and its `asset.created` event, in one
    * statement: idempotent, so a retry after a crash between the store's complete and this write
-   * records the asset, and its event, once.
+   * records the asset, and its event, once. INVALID_UPLOAD_ID when the catalogue has already
+   * ended the upload (an abort or the cleanup job won the race): nothing is recorded.
    */
   recordCompleted(
     upload: UploadRecord,
@@ -106,9 +107,10 @@ export interface Catalog {
   importUpload(upload: NewUpload): Promise<boolean>;
   /**
    * Ends an open upload (abort or expiry), frees its reservation and records `upload.aborted` or
-   * `upload.expired`; unknown or finished ones are left alone. `actor`: who aborted it.
+   * `upload.expired`; unknown or finished ones are left alone. `actor`: who aborted it. Returns
+   * whether this call ended it.
    */
-  finishUpload(workspaceId: string, uploadId: string, state: 'aborted' | 'expired', actor?: string | null): Promise<void>;
+  finishUpload(workspaceId: string, uploadId: string, state: 'aborted' | 'expired', actor?: string | null): Promise<boolean>;
   /** Newest first. */
   listOpenUploads(workspaceId: string, options: { cursor?: string; limit: number }): Promise<UploadPage>;
   /** Open uploads of every workspace started before `startedBefore`, for the cleanup job. */

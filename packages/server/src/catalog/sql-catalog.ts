@@ -70,6 +70,10 @@ export function createSqlCatalog(
     );
   };
 
+  /** What a complete that lost the race with an abort or the cleanup job answers. */
+  const uploadEnded = (upload: UploadRecord) =>
+    new AppError('INVALID_UPLOAD_ID', `upload ${upload.uploadId} of asset ${upload.assetId} was ended before it could be completed`);
+
   /** Counts asset rows added or removed; PGlite has no autovacuum, so its statistics are refreshed here. */
   let changesSinceAnalyze = 0;
   const noteAssetChange = () => {
@@ -146,6 +150,7 @@ export function createSqlCatalog(
           ...completed,
         };
         const recorded = await completeUploadRecord(db, upload, asset, eventMode);
+        if (recorded.refused) throw uploadEnded(upload);
         events.noteWritten(recorded);
         if (recorded.changed) {
           noteAssetChange();
@@ -167,7 +172,9 @@ export function createSqlCatalog(
 
     finishUpload: (workspaceId, uploadId, state, actor = null) =>
       run(async () => {
-        events.noteWritten(await endUpload(db, workspaceId, uploadId, state, new Date(), actor, eventMode));
+        const ended = await endUpload(db, workspaceId, uploadId, state, new Date(), actor, eventMode);
+        events.noteWritten(ended);
+        return ended.changed;
       }),
 
     listOpenUploads: (workspaceId, { cursor, limit }) =>

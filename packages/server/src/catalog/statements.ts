@@ -144,10 +144,11 @@ export async function endUpload(
 }
 
 /** The asset's insert (kept if the key has a row) and the workspace's counters, as CTEs for one statement. */
-const assetInsert = (asset: AssetRecord) => sql`added as (
+const assetInsert = (asset: AssetRecord, onlyIf = sql`true`) => sql`added as (
       insert into assets (key, workspace_id, asset_id, file_name, file_type, size, etag, checksum, created_at, created_by)
-      values (${asset.key}, ${asset.workspaceId}, ${asset.assetId}, ${asset.fileName}, ${asset.fileType}, ${asset.size}::bigint,
-        ${asset.etag}, ${asset.checksum}, ${asset.createdAt}, ${asset.createdBy})
+      select ${asset.key}, ${asset.workspaceId}, ${asset.assetId}, ${asset.fileName}, ${asset.fileType}, ${asset.size}::bigint,
+        ${asset.etag}, ${asset.checksum}, ${asset.createdAt}::timestamptz, ${asset.createdBy}
+      where ${onlyIf}
       on conflict (key) do nothing
       returning key, size
     )`;
@@ -171,14 +172,15 @@ function createdData(upload: UploadRecord, asset: AssetRecord): AssetEventOf<'as
 /**
  * Marks the upload completed, adds its asset and moves its reservation into the stored bytes, in
  * one statement, recording `asset.created`; a repeat adds nothing and records nothing.
- * `changed`: whether the asset row was added.
+ * `changed`: whether the asset row was added. An upload the catalogue has already ended (an abort
+ * or the cleanup job that won a race with this complete) is left as it is: `refused`.
  */
 export async function completeUploadRecord(
   db: Database,
   upload: UploadRecord,
   asset: AssetRecord,
   mode: EventRecordingMode,
-): Promise<Recorded> {
+): Promise<Recorded & { refused: boolean }> {
   const events = recordEvent(mode, {
     type: 'asset.created',
     from: sql`added`,
@@ -203,8 +205,9 @@ export async function completeUploadRecord(
       where (select count(*) from upload) >= 0
       on conflict (workspace_id, upload_id) do update
         set state = 'completed', reserved_bytes = 0, etag = excluded.etag, finished_at = excluded.finished_at
+        where uploads.state not in ('aborted', 'expired')
       returning 1
-    ), ${assetInsert(asset)}, counted as (
+    ), ${assetInsert(asset, sql`not exists (select 1 from upload where state in ('aborted', 'expired'))`)}, counted as (
       insert into workspaces (id, stored_bytes, asset_count)
       values (${upload.workspaceId}, coalesce((select sum(size) from added), 0), (select count(*) from added)::int)
       on conflict (id) do update set
@@ -214,9 +217,9 @@ export async function completeUploadRecord(
       returning 1
     ), ${events}
     select (select count(*) from added) as added, (select count(*) from done) as done, (select count(*) from counted) as counted,
-      ${recordedEvents}`,
+      (select count(*) from upload where state in ('aborted', 'expired')) as refused, ${recordedEvents}`,
   );
-  return recorded(Number(row?.added) > 0, row);
+  return { ...recorded(Number(row?.added) > 0, row), refused: Number(row?.refused) > 0 };
 }
 
 /** Adds an asset found in the store, unless its key has a row; returns whether it was added. */
