@@ -184,6 +184,53 @@ describe('PartUrlSource', () => {
     expect(new Set(batches.flat()).size).toBe(10_000);
   });
 
+  it('keeps the next window in flight beside the one in use when the count is known, never more than two calls at once', async () => {
+    const calls: Array<{ numbers: number[]; inFlightAtStart: number }> = [];
+    let inFlight = 0;
+    const signer = new PartUrlSource({
+      sign: async (numbers) => {
+        calls.push({ numbers, inFlightAtStart: inFlight });
+        inFlight += 1;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight -= 1;
+        return { parts: numbers.map((n) => ({ partNumber: n, url: `u${n}` })), expiresIn: 3600 };
+      },
+      wanted: () => true,
+      lastPart: 10_000,
+      firstBatch: 100,
+      maxBatch: 2_000,
+      lookahead: 8,
+      countKnown: true,
+      signal: new AbortController().signal,
+    });
+    const first = signer.url(1);
+    // The second window is asked for before the first one answered.
+    expect(calls.map((call) => [call.numbers[0], call.numbers.length])).toEqual([
+      [1, 100],
+      [101, 200],
+    ]);
+    await first;
+    let next = 1;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next <= 10_000) {
+          const partNumber = next++;
+          expect((await signer.url(partNumber)).url).toBe(`u${partNumber}`);
+        }
+      }),
+    );
+    expect(calls.map((call) => call.numbers.length)).toEqual([100, 200, 400, 800, 1600, 2000, 2000, 2000, 900]);
+    expect(new Set(calls.flatMap((call) => call.numbers)).size).toBe(10_000);
+    expect(Math.max(...calls.map((call) => call.inFlightAtStart))).toBe(1);
+  });
+
+  it('signs only its lookahead ahead when the count is not known (a stream)', async () => {
+    const { signer, batches } = fakeSigner({ lastPart: 10_000, maxBatch: 2_000 });
+    await signer.url(1);
+    await signer.url(2);
+    expect(batches.map((batch) => batch.length)).toEqual([100]);
+  });
+
   it('re-signs the URLs that went stale during a long wait in one window, not one call per part', async () => {
     let now = 0;
     const { signer, batches } = fakeSigner({ lastPart: 300, maxBatch: 400, now: () => now });

@@ -44,6 +44,13 @@ export interface PartUrlSourceOptions {
   maxBatch: number;
   /** How far ahead of the part being sent the next batch is signed, so workers never wait for it. */
   lookahead: number;
+  /**
+   * Whether `lastPart` is the upload's real count: then the next window is asked for as soon as a
+   * part of the newest one is, so two calls overlap (the server signs one while this side reads
+   * the other) and fast workers never wait a whole call per window. An upload of unknown length
+   * signs only `lookahead` ahead, as most of such a window could be for parts that never come.
+   */
+  countKnown?: boolean;
   signal: AbortSignal;
   now?: () => number;
 }
@@ -77,6 +84,9 @@ export class PartUrlSource implements PartUrls {
   private readonly now: () => number;
   private nextBatch: number;
   private maxBatch: number;
+  /** The first part number of the newest window asked for, and the highest part number any window covers. */
+  private newestWindowFrom = Number.POSITIVE_INFINITY;
+  private signedThrough = 0;
 
   constructor(private readonly options: PartUrlSourceOptions) {
     this.now = options.now ?? Date.now;
@@ -87,6 +97,7 @@ export class PartUrlSource implements PartUrls {
   async url(partNumber: number): Promise<SignedPartUrl> {
     const entry = this.entries.get(partNumber) ?? this.signBatchFrom(partNumber, true);
     this.prefetch(partNumber + this.options.lookahead);
+    if (this.options.countKnown && partNumber >= this.newestWindowFrom) this.prefetch(this.signedThrough + 1);
     const signed = await raceAbort(entry, this.options.signal);
     if (signed.renewAt > this.now()) return signed;
     // Near its expiry (a long pause, a slow link): this URL and every other one past its time are
@@ -132,6 +143,8 @@ export class PartUrlSource implements PartUrls {
 
   private signBatch(numbers: number[]): Promise<SignedUrl> {
     const requestedAt = this.now();
+    this.newestWindowFrom = numbers[0]!;
+    this.signedThrough = Math.max(this.signedThrough, numbers.at(-1)!);
     const batch = this.signInWindows(numbers).then((parts) => {
       const renewAt = renewalTime(requestedAt, Math.min(...parts.map((signed) => signed.expiresIn)));
       for (const part of parts.flatMap((signed) => signed.parts)) this.renewAt.set(part.partNumber, renewAt);

@@ -80,6 +80,7 @@ export async function sendParts(input: SendPartsInput, abortAll: (reason: unknow
         firstBatch: SIGN_FIRST_BATCH,
         maxBatch: SIGN_MAX_BATCH,
         lookahead: Math.min(2 * input.concurrency, SIGN_FIRST_BATCH / 2),
+        countKnown: knownCount !== undefined,
         signal,
       });
   const context: SendPartContext = {
