@@ -39,11 +39,15 @@ export interface CallHooks {
 /** The context of one procedure call. */
 export interface AppContext extends ContextDependencies {
   caller: CallerInfo;
-  /** Aborted when the HTTP client goes away, so long reads stop with it. */
-  signal?: AbortSignal;
+  /**
+   * Aborted when the HTTP client goes away, so long reads stop with it. A function, made on first
+   * call: tRPC copies the context into every middleware's `next({ ctx })`, and a getter would be
+   * run by each copy (an AbortSignal per call that never reads it).
+   */
+  signal(): AbortSignal | undefined;
   hooks: CallHooks;
-  /** `scheme://host[:port]` the request came to (`trust proxy` honoured), for absolute URLs in answers. */
-  requestOrigin?: string;
+  /** `scheme://host[:port]` the request came to (`trust proxy` honoured), for absolute URLs in answers; a function for the reason `signal` is. */
+  requestOrigin(): string | undefined;
 }
 
 export interface CallOptions {
@@ -77,11 +81,7 @@ export function createContextInner(deps: ContextDependencies, options: CallOptio
     get logger() {
       return logger ? logger() : deps.logger;
     },
-    get signal() {
-      return signal?.();
-    },
-    get requestOrigin() {
-      return options.requestOrigin?.();
-    },
+    signal: () => signal?.(),
+    requestOrigin: () => options.requestOrigin?.(),
   };
 }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { prefixedHmacSha256 } from '../src/storage/s3/hmac-sha256.js';
+import { keyedHmacSha256, prefixedHmacSha256 } from '../src/storage/hmac-sha256.js';
 
 describe('prefixedHmacSha256', () => {
   it('equals node:crypto HMAC-SHA256 of prefix + suffix, for any key, prefix and suffix', () => {
@@ -35,5 +35,24 @@ describe('prefixedHmacSha256', () => {
   it('refuses a suffix longer than it was prepared for', () => {
     const sign = prefixedHmacSha256(Buffer.alloc(32), '', 4);
     expect(() => sign('12345')).toThrow(RangeError);
+  });
+});
+
+describe('keyedHmacSha256', () => {
+  it('equals node:crypto HMAC-SHA256 for any key and messages of any length, in any order', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 150 }),
+        fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', minLength: 500, maxLength: 3000 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        (key, messages) => {
+          const sign = keyedHmacSha256(key);
+          for (const message of messages) expect(sign(message)).toEqual(createHmac('sha256', key).update(message).digest());
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

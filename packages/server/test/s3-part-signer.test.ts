@@ -1,7 +1,7 @@
 import { S3Client, type S3ClientConfig, UploadPartCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sha256Base64 } from '../src/storage/checksum.js';
 import { createS3Store } from '../src/storage/s3/index.js';
 import { compilePartUrlPlan } from '../src/storage/s3/part-url-plan.js';
@@ -220,6 +220,56 @@ describe('S3 part URLs signed in a batch', () => {
       const used = issued.find((credentials) => credentials.accessKeyId === identityOf(urls[0]!))!;
       const { expiration: _expiration, ...fixed } = used;
       expect(urls).toEqual(await sdkUrls({ credentials: fixed, ...endpoint }, KEYS[0]!, [1, 2]));
+    }
+  });
+
+  it('presigns once per upload and second: later signings of that second are the SDK URLs of their own instant', async () => {
+    let now = SIGNING_TIME + 100;
+    const endpoint = endpoints['a path-style custom endpoint']!;
+    const store = createS3Store({
+      bucket: BUCKET,
+      region: REGION,
+      credentials: { ...staticCredentials },
+      forcePathStyle: true,
+      endpoint: String(endpoint.endpoint),
+      now: () => now,
+    });
+    const client = new S3Client({
+      region: REGION,
+      credentials: staticCredentials,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      ...endpoint,
+    });
+    clients.push(client);
+    const sdkUrl = (uploadId: string, partNumber: number, expiresIn: number) =>
+      getSignedUrl(client, new UploadPartCommand({ Bucket: BUCKET, Key: KEYS[0]!, UploadId: uploadId, PartNumber: partNumber }), {
+        expiresIn,
+        signingDate: new Date(now),
+      });
+    const presign = vi.spyOn(S3RequestPresigner.prototype, 'presign');
+    try {
+      // How many presigns each signing of the store made (the reference's own are not counted).
+      const presigns: number[] = [];
+      const signAt = async (at: number, uploadId: string, partNumber: number, expiresIn = EXPIRES_IN) => {
+        now = at;
+        const before = presign.mock.calls.length;
+        const [url] = await store.signPartUrls(KEYS[0]!, uploadId, [partNumber], expiresIn);
+        presigns.push(presign.mock.calls.length - before);
+        expect(url).toBe(await sdkUrl(uploadId, partNumber, expiresIn));
+      };
+      await signAt(SIGNING_TIME + 100, UPLOAD_ID, 1);
+      await signAt(SIGNING_TIME + 900, UPLOAD_ID, 2);
+      await signAt(SIGNING_TIME + 999, UPLOAD_ID, 3);
+      // Same second, another upload or another lifetime: each its own presign.
+      await signAt(SIGNING_TIME + 999, `${UPLOAD_ID}-other`, 1);
+      await signAt(SIGNING_TIME + 999, UPLOAD_ID, 4, 60);
+      // The next second: a new X-Amz-Date, so a new presign.
+      await signAt(SIGNING_TIME + 1000, UPLOAD_ID, 5);
+      await signAt(SIGNING_TIME + 1500, UPLOAD_ID, 6);
+      expect(presigns).toEqual([1, 0, 0, 1, 1, 1, 0]);
+    } finally {
+      presign.mockRestore();
+      await store.close?.();
     }
   });
 

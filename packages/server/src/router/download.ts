@@ -23,7 +23,7 @@ export const downloadRouter = {
     const { key } = parseAssetKey(input.workspaceId, input.key);
     // The name comes from the catalogue, asked beside the store so the first byte waits for neither twice.
     const [object, asset] = await Promise.all([
-      ctx.store.getObject(key, { range: input.range, signal: ctx.signal }).catch(async (error: unknown) => {
+      ctx.store.getObject(key, { range: input.range, signal: ctx.signal() }).catch(async (error: unknown) => {
         throw await withObjectSize(ctx.store, key, error);
       }),
       ctx.catalog.findAsset(input.workspaceId, key).catch(() => null),

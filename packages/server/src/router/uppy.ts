@@ -29,7 +29,7 @@ export const uppyRouter = {
       subject: ctx.actor ?? undefined,
       expiresInSeconds: input.expiresInSeconds,
     });
-    const base = issuer.publicUrl ?? ctx.requestOrigin ?? '';
+    const base = issuer.publicUrl ?? ctx.requestOrigin() ?? '';
     return { endpoint: `${base}${UPPY_BASE_PATH}/${capability}`, capability, expiresAt: expiresAt.toISOString() };
   }),
 } satisfies TRPCRouterRecord;

@@ -1,7 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../../errors.js';
 import { MAX_PARTS } from '../../schemas.js';
 import { SHA256_BASE64 } from '../checksum.js';
+import { keyedHmacSha256 } from '../hmac-sha256.js';
 
 /** Signed URLs name the object under this path, e.g. `/storage/objects/<ws>/digital_assets/<id>`. */
 export const SIGNED_OBJECT_PATH = '/storage/objects';
@@ -35,9 +36,11 @@ export interface PartPins {
  */
 export class UrlSigner {
   readonly #options: UrlSignerOptions;
+  readonly #hmac: (text: string) => Buffer;
 
   constructor(options: UrlSignerOptions) {
     this.#options = options;
+    this.#hmac = keyedHmacSha256(options.secret);
   }
 
   partUrl(key: string, uploadId: string, partNumber: number, expiresIn: number, pins: PartPins = {}): string {
@@ -144,7 +147,7 @@ export class UrlSigner {
             ...(grant.contentType !== undefined ? [{ type: grant.contentType }] : []),
           ];
     const text = JSON.stringify(['s3-service/local/v1', grant.method, grant.key, ...fields, expires, ...pinned]);
-    return createHmac('sha256', this.#options.secret).update(text).digest();
+    return this.#hmac(text);
   }
 }
 

@@ -15,7 +15,7 @@ import {
 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, HeaderBag, HttpRequest as HttpRequestShape } from '@smithy/types';
 import { SHA256_HEADER } from '../checksum.js';
-import { prefixedHmacSha256 } from './hmac-sha256.js';
+import { prefixedHmacSha256 } from '../hmac-sha256.js';
 import { compileTemplate, fillTemplate, type TextTemplate } from './text-template.js';
 import type { UploadPartRequest } from './upload-part-request.js';
 

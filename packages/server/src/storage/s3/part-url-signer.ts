@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { LRUCache } from 'lru-cache';
 import { SHA256_HEADER } from '../checksum.js';
 import { compilePartUrlPlan } from './part-url-plan.js';
 import { UnsupportedSigningError, UploadPartRequestCache } from './upload-part-request.js';
@@ -31,6 +32,9 @@ interface PlanKind {
 /** Parts signed between two turns of the event loop: about 4 ms of work, so other requests are not held up. */
 const PARTS_PER_TURN = 1024;
 
+/** Plans kept per identity: each serves one upload's signings within one second. */
+const PLANS_PER_IDENTITY = 256;
+
 /**
  * Presigned UploadPart URLs, byte for byte what `getSignedUrl` returns for the same signing time
  * and credentials, at a few microseconds per URL instead of hundreds.
@@ -43,6 +47,14 @@ const PARTS_PER_TURN = 1024;
  */
 export class PartUrlSigner {
   readonly #requests = new UploadPartRequestCache();
+  /**
+   * Compiled plans by identity (the provider hands out one object until it refreshes), then by
+   * upload, kind, lifetime and signing second. X-Amz-Date holds whole seconds, so a plan
+   * compiled for one instant signs every part of that second byte for byte as the SDK would:
+   * signing calls of one upload close together (Uppy's part-by-part signing of its first parts,
+   * a burst of retries) then pay the presign once rather than each.
+   */
+  readonly #plans = new WeakMap<AwsCredentialIdentity, LRUCache<string, Promise<AnyPartUrlPlan>>>();
 
   constructor(private readonly client: S3Client) {}
 
@@ -72,7 +84,27 @@ export class PartUrlSigner {
     return pending ? Promise.all(urls) : (urls as string[]);
   }
 
-  async #plan(batch: PartUrlBatch, kind: PlanKind, credentials: AwsCredentialIdentity): Promise<AnyPartUrlPlan> {
+  #plan(batch: PartUrlBatch, kind: PlanKind, credentials: AwsCredentialIdentity): Promise<AnyPartUrlPlan> {
+    const { bucket, key, uploadId, signingDate, expiresIn } = batch;
+    let plans = this.#plans.get(credentials);
+    if (!plans) {
+      plans = new LRUCache({ max: PLANS_PER_IDENTITY });
+      this.#plans.set(credentials, plans);
+    }
+    const second = Math.floor(signingDate.getTime() / 1000);
+    const id = `${bucket}\n${key}\n${uploadId}\n${kind.pinned}\n${kind.checksummed}\n${expiresIn}\n${second}`;
+    const cached = plans.get(id);
+    if (cached) return cached;
+    const compiled = this.#compile(batch, kind, credentials);
+    plans.set(id, compiled);
+    // A failed compile is not remembered: the next batch tries again.
+    compiled.catch(() => {
+      if (plans.get(id) === compiled) plans.delete(id);
+    });
+    return compiled;
+  }
+
+  async #compile(batch: PartUrlBatch, kind: PlanKind, credentials: AwsCredentialIdentity): Promise<AnyPartUrlPlan> {
     const { bucket, key, uploadId, signingDate, expiresIn } = batch;
     try {
       const request = await this.#requests.get(this.client, { bucket, key, uploadId, ...kind });
