@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -37,7 +37,7 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
   const size = settings.transferBytes;
   const sizeText = `${size / MiB} MiB`;
 
-  const { fs, local, unchecked } = await measureLocalAgainstFs(context, data);
+  const { fs, local, unchecked, receiver } = await measureLocalAgainstFs(context, data);
   const fsMs = median(fs.map((run) => run.ms));
   const localMs = median(local.map((run) => run.ms));
   const roundRatios = local.map((run, index) => formatNumber(fs[index]!.ms / run.ms)).join(', ');
@@ -57,6 +57,7 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
         `${(localMs / 1000).toFixed(1)} s (the store writes and MD5-hashes the parts, which become the object's segments at complete); fs: ${(fsMs / 1000).toFixed(1)} s. ` +
         `CPU per GiB, all processes: ${cpuPerGiB(local)} (client and server) against ${cpuPerGiB(fs)} for fs, on ${availableParallelism()} cores`,
     },
+    ...receiverFigures({ checked: local, unchecked }, receiver, size, sizeText, settings.partSize),
     checksumFigure('upload.checksum-local', `\`client.upload\` of ${sizeText} with SHA-256 checksummed parts, local-disk store`, {
       checked: local,
       unchecked,
@@ -132,18 +133,71 @@ function checksumFigure(
   };
 }
 
-/** fs copies and client.upload to the local store, alternating, one server for all rounds. */
+/**
+ * The issue-20 bars of the local data plane: the service's upload as users get it (SHA-256
+ * checksummed parts, hashed by the client and again by the store) against the plain MD5
+ * receiver, in throughput and in CPU; the same upload without checksums (the receiver's very
+ * work: MD5 on the way, then disk) in the details.
+ */
+function receiverFigures(
+  ours: { checked: Transfer[]; unchecked: Transfer[] },
+  receiver: Transfer[],
+  size: number,
+  sizeText: string,
+  partSize: number,
+): Figure[] {
+  const gib = size / 1024 ** 3;
+  const msOf = (runs: Transfer[]) => median(runs.map((run) => run.ms));
+  const cpuOf = (runs: Transfer[]) => median(runs.map((run) => run.cpuMs)) / 1000 / gib;
+  const byRound = (runs: Transfer[], ratio: (run: Transfer, baseline: Transfer) => number) =>
+    runs.map((run, index) => formatNumber(ratio(run, receiver[index]!))).join(', ');
+  const speed = (run: Transfer, baseline: Transfer) => baseline.ms / run.ms;
+  const cpu = (run: Transfer, baseline: Transfer) => run.cpuMs / baseline.cpuMs;
+  const what = `${sizeText}, concurrency ${CONCURRENCY}, ${partSize / MiB} MiB parts`;
+  const baseline = 'a plain `node:http` receiver: MD5 on the way, `fs.createWriteStream`, the same parts read whole and PUT by fetch';
+  const unchecked = `without checksums ${mibPerSecond(size, msOf(ours.unchecked)).toFixed(0)} MiB/s, ${cpuOf(ours.unchecked).toFixed(1)} s CPU/GiB`;
+  return [
+    {
+      suite: 'upload',
+      id: 'upload.local-vs-md5-receiver',
+      name: `\`client.upload\` of ${what}, local-disk store, against the plain MD5 receiver`,
+      value: mibPerSecond(size, msOf(ours.checked)),
+      unit: 'MiB/s',
+      better: 'higher',
+      baseline: { name: baseline, value: mibPerSecond(size, msOf(receiver)) },
+      bars: [{ kind: 'ratio', atLeast: 0.85 }],
+      detail:
+        `median of ${receiver.length} rounds, alternating (ratios by round: ${byRound(ours.checked, speed)}); checksummed parts, as by default; ` +
+        `${unchecked} (ratios by round: ${byRound(ours.unchecked, speed)})`,
+    },
+    {
+      suite: 'upload',
+      id: 'upload.local-cpu-vs-md5-receiver',
+      name: `CPU per GiB of \`client.upload\` of ${what}, local-disk store (client and server), against the plain MD5 receiver and its client (bar: at most 1.3× of it)`,
+      value: cpuOf(ours.checked),
+      unit: 's CPU/GiB',
+      better: 'lower',
+      baseline: { name: baseline, value: cpuOf(receiver) },
+      bars: [{ kind: 'ratio', atLeast: 0.77 }],
+      detail: `medians of ${receiver.length} rounds (ours / receiver by round: ${byRound(ours.checked, cpu)}); ${unchecked} (${byRound(ours.unchecked, cpu)})`,
+    },
+  ];
+}
+
+/** fs copies, the plain MD5 receiver and client.upload to the local store, alternating, one server each for all rounds. */
 async function measureLocalAgainstFs(
   context: SuiteContext,
   data: string,
-): Promise<{ fs: Transfer[]; local: Transfer[]; unchecked: Transfer[] }> {
+): Promise<{ fs: Transfer[]; local: Transfer[]; unchecked: Transfer[]; receiver: Transfer[] }> {
   const dir = await mkdtemp(join(context.scratch, 'upload-local-'));
   const server = await startChildServer('api-server', {
     env: { BENCH_SERVER_CONFIG: JSON.stringify({ store: { kind: 'local', dir } }) },
   });
+  const receiverServer = await startChildServer('md5-receiver', { env: { BENCH_RECEIVER_DIR: join(dir, 'md5-receiver') } });
   const fs: Transfer[] = [];
   const local: Transfer[] = [];
   const unchecked: Transfer[] = [];
+  const receiver: Transfer[] = [];
   try {
     for (let round = 0; round < LOCAL_ROUNDS; round++) {
       fs.push(await measureFsWrite(context, data));
@@ -151,15 +205,18 @@ async function measureLocalAgainstFs(
       local.push(
         await withServerCpu(server, () => uploadThroughService(server.url, data, context.settings), round === 0 ? context : undefined),
       );
+      // The receiver just before the same work through the service, so drift between them stays small.
+      receiver.push(await withServerCpu(receiverServer, () => uploadToReceiver(receiverServer.url, data, context.settings)));
       unchecked.push(await withServerCpu(server, () => uploadThroughService(server.url, data, context.settings, { checksum: false })));
       const mib = (run: Transfer) => mibPerSecond(context.settings.transferBytes, run.ms).toFixed(0);
       console.log(
-        `  round ${round + 1}: fs write ${mib(fs.at(-1)!)} MiB/s; client.upload (local) ${mib(local.at(-1)!)} MiB/s, ` +
-          `without checksums ${mib(unchecked.at(-1)!)} MiB/s`,
+        `  round ${round + 1}: fs write ${mib(fs.at(-1)!)} MiB/s; MD5 receiver ${mib(receiver.at(-1)!)} MiB/s; ` +
+          `client.upload (local) ${mib(local.at(-1)!)} MiB/s, without checksums ${mib(unchecked.at(-1)!)} MiB/s`,
       );
     }
-    return { fs, local, unchecked };
+    return { fs, local, unchecked, receiver };
   } finally {
+    await receiverServer.stop();
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
@@ -228,6 +285,36 @@ async function uploadThroughService(
   if (result.size !== settings.transferBytes) throw new Error(`client.upload stored ${result.size} bytes, not ${settings.transferBytes}`);
   await client.delete({ workspaceId: WORKSPACE, key: result.key });
   return { ms, cpuMs };
+}
+
+/**
+ * The baseline's client: each part read whole with a positioned read (as the SDK reads a file)
+ * and PUT by fetch, `CONCURRENCY` at a time; then the receiver's parts are removed.
+ */
+async function uploadToReceiver(url: string, data: string, settings: SuiteContext['settings']): Promise<Transfer> {
+  const { partSize, transferBytes: size } = settings;
+  const parts = Math.ceil(size / partSize);
+  const file = await open(data, 'r');
+  try {
+    let next = 0;
+    const send = async () => {
+      while (next < parts) {
+        const index = next++;
+        const length = Math.min(partSize, size - index * partSize);
+        const body = Buffer.allocUnsafe(length);
+        const { bytesRead } = await file.read(body, 0, length, index * partSize);
+        if (bytesRead !== length) throw new Error(`read ${bytesRead} bytes of part ${index + 1}, not ${length}`);
+        const response = await fetch(`${url}/parts/${index + 1}`, { method: 'PUT', body });
+        await response.arrayBuffer();
+        if (!response.ok || !response.headers.get('etag')) throw new Error(`the MD5 receiver answered ${response.status}`);
+      }
+    };
+    const { ms, cpuMs } = await timed(() => Promise.all(Array.from({ length: CONCURRENCY }, send)));
+    return { ms, cpuMs };
+  } finally {
+    await file.close();
+    await fetch(`${url}/parts`, { method: 'DELETE' });
+  }
 }
 
 async function measureLibStorage(emulator: S3Emulator, data: string, partSize: number): Promise<number> {

@@ -61,7 +61,7 @@ export function runChildTask<T>(name: 'complete-task', env: Record<string, strin
 
 /** Starts `servers/<name>.ts` in its own Node process (TypeScript through tsx) and waits until it listens. */
 export async function startChildServer(
-  name: 'api-server' | 'bare-server' | 'file-server' | 'companion-server',
+  name: 'api-server' | 'bare-server' | 'file-server' | 'companion-server' | 'md5-receiver',
   options: ChildServerOptions = {},
 ): Promise<ChildServer> {
   const entry = fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
