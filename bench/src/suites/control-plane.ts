@@ -1,17 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Figure, formatNumber } from '../report/figures.js';
-import { startChildServer } from '../support/child-server.js';
+import { type ChildServer, startChildServer } from '../support/child-server.js';
 import { callJson } from '../support/http.js';
 import { type Load, type LoadTarget, measureLoad } from '../support/load.js';
 import type { SuiteContext } from './context.js';
+import { s3Options } from './upload.js';
 
 const WARM_UP_SECONDS = 2;
 /** The issue-20 bar: `upload.signPart` keeps at least this share of tRPC's own floor in the service. */
 const SIGN_PART_OF_FLOOR = 0.8;
 
 /**
- * Control-plane throughput under autocannon (64 connections), local-disk store, the service in
+ * Control-plane throughput under autocannon (64 connections), local-disk store (and the per-part
+ * calls on the S3 driver, on versitygw, when it runs), the service in
  * its own process, against a bare Express route in another process on the same machine. The
  * bare route is measured before and after the service's targets, and their mean is the baseline,
  * so drift during the run (a neighbour's load) is shared out. The tRPC procedures are reported
@@ -38,13 +40,7 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
       method: 'POST',
       body: JSON.stringify({ json: { ...ref, partNumbers: Array.from({ length: count }, (_, index) => index + 1) } }),
     });
-    // A query: tRPC takes its input from the URL, in superjson's envelope.
-    const signPart: LoadTarget = {
-      name: 'upload.signPart',
-      server: api,
-      url: `${api.url}/trpc/upload.signPart?input=${encodeURIComponent(JSON.stringify({ json: { ...ref, partNumber: 1 } }))}`,
-    };
-    const query = new URLSearchParams({ workspaceId, assetId: ref.assetId, UploadId: ref.uploadId, PartNumber: '1' });
+    const local = perPartTargets(api, ref, 'local');
     const bareTarget: LoadTarget = { name: 'bare route', server: bare, url: `${bare.url}/bare` };
     const floorTarget = (name: string, mount: string): LoadTarget => ({
       name,
@@ -57,12 +53,11 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
 
     const bareBefore = await measure(bareTarget, settings);
     const floorBefore = await measure(handlerFloor, settings);
-    const restLoad = await context.profiled('control-plane', 'get-upload-url', api, () =>
-      measure({ name: 'GET /s3/get-upload-url', server: api, url: `${api.url}/s3/get-upload-url?${query}` }, settings),
-    );
-    const signPartLoad = await context.profiled('control-plane', 'trpc-sign-part', api, () => measure(signPart, settings));
+    const restLoad = await context.profiled('control-plane', 'get-upload-url', api, () => measure(local.rest, settings));
+    const signPartLoad = await context.profiled('control-plane', 'trpc-sign-part', api, () => measure(local.signPart, settings));
     const trpcLoad = await measure(signParts(1), settings);
     const batchLoad = await measure(signParts(100), settings);
+    const onS3 = await measureOnS3(context);
     const adapterFloorLoad = await measure(floorTarget('tRPC floor, Express adapter', 'trpc'), settings);
     const loggedLoad = await measure({ name: 'bare route + the request log', server: bare, url: `${bare.url}/logged` }, settings);
     const floorAfter = await measure(handlerFloor, settings);
@@ -109,6 +104,26 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
         bars: [],
         detail: againstFloor(trpcLoad),
       },
+      ...(onS3
+        ? [
+            {
+              ...common,
+              id: 'control.rest-get-upload-url.s3',
+              name: `\`GET /s3/get-upload-url\`, ${settings.connections} connections, S3 driver on versitygw`,
+              value: onS3.rest.requestsPerSecond,
+              bars: [{ kind: 'ratio' as const, atLeast: 0.5 }],
+              detail: `signing needs no S3 request (the catalogue knows the upload); ${describe(onS3.rest)}`,
+            },
+            {
+              ...ofFloor,
+              id: 'control.trpc-sign-part.s3.of-floor',
+              name: `tRPC \`upload.signPart\`, ${settings.connections} connections, S3 driver on versitygw, against tRPC's floor`,
+              value: onS3.signPart.requestsPerSecond,
+              bars: [{ kind: 'ratio' as const, atLeast: SIGN_PART_OF_FLOOR }],
+              detail: againstFloor(onS3.signPart),
+            },
+          ]
+        : []),
       {
         ...common,
         id: 'control.trpc-handler-floor',
@@ -151,6 +166,43 @@ export async function controlPlaneSuite(context: SuiteContext): Promise<Figure[]
     await api.stop();
     await bare.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The per-part signing calls of one upload: the documented REST route and the tRPC query. */
+function perPartTargets(api: ChildServer, ref: { workspaceId: string; assetId: string; uploadId: string }, where: string) {
+  const query = new URLSearchParams({ workspaceId: ref.workspaceId, assetId: ref.assetId, UploadId: ref.uploadId, PartNumber: '1' });
+  const rest: LoadTarget = { name: `GET /s3/get-upload-url (${where})`, server: api, url: `${api.url}/s3/get-upload-url?${query}` };
+  // A query: tRPC takes its input from the URL, in superjson's envelope.
+  const signPart: LoadTarget = {
+    name: `upload.signPart (${where})`,
+    server: api,
+    url: `${api.url}/trpc/upload.signPart?input=${encodeURIComponent(JSON.stringify({ json: { ...ref, partNumber: 1 } }))}`,
+  };
+  return { rest, signPart };
+}
+
+/** The same per-part calls on the S3 driver (versitygw), where users deploy; undefined without an S3 server. */
+async function measureOnS3(context: SuiteContext): Promise<{ rest: Load; signPart: Load } | undefined> {
+  const emulator = await context.emulator();
+  if (!emulator) {
+    context.notes.push('control-plane: the S3 driver rows were skipped: no S3 server (versitygw) was available.');
+    return undefined;
+  }
+  const api = await startChildServer('api-server', {
+    env: { BENCH_SERVER_CONFIG: JSON.stringify({ store: { kind: 's3', ...s3Options(emulator) } }) },
+  });
+  try {
+    const workspaceId = 'bench';
+    const upload = await callJson<{ uploadId: string; assetId: string }>(
+      `${api.url}/s3/start-upload?workspaceId=${workspaceId}&fileType=application%2Foctet-stream`,
+    );
+    const targets = perPartTargets(api, { workspaceId, assetId: upload.assetId, uploadId: upload.uploadId }, 'S3');
+    const rest = await measure(targets.rest, context.settings);
+    const signPart = await context.profiled('control-plane', 'trpc-sign-part-s3', api, () => measure(targets.signPart, context.settings));
+    return { rest, signPart };
+  } finally {
+    await api.stop();
   }
 }
 
