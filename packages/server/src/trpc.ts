@@ -39,26 +39,19 @@ export const createCallerFactory = t.createCallerFactory;
 const SPENDS_URL_BUDGET = new Set(['upload.signPart', 'upload.signParts']);
 
 /**
- * Every procedure that names a workspace goes through here, and only here, to be authorized. What
- * follows the validated id is one middleware a job: the policy decides, the request log learns the
- * workspace, the workspace's rate budget is spent. A caller the policy refuses never reaches the
- * budget, so it cannot spend another tenant's.
+ * Every procedure that names a workspace goes through here, and only here, to be authorized. In
+ * this order, after the validated id: the policy decides, the request log learns the workspace,
+ * the workspace's rate budget is spent. A caller the policy refuses never reaches the budget, so
+ * it cannot spend another tenant's. One middleware, not three: each step of tRPC's chain copies
+ * the call's options and context, which was a tenth of a signing call.
  */
-export const workspaceProcedure = t.procedure
-  .input(z.object({ workspaceId }))
-  .use(async ({ ctx, input, next }) => {
-    const grant = await ctx.policy.authorizeWorkspace(ctx.caller, input.workspaceId);
-    // Who the token says the caller is, recorded with what they upload; null without tokens.
-    return next({ ctx: { actor: grant?.subject ?? null } });
-  })
-  .use(({ ctx, input, next }) => {
-    ctx.hooks.noteWorkspace?.(input.workspaceId);
-    return next();
-  })
-  .use(async ({ ctx, input, path, next }) => {
-    if (!SPENDS_URL_BUDGET.has(path)) await ctx.hooks.spendWorkspaceBudget?.(input.workspaceId);
-    return next();
-  });
+export const workspaceProcedure = t.procedure.input(z.object({ workspaceId })).use(async ({ ctx, input, path, next }) => {
+  const grant = await ctx.policy.authorizeWorkspace(ctx.caller, input.workspaceId);
+  ctx.hooks.noteWorkspace?.(input.workspaceId);
+  if (!SPENDS_URL_BUDGET.has(path)) await ctx.hooks.spendWorkspaceBudget?.(input.workspaceId);
+  // Who the token says the caller is, recorded with what they upload; null without tokens.
+  return next({ ctx: { actor: grant?.subject ?? null } });
+});
 
 /** Bucket-wide configuration. */
 export const adminProcedure = t.procedure.use(async ({ ctx, next }) => {
