@@ -92,6 +92,16 @@ export const uploadExpiryDays = z
   .min(1, { error: 'must be a whole number of days from 1 to 3650' })
   .max(3650, { error: 'must be a whole number of days from 1 to 3650' });
 
+/**
+ * Text the catalogue stores or searches with. PostgreSQL text cannot hold NUL, and a statement
+ * given one fails (a 500): refused here as a 400. A pattern, so the OpenAPI document says it too.
+ */
+export const catalogText = () =>
+  z
+    .string({ error: 'must be a string' })
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the very character refused
+    .regex(/^[^\u0000]*$/, { error: 'must not contain NUL characters' });
+
 /** Characters that would let a name rewrite how it reads: bidirectional overrides and isolates (RTL tricks). */
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u;
 

@@ -10,6 +10,7 @@ import { createLocalStore } from '../src/storage/local/index.js';
 import { createS3Store } from '../src/storage/s3/index.js';
 import type { ObjectStore } from '../src/storage/store.js';
 import { MiB, randomData } from './support/bytes.js';
+import { gate } from './support/gate.js';
 import { isAbortMultipartUpload, isCompleteMultipartUpload, startHoldingProxy } from './support/holding-proxy.js';
 import { completeUpload, downloadUrl, rest, type StartedUpload, uploadParts } from './support/rest-client.js';
 import { s3ServersUnderTest } from './support/s3-emulator.js';
@@ -18,19 +19,6 @@ import { s3StoreOptions } from './support/s3-harness.js';
 import { startServer, type TestServer } from './support/server.js';
 
 const newWorkspace = () => `ws-race-${Math.random().toString(36).slice(2, 8)}`;
-
-/** A hold the test opens: `arrived` once a call is waiting at it, `release` lets it go on. */
-function gate() {
-  let release!: () => void;
-  let arrive!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const arrived = new Promise<void>((resolve) => {
-    arrive = resolve;
-  });
-  return { released, arrived, arrive, release };
-}
 
 /** The store, with its completes held at the gate: after complete listed the parts, before the store assembles them. */
 function holdingCompletes(store: ObjectStore, hold: ReturnType<typeof gate>): ObjectStore {

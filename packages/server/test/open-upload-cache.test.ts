@@ -3,6 +3,7 @@ import type { Catalog } from '../src/catalog/catalog.js';
 import { withOpenUploadCache } from '../src/catalog/open-upload-cache.js';
 import { openPgliteCatalog } from '../src/catalog/pglite.js';
 import { putPart } from './support/bytes.js';
+import { gate } from './support/gate.js';
 import { completeUpload, rest, uploadParts } from './support/rest-client.js';
 import { startLocalServer, type TestServer } from './support/server.js';
 
@@ -36,16 +37,9 @@ async function countedCatalog() {
     readsOf: (uploadId: string) => reads.get(uploadId) ?? 0,
     /** Holds the next lookup once it has read its row; `read` resolves then, `release()` lets it answer. */
     holdNextLookup() {
-      let release!: () => void;
-      let read!: () => void;
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const hasRead = new Promise<void>((resolve) => {
-        read = resolve;
-      });
-      holdNext = { read, released };
-      return { hasRead, release };
+      const hold = gate();
+      holdNext = { read: hold.arrive, released: hold.released };
+      return { hasRead: hold.arrived, release: hold.release };
     },
   };
 }

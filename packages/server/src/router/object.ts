@@ -2,7 +2,7 @@ import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { deleteAsset, describeAsset, findAsset } from '../assets/objects.js';
 import { AppError } from '../errors.js';
-import { expiresIn, objectKey } from '../schemas.js';
+import { catalogText, expiresIn, objectKey } from '../schemas.js';
 import { parseAssetKey } from '../storage/keys.js';
 import { workspaceProcedure } from '../trpc.js';
 
@@ -21,7 +21,7 @@ const listInput = z.object({
   /** `newest` (default): most recently completed first; `name`: by file name, ignoring case. */
   order: z.enum(['newest', 'name'], { error: 'must be newest or name' }).default('newest'),
   /** Only assets whose file name contains this text, ignoring case. */
-  nameContains: z.string().min(1).max(255, { error: 'must be at most 255 characters' }).optional(),
+  nameContains: catalogText().min(1).max(255, { error: 'must be at most 255 characters' }).optional(),
 });
 
 export const objectRouter = {
