@@ -114,6 +114,48 @@ describe('a complete that loses the race with an abort (local store)', () => {
     }
   });
 
+  it('does not expire an upload whose complete has assembled it and not yet recorded it, when its workspace lists open uploads', async () => {
+    // The store has finished the upload (no such upload any more) while the complete has yet to
+    // write its record: the listing must leave it alone, and the complete must succeed.
+    const hold = gate();
+    const dir = await mkdtemp(join(tmpdir(), 's3-service-race-'));
+    const server = await startServer(async (publicUrl) => {
+      const store = await createLocalStore({ dir, publicUrl });
+      const assembledThenHeld: ObjectStore = new Proxy(store, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver);
+          if (property === 'completeMultipartUpload') {
+            return async (...args: Parameters<ObjectStore['completeMultipartUpload']>) => {
+              const done = await target.completeMultipartUpload(...args);
+              hold.arrive();
+              await hold.released;
+              return done;
+            };
+          }
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      return { store: assembledThenHeld, close: () => rm(dir, { recursive: true, force: true }) };
+    });
+    try {
+      const trpc = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/trpc`, transformer: superjson })] });
+      const bytes = randomData(1000);
+      const upload = await uploadParts(server.url, newWorkspace(), [bytes]);
+      const completing = completeUpload(server.url, upload);
+      await hold.arrived;
+      const listed = await trpc.upload.listOpen.query({ workspaceId: upload.workspaceId });
+      expect(listed.uploads.map((open) => open.uploadId)).toEqual([]);
+      expect((await server.catalog.findUpload(upload.workspaceId, upload.uploadId))?.state).toBe('open');
+      hold.release();
+      expect((await completing).status).toBe(200);
+      expect((await server.catalog.findUpload(upload.workspaceId, upload.uploadId))?.state).toBe('completed');
+      const download = await fetch(downloadUrl(server.url, upload.workspaceId, upload.key));
+      expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('keeps UPLOAD_FAILED for a part that is really missing from an upload still open', async () => {
     const dir = await mkdtemp(join(tmpdir(), 's3-service-race-'));
     const server = await startServer(async (publicUrl) => ({

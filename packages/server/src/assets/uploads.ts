@@ -251,9 +251,9 @@ export async function abortUpload(deps: AssetDependencies, ref: UploadRef, actor
 }
 
 /**
- * Records the assembled object. When an abort or the cleanup job ended the upload in the catalogue
- * while the store assembled it, they won: the object left behind is removed, and the complete is
- * INVALID_UPLOAD_ID as if it had come after them.
+ * Records the assembled object. When an abort ended the upload in the catalogue while the store
+ * assembled it, the abort won: the object left behind is removed, and the complete is
+ * INVALID_UPLOAD_ID as if it had come after it.
  */
 async function recordAssembled(deps: AssetDependencies, upload: UploadRecord, completed: Parameters<Catalog['recordCompleted']>[1]) {
   try {

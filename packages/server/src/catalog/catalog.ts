@@ -92,8 +92,8 @@ export interface Catalog {
   /**
    * Marks the upload completed and records its asset and its `asset.created` event, in one
    * statement: idempotent, so a retry after a crash between the store's complete and this write
-   * records the asset, and its event, once. INVALID_UPLOAD_ID when the catalogue has already
-   * ended the upload (an abort or the cleanup job won the race): nothing is recorded.
+   * records the asset, and its event, once. INVALID_UPLOAD_ID when an abort has already ended
+   * the upload (it won the race): nothing is recorded.
    */
   recordCompleted(
     upload: UploadRecord,

@@ -70,9 +70,9 @@ export function createSqlCatalog(
     );
   };
 
-  /** What a complete that lost the race with an abort or the cleanup job answers. */
+  /** What a complete that lost the race with an abort answers. */
   const uploadEnded = (upload: UploadRecord) =>
-    new AppError('INVALID_UPLOAD_ID', `upload ${upload.uploadId} of asset ${upload.assetId} was ended before it could be completed`);
+    new AppError('INVALID_UPLOAD_ID', `upload ${upload.uploadId} of asset ${upload.assetId} was aborted before it could be completed`);
 
   /** Counts asset rows added or removed; PGlite has no autovacuum, so its statistics are refreshed here. */
   let changesSinceAnalyze = 0;

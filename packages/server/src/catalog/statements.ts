@@ -172,8 +172,9 @@ function createdData(upload: UploadRecord, asset: AssetRecord): AssetEventOf<'as
 /**
  * Marks the upload completed, adds its asset and moves its reservation into the stored bytes, in
  * one statement, recording `asset.created`; a repeat adds nothing and records nothing.
- * `changed`: whether the asset row was added. An upload the catalogue has already ended (an abort
- * or the cleanup job that won a race with this complete) is left as it is: `refused`.
+ * `changed`: whether the asset row was added. An upload an abort has already ended (it won a race
+ * with this complete) is left as it is: `refused`. An expired one is not: expiry only records that
+ * the store no longer had the upload, which is also what a complete that assembled it leaves.
  */
 export async function completeUploadRecord(
   db: Database,
@@ -205,9 +206,9 @@ export async function completeUploadRecord(
       where (select count(*) from upload) >= 0
       on conflict (workspace_id, upload_id) do update
         set state = 'completed', reserved_bytes = 0, etag = excluded.etag, finished_at = excluded.finished_at
-        where uploads.state not in ('aborted', 'expired')
+        where uploads.state <> 'aborted'
       returning 1
-    ), ${assetInsert(asset, sql`not exists (select 1 from upload where state in ('aborted', 'expired'))`)}, counted as (
+    ), ${assetInsert(asset, sql`not exists (select 1 from upload where state = 'aborted')`)}, counted as (
       insert into workspaces (id, stored_bytes, asset_count)
       values (${upload.workspaceId}, coalesce((select sum(size) from added), 0), (select count(*) from added)::int)
       on conflict (id) do update set
@@ -217,7 +218,7 @@ export async function completeUploadRecord(
       returning 1
     ), ${events}
     select (select count(*) from added) as added, (select count(*) from done) as done, (select count(*) from counted) as counted,
-      (select count(*) from upload where state in ('aborted', 'expired')) as refused, ${recordedEvents}`,
+      (select count(*) from upload where state = 'aborted') as refused, ${recordedEvents}`,
   );
   return { ...recorded(Number(row?.added) > 0, row), refused: Number(row?.refused) > 0 };
 }

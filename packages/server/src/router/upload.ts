@@ -165,7 +165,9 @@ async function describeOpenUpload(ctx: Parameters<typeof completeUpload>[0], upl
     parts = await ctx.store.listParts(upload.key, upload.uploadId);
   } catch (error) {
     if (!isAppError(error) || error.appCode !== 'INVALID_UPLOAD_ID') throw error;
-    await ctx.catalog.finishUpload(upload.workspaceId, upload.uploadId, 'expired');
+    // A complete that has assembled the object and not yet recorded it leaves the store without
+    // the upload too: that one is not expired (nor listed, as it is finishing).
+    if (!(await ctx.store.headObject(upload.key))) await ctx.catalog.finishUpload(upload.workspaceId, upload.uploadId, 'expired');
     return undefined;
   }
   return {
