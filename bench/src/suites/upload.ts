@@ -54,7 +54,7 @@ export async function uploadSuite(context: SuiteContext): Promise<Figure[]> {
       bars: [{ kind: 'ratio', atLeast: 0.8 }],
       detail:
         `median of ${LOCAL_ROUNDS} rounds, fs and the service alternating (ratios by round: ${roundRatios}); start to complete, ` +
-        `${(localMs / 1000).toFixed(1)} s (the store writes and MD5-hashes the parts, which become the object's segments at complete); fs: ${(fsMs / 1000).toFixed(1)} s. ` +
+        `${(localMs / 1000).toFixed(1)} s (the store writes and SHA-256-hashes the parts, which become the object's segments at complete); fs: ${(fsMs / 1000).toFixed(1)} s. ` +
         `CPU per GiB, all processes: ${cpuPerGiB(local)} (client and server) against ${cpuPerGiB(fs)} for fs, on ${availableParallelism()} cores`,
     },
     ...receiverFigures({ checked: local, unchecked }, receiver, size, sizeText, settings.partSize),
@@ -135,9 +135,9 @@ function checksumFigure(
 
 /**
  * The issue-20 bars of the local data plane: the service's upload as users get it (SHA-256
- * checksummed parts, hashed by the client and again by the store) against the plain MD5
- * receiver, in throughput and in CPU; the same upload without checksums (the receiver's very
- * work: MD5 on the way, then disk) in the details.
+ * checksummed parts, hashed by the client and again by the store, whose one pass also gives the
+ * part's ETag) against the plain MD5 receiver, in throughput and in CPU; the same upload without
+ * checksums (the store's one hash on the way, then disk) in the details.
  */
 function receiverFigures(
   ours: { checked: Transfer[]; unchecked: Transfer[] },

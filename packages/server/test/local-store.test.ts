@@ -10,8 +10,9 @@ import { assetKey, newAssetId } from '../src/storage/keys.js';
 import type { ObjectStore } from '../src/storage/store.js';
 import { describeObjectStore } from './store-conformance.js';
 import { type LocalHarness, startLocalHarness } from './support/local-harness.js';
+import { localPartEtagHex } from './support/local-part-etag.js';
 
-describeObjectStore('local disk', ({ now }) => startLocalHarness({ now }));
+describeObjectStore('local disk', ({ now }) => startLocalHarness({ now }), { partEtagHex: localPartEtagHex });
 
 const MIB = 1024 * 1024;
 const workspaceId = 'local-tests';

@@ -37,8 +37,9 @@ export function bareEtag(etag: string): string {
 }
 
 /**
- * S3's ETag for an object assembled from parts: the MD5 of the parts' binary MD5s, then the part
- * count. `undefined` when a part ETag is not a plain MD5 (e.g. a store that uses other hashes).
+ * S3's ETag for an object assembled from parts: the MD5 of the parts' binary ETags (on S3 their
+ * MD5s; on the local store 128 bits of their SHA-256), then the part count. `undefined` when a
+ * part ETag is not 32 hex characters (e.g. a store that uses other hashes).
  */
 export function multipartEtag(partEtags: readonly string[]): string | undefined {
   const hash = createHash('md5');

@@ -34,9 +34,9 @@ export async function completeUpload(
     const manifest = await readOpenUpload(context, key, uploadId);
     const parts = checkCompletedParts(listed, await readPartFiles(context, uploadId), context.minPartSize);
     const checksum = manifest.checksumAlgorithm ? objectChecksum(parts) : undefined;
-    const etag = multipartEtag(parts.map((part) => part.md5));
-    // Unreachable: part names only ever carry MD5 hex; the check keeps the type honest.
-    if (etag === undefined) throw diskFailure('a part file name holds no MD5');
+    const etag = multipartEtag(parts.map((part) => part.etagHex));
+    // Unreachable: part names only ever carry 32 hex characters; the check keeps the type honest.
+    if (etag === undefined) throw diskFailure('a part file name holds no ETag');
     const size = parts.reduce((total, part) => total + part.size, 0);
     const staged: StagedData = {
       folder: layout.tempFile(),
@@ -99,7 +99,7 @@ export function checkCompletedParts(listed: readonly CompletedPart[], stored: re
   const chosen = listed.map((part) => {
     const found = byNumber.get(part.partNumber);
     const checksumDiffers = part.checksum !== undefined && part.checksum !== found?.checksum;
-    if (!found || bareEtag(part.etag).toLowerCase() !== found.md5 || checksumDiffers) {
+    if (!found || bareEtag(part.etag).toLowerCase() !== found.etagHex || checksumDiffers) {
       throw uploadFailed(`InvalidPart: part ${part.partNumber} was not uploaded or its ETag does not match`);
     }
     return found;

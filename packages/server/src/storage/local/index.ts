@@ -12,7 +12,7 @@
  *                                     object is ever visible. Metadata written before segments has
  *                                     no `segments`, and then blobs/<blobId> is one data file.
  *   uploads/<uploadId>/upload.json    an open multipart upload {key, contentType, createdAt}
- *   uploads/<uploadId>/<nnnnn>-<md5>-<size>.part   its parts; the name carries number, ETag, size
+ *   uploads/<uploadId>/<nnnnn>-<etag>-<size>[-<sha256>].part   its parts; the name carries number, ETag, size (and checksum)
  *   tmp/                              writes in progress (same filesystem, so renames are atomic)
  *   bucket/cors.json                  the bucket CORS rules
  *   .signing-secret                   HMAC key of signed URLs, when none is configured (mode 0600)

@@ -32,7 +32,8 @@ export function checkUploadId(uploadId: string): string {
 const PART_FILE = /^(\d{5})-([0-9a-f]{32})(?:-(\d{1,15}))?(?:-([0-9a-f]{64}))?\.part$/;
 
 export interface PartFileFacts {
-  md5: string;
+  /** The part's ETag, unquoted: 32 hex characters (see part-receiver.ts for what they hash). */
+  etagHex: string;
   size: number;
   /** Base64 SHA-256 of the part. */
   sha256?: string;
@@ -40,15 +41,15 @@ export interface PartFileFacts {
 
 export function partFileName(partNumber: number, part: PartFileFacts): string {
   const sha256 = part.sha256 === undefined ? '' : `-${Buffer.from(part.sha256, 'base64').toString('hex')}`;
-  return `${fiveDigits(partNumber)}-${part.md5}-${part.size}${sha256}.part`;
+  return `${fiveDigits(partNumber)}-${part.etagHex}-${part.size}${sha256}.part`;
 }
 
-export function parsePartFileName(name: string): { partNumber: number; md5: string; size?: number; sha256?: string } | undefined {
+export function parsePartFileName(name: string): { partNumber: number; etagHex: string; size?: number; sha256?: string } | undefined {
   const match = PART_FILE.exec(name);
   if (!match) return undefined;
   return {
     partNumber: Number(match[1]),
-    md5: match[2]!,
+    etagHex: match[2]!,
     ...(match[3] === undefined ? {} : { size: Number(match[3]) }),
     ...(match[4] === undefined ? {} : { sha256: Buffer.from(match[4], 'hex').toString('base64') }),
   };

@@ -34,7 +34,7 @@ export async function storePart(context: LocalContext, grant: PartGrant, body: R
     if (grant.contentLength !== undefined && received.size !== grant.contentLength) throw partLengthMismatch(grant.contentLength);
     if (grant.checksum !== undefined && received.sha256 !== grant.checksum) throw checksumMismatch();
     await savePart(context, grant.key, grant.uploadId, grant.partNumber, file, received);
-    return { etag: quoteEtag(received.md5), size: received.size };
+    return { etag: quoteEtag(received.etagHex), size: received.size };
   } finally {
     await rm(file, { force: true });
   }

@@ -25,7 +25,7 @@ export type UploadManifest = z.infer<typeof uploadManifest>;
 
 /** A stored part with what completing needs besides what listParts shows. */
 export interface PartFile extends StoredPart {
-  md5: string;
+  etagHex: string;
   path: string;
 }
 
@@ -131,7 +131,7 @@ export async function readPartFiles(context: LocalContext, uploadId: string): Pr
       if (!parsed) continue;
       const path = join(folder, name);
       const size = parsed.size ?? (await stat(path)).size;
-      const part: PartFile = { partNumber: parsed.partNumber, etag: `"${parsed.md5}"`, size, md5: parsed.md5, path };
+      const part: PartFile = { partNumber: parsed.partNumber, etag: `"${parsed.etagHex}"`, size, etagHex: parsed.etagHex, path };
       if (parsed.sha256 !== undefined) part.checksum = parsed.sha256;
       const files = byNumber.get(parsed.partNumber);
       if (files) files.push(part);
