@@ -144,27 +144,44 @@ describe('PartUrlSource', () => {
     now?: () => number;
     firstBatch?: number;
     maxBatch?: number;
+    countKnown?: boolean;
     /** The most part numbers the fake server takes in one call (MAX_PARTS_PER_REQUEST). */
     serverLimit?: number;
+    /** Awaited before each call answers: the call's time on the wire. */
+    pause?: () => Promise<void>;
+    /** A call fails while this says so: the service down. */
+    fail?: () => boolean;
   }) => {
     const batches: number[][] = [];
+    /** For each batch, how many other calls were in flight when it was asked for. */
+    const inFlightAtStart: number[] = [];
+    let inFlight = 0;
     const signer = new PartUrlSource({
       sign: async (numbers) => {
+        if (options.fail?.()) throw new Error('service down');
         if (options.serverLimit !== undefined && numbers.length > options.serverLimit) {
           throw Object.assign(new Error('too many part numbers'), { code: 'REQUEST_TOO_LARGE' });
         }
-        batches.push(numbers);
-        return { parts: numbers.map((n) => ({ partNumber: n, url: `u${n}#${batches.length}` })), expiresIn: options.expiresIn ?? 3600 };
+        const call = batches.push(numbers);
+        inFlightAtStart.push(inFlight);
+        inFlight += 1;
+        try {
+          await options.pause?.();
+        } finally {
+          inFlight -= 1;
+        }
+        return { parts: numbers.map((n) => ({ partNumber: n, url: `u${n}#${call}` })), expiresIn: options.expiresIn ?? 3600 };
       },
       wanted: options.wanted ?? (() => true),
       lastPart: options.lastPart,
       firstBatch: options.firstBatch ?? 100,
       maxBatch: options.maxBatch ?? 100,
       lookahead: 8,
+      countKnown: options.countKnown,
       signal: new AbortController().signal,
       now: options.now,
     });
-    return { signer, batches };
+    return { signer, batches, inFlightAtStart };
   };
 
   it('signs 250 parts in three batches, the next one ahead of need', async () => {
@@ -185,27 +202,15 @@ describe('PartUrlSource', () => {
   });
 
   it('keeps the next window in flight beside the one in use when the count is known, never more than two calls at once', async () => {
-    const calls: Array<{ numbers: number[]; inFlightAtStart: number }> = [];
-    let inFlight = 0;
-    const signer = new PartUrlSource({
-      sign: async (numbers) => {
-        calls.push({ numbers, inFlightAtStart: inFlight });
-        inFlight += 1;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        inFlight -= 1;
-        return { parts: numbers.map((n) => ({ partNumber: n, url: `u${n}` })), expiresIn: 3600 };
-      },
-      wanted: () => true,
+    const { signer, batches, inFlightAtStart } = fakeSigner({
       lastPart: 10_000,
-      firstBatch: 100,
       maxBatch: 2_000,
-      lookahead: 8,
       countKnown: true,
-      signal: new AbortController().signal,
+      pause: () => new Promise((resolve) => setTimeout(resolve, 5)),
     });
     const first = signer.url(1);
     // The second window is asked for before the first one answered.
-    expect(calls.map((call) => [call.numbers[0], call.numbers.length])).toEqual([
+    expect(batches.map((batch) => [batch[0], batch.length])).toEqual([
       [1, 100],
       [101, 200],
     ]);
@@ -215,13 +220,13 @@ describe('PartUrlSource', () => {
       Array.from({ length: 4 }, async () => {
         while (next <= 10_000) {
           const partNumber = next++;
-          expect((await signer.url(partNumber)).url).toBe(`u${partNumber}`);
+          expect((await signer.url(partNumber)).url).toMatch(new RegExp(`^u${partNumber}#`));
         }
       }),
     );
-    expect(calls.map((call) => call.numbers.length)).toEqual([100, 200, 400, 800, 1600, 2000, 2000, 2000, 900]);
-    expect(new Set(calls.flatMap((call) => call.numbers)).size).toBe(10_000);
-    expect(Math.max(...calls.map((call) => call.inFlightAtStart))).toBe(1);
+    expect(batches.map((batch) => batch.length)).toEqual([100, 200, 400, 800, 1600, 2000, 2000, 2000, 900]);
+    expect(new Set(batches.flat()).size).toBe(10_000);
+    expect(Math.max(...inFlightAtStart)).toBe(1);
   });
 
   it('signs only its lookahead ahead when the count is not known (a stream)', async () => {
@@ -274,21 +279,10 @@ describe('PartUrlSource', () => {
 
   it('forgets a failed batch so that the next call asks again', async () => {
     let fail = true;
-    const signer = new PartUrlSource({
-      sign: async (numbers) => {
-        if (fail) throw new Error('service down');
-        return { parts: numbers.map((n) => ({ partNumber: n, url: `u${n}` })), expiresIn: 3600 };
-      },
-      wanted: () => true,
-      lastPart: 2,
-      firstBatch: 100,
-      maxBatch: 100,
-      lookahead: 8,
-      signal: new AbortController().signal,
-    });
+    const { signer } = fakeSigner({ lastPart: 2, fail: () => fail });
     await expect(signer.url(1)).rejects.toThrow('service down');
     fail = false;
-    await expect(signer.url(1)).resolves.toMatchObject({ url: 'u1' });
+    await expect(signer.url(1)).resolves.toMatchObject({ url: 'u1#1' });
   });
 });
 

@@ -20,21 +20,27 @@ import { startServer, type TestServer } from './support/server.js';
 
 const newWorkspace = () => `ws-race-${Math.random().toString(36).slice(2, 8)}`;
 
-/** The store, with its completes held at the gate: after complete listed the parts, before the store assembles them. */
-function holdingCompletes(store: ObjectStore, hold: ReturnType<typeof gate>): ObjectStore {
+type Complete = ObjectStore['completeMultipartUpload'];
+
+/** The store with its `completeMultipartUpload` replaced by `around(the store's own)`; all else as it was. */
+function aroundComplete(store: ObjectStore, around: (complete: Complete) => Complete): ObjectStore {
+  const complete = around(store.completeMultipartUpload.bind(store));
   return new Proxy(store, {
     get(target, property, receiver) {
+      if (property === 'completeMultipartUpload') return complete;
       const value = Reflect.get(target, property, receiver);
-      if (property === 'completeMultipartUpload') {
-        return async (...args: Parameters<ObjectStore['completeMultipartUpload']>) => {
-          hold.arrive();
-          await hold.released;
-          return target.completeMultipartUpload(...args);
-        };
-      }
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/** The API on a local store in a temporary folder, its store first passed through `wrap`. */
+async function startLocalServer(wrap: (store: ObjectStore) => ObjectStore = (store) => store): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 's3-service-race-'));
+  return startServer(async (publicUrl) => ({
+    store: wrap(await createLocalStore({ dir, publicUrl })),
+    close: () => rm(dir, { recursive: true, force: true }),
+  }));
 }
 
 /**
@@ -68,11 +74,14 @@ async function expectLostToAbort(server: TestServer, upload: StartedUpload, answ
 describe('a complete that loses the race with an abort (local store)', () => {
   it('answers 404 INVALID_UPLOAD_ID when the abort lands between its listing and its assembly', async () => {
     const hold = gate();
-    const dir = await mkdtemp(join(tmpdir(), 's3-service-race-'));
-    const server = await startServer(async (publicUrl) => ({
-      store: holdingCompletes(await createLocalStore({ dir, publicUrl }), hold),
-      close: () => rm(dir, { recursive: true, force: true }),
-    }));
+    // Held after complete listed the parts, before the store assembles them.
+    const server = await startLocalServer((store) =>
+      aroundComplete(store, (complete) => async (...args) => {
+        hold.arrive();
+        await hold.released;
+        return complete(...args);
+      }),
+    );
     try {
       const upload = await uploadParts(server.url, newWorkspace(), [randomData(1000)]);
       await expectLostToAbort(server, upload, await raceAbortAgainstComplete(server, upload, hold.arrived, hold.release));
@@ -85,27 +94,16 @@ describe('a complete that loses the race with an abort (local store)', () => {
     // What versitygw does when the abort removes the parts under its complete, injected: the
     // store names a missing part of an upload that is gone.
     const hold = gate();
-    const dir = await mkdtemp(join(tmpdir(), 's3-service-race-'));
-    const server = await startServer(async (publicUrl) => {
-      const store = await createLocalStore({ dir, publicUrl });
-      const partsTaken: ObjectStore = new Proxy(store, {
-        get(target, property, receiver) {
-          const value = Reflect.get(target, property, receiver);
-          if (property === 'completeMultipartUpload') {
-            return async (key: string, uploadId: string, parts: Parameters<ObjectStore['completeMultipartUpload']>[2]) => {
-              hold.arrive();
-              await hold.released;
-              // The parts were listed before the abort; the store now finds part 1 missing.
-              return target.completeMultipartUpload(key, uploadId, parts).catch(() => {
-                throw new AppError('UPLOAD_FAILED', 'InvalidPart: part 1 was not uploaded or its ETag does not match');
-              });
-            };
-          }
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      return { store: partsTaken, close: () => rm(dir, { recursive: true, force: true }) };
-    });
+    const server = await startLocalServer((store) =>
+      aroundComplete(store, (complete) => async (...args) => {
+        hold.arrive();
+        await hold.released;
+        // The parts were listed before the abort; the store now finds part 1 missing.
+        return complete(...args).catch(() => {
+          throw new AppError('UPLOAD_FAILED', 'InvalidPart: part 1 was not uploaded or its ETag does not match');
+        });
+      }),
+    );
     try {
       const upload = await uploadParts(server.url, newWorkspace(), [randomData(1000)]);
       await expectLostToAbort(server, upload, await raceAbortAgainstComplete(server, upload, hold.arrived, hold.release));
@@ -118,25 +116,14 @@ describe('a complete that loses the race with an abort (local store)', () => {
     // The store has finished the upload (no such upload any more) while the complete has yet to
     // write its record: the listing must leave it alone, and the complete must succeed.
     const hold = gate();
-    const dir = await mkdtemp(join(tmpdir(), 's3-service-race-'));
-    const server = await startServer(async (publicUrl) => {
-      const store = await createLocalStore({ dir, publicUrl });
-      const assembledThenHeld: ObjectStore = new Proxy(store, {
-        get(target, property, receiver) {
-          const value = Reflect.get(target, property, receiver);
-          if (property === 'completeMultipartUpload') {
-            return async (...args: Parameters<ObjectStore['completeMultipartUpload']>) => {
-              const done = await target.completeMultipartUpload(...args);
-              hold.arrive();
-              await hold.released;
-              return done;
-            };
-          }
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      return { store: assembledThenHeld, close: () => rm(dir, { recursive: true, force: true }) };
-    });
+    const server = await startLocalServer((store) =>
+      aroundComplete(store, (complete) => async (...args) => {
+        const done = await complete(...args);
+        hold.arrive();
+        await hold.released;
+        return done;
+      }),
+    );
     try {
       const trpc = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/trpc`, transformer: superjson })] });
       const bytes = randomData(1000);
@@ -157,11 +144,7 @@ describe('a complete that loses the race with an abort (local store)', () => {
   });
 
   it('keeps UPLOAD_FAILED for a part that is really missing from an upload still open', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 's3-service-race-'));
-    const server = await startServer(async (publicUrl) => ({
-      store: await createLocalStore({ dir, publicUrl }),
-      close: () => rm(dir, { recursive: true, force: true }),
-    }));
+    const server = await startLocalServer();
     try {
       const upload = await uploadParts(server.url, newWorkspace(), [randomData(1000)]);
       const wrong = await completeUpload(server.url, { ...upload, parts: [{ PartNumber: 1, ETag: '"00000000000000000000000000000000"' }] });
