@@ -139,3 +139,25 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/** A server counts as quiet when it used less than this share of one core over a sample. */
+const QUIET_CPU_SHARE = 0.05;
+const QUIET_SAMPLE_MS = 50;
+const QUIET_WAIT_MAX_MS = 3_000;
+
+/**
+ * Waits until none of `servers` is still busy with the work before (a GC, a log flush after a
+ * burst of requests), so that a measurement that follows another server's does not share the
+ * two cores with its tail. Gives up after a few seconds: a server that never goes quiet is
+ * measured as it is.
+ */
+export async function untilQuiet(servers: readonly ChildServer[]): Promise<void> {
+  const deadline = performance.now() + QUIET_WAIT_MAX_MS;
+  let before = await Promise.all(servers.map((server) => server.cpuMicros()));
+  while (performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, QUIET_SAMPLE_MS));
+    const now = await Promise.all(servers.map((server) => server.cpuMicros()));
+    if (now.every((micros, index) => micros - before[index]! < QUIET_SAMPLE_MS * 1000 * QUIET_CPU_SHARE)) return;
+    before = now;
+  }
+}
