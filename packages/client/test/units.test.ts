@@ -151,6 +151,7 @@ describe('PartUrlSource', () => {
     pause?: () => Promise<void>;
     /** A call fails while this says so: the service down. */
     fail?: () => boolean;
+    signal?: AbortSignal;
   }) => {
     const batches: number[][] = [];
     /** For each batch, how many other calls were in flight when it was asked for. */
@@ -178,7 +179,7 @@ describe('PartUrlSource', () => {
       maxBatch: options.maxBatch ?? 100,
       lookahead: 8,
       countKnown: options.countKnown,
-      signal: new AbortController().signal,
+      signal: options.signal ?? new AbortController().signal,
       now: options.now,
     });
     return { signer, batches, inFlightAtStart };
@@ -275,6 +276,28 @@ describe('PartUrlSource', () => {
     expect((await signer.url(2)).url).toBe('u2#3');
     // The other URLs of the batch were as stale: signed again in the same call.
     expect(batches).toEqual([[1, 2, 3], [1, 2, 3], [2]]);
+  });
+
+  it('gives no URL from its batch to a part invalidated while that batch was on the way', async () => {
+    let answer!: () => void;
+    const { signer, batches } = fakeSigner({ lastPart: 3, pause: () => new Promise<void>((resolve) => (answer = resolve)) });
+    const first = signer.url(1);
+    signer.invalidate(2);
+    answer();
+    expect((await first).url).toBe('u1#1');
+    // Part 2 was dropped mid-flight (a refused PUT): it is signed afresh, not handed batch 1's URL.
+    const second = signer.url(2);
+    answer();
+    expect((await second).url).toBe('u2#2');
+    expect(batches).toEqual([[1, 2, 3], [2]]);
+  });
+
+  it('refuses a URL it holds once the upload is aborted', async () => {
+    const controller = new AbortController();
+    const { signer } = fakeSigner({ lastPart: 3, signal: controller.signal });
+    expect((await signer.url(1)).url).toBe('u1#1');
+    controller.abort();
+    await expect(signer.url(2)).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('forgets a failed batch so that the next call asks again', async () => {

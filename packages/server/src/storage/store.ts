@@ -24,7 +24,7 @@ export interface ObjectInfo {
   key: string;
   size: number;
   contentType: string;
-  /** Quoted; for multipart objects S3-style `"<md5 of part md5s>-<part count>"`. */
+  /** Quoted; for multipart objects S3-style `"<MD5 of the binary part ETags>-<part count>"`. */
   etag: string;
   lastModified: Date;
   /** Present for objects assembled from checksummed parts. */
