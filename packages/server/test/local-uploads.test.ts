@@ -136,6 +136,33 @@ describe('local store: open uploads', () => {
     }
   });
 
+  it('completes an upload begun by an earlier version, its parts named by MD5, beside a part sent now', async () => {
+    const key = newKey();
+    const { uploadId } = await store.createMultipartUpload(key, 'text/plain');
+    const old = Buffer.from('sent before the upgrade');
+    // What versions before the SHA-256 ETag wrote: the part's MD5 where its ETag goes.
+    await writeFile(join(harness.dir, 'uploads', uploadId, `00001-${md5Hex(old)}-${old.length}.part`), old);
+    const restarted = await startLocalHarness({ dir: harness.dir, minPartSize: 1 });
+    try {
+      const fresh = Buffer.from('sent after it');
+      const reply = await putPart(await signPart(restarted.store, key, uploadId, 2), fresh);
+      expect(reply.etag).toBe(`"${localPartEtagHex(fresh)}"`);
+      expect(await restarted.store.listParts(key, uploadId)).toEqual([
+        { partNumber: 1, etag: `"${md5Hex(old)}"`, size: old.length },
+        { partNumber: 2, etag: reply.etag, size: fresh.length },
+      ]);
+      const { etag } = await restarted.store.completeMultipartUpload(key, uploadId, [
+        { partNumber: 1, etag: `"${md5Hex(old)}"` },
+        { partNumber: 2, etag: reply.etag! },
+      ]);
+      const binaryEtags = Buffer.concat([Buffer.from(md5Hex(old), 'hex'), Buffer.from(localPartEtagHex(fresh), 'hex')]);
+      expect(etag).toBe(`"${md5Hex(binaryEtags)}-2"`);
+      expect(await buffer((await restarted.store.getObject(key)).body)).toEqual(Buffer.concat([old, fresh]));
+    } finally {
+      await restarted.close();
+    }
+  });
+
   it('lists parts from disk: the newer of two files of one part number (a crash mid-replace) counts', async () => {
     const key = newKey();
     const { uploadId } = await store.createMultipartUpload(key, 'text/plain');

@@ -162,7 +162,7 @@ export function describeObjectStore(
         expect(partUrls[0]).not.toBe(partUrls[1]);
       });
 
-      it("answers each part PUT with 200 and the part's quoted MD5 as ETag", () => {
+      it("answers each part PUT with 200 and the part's quoted ETag (the store's hash of its bytes)", () => {
         expect(puts.map((reply) => reply.status)).toEqual([200, 200]);
         expect(puts.map(etagHeader)).toEqual([quoted(partEtagHex(first)), quoted(partEtagHex(last))]);
       });
